@@ -1,0 +1,47 @@
+# Cible: `make run` sets everything up and runs; `make test` sets up and runs the tests.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CIBLE_HOME ?= $(CURDIR)/.cible
+DATA := $(CIBLE_HOME)/data/synthetic
+CUSTOMERS ?= 20000
+MONTHS ?= 24
+AS_OF ?= 2026-11-01
+
+.PHONY: run test lint bench data features train clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(DATA)/orders.parquet: | $(STAMP)
+	$(BIN)/cible data synth --out $(DATA) --customers $(CUSTOMERS) --months $(MONTHS)
+
+data: $(DATA)/orders.parquet
+	$(BIN)/cible data validate $(DATA)
+
+features: data
+	$(BIN)/cible features build $(DATA) --as-of $(AS_OF) --out $(CIBLE_HOME)/features/customers_$(AS_OF).parquet
+
+train: features
+	$(BIN)/cible train all --data $(DATA) --as-of $(AS_OF)
+
+run: train
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python experiments/bench_synth.py
+	$(BIN)/python experiments/bench_features.py
+
+clean:
+	rm -rf $(CIBLE_HOME)

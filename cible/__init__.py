@@ -1,0 +1,1 @@
+"""The ``cible`` command line: wires the layers together and holds no logic of its own."""

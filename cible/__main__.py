@@ -1,0 +1,3 @@
+from cible.cli import main
+
+main()

@@ -1,0 +1,41 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from cible.console import UserError, steps
+from features.dataset import Dataset
+from features.load import load_dataset
+from features.settings import Settings
+
+DATA_HELP = "Data folder (default: the synthetic data in the Cible home)."
+AS_OF_HELP = (
+    "Behave as if today were this date: nothing at or after it is read (default: after the last row)."
+)
+DataOption = typer.Option(None, "--data", help=DATA_HELP)
+AsOfOption = typer.Option(None, "--as-of", help=AS_OF_HELP)
+
+
+def parse_timestamp(value: str, option: str = "--as-of") -> pd.Timestamp:
+    try:
+        return pd.Timestamp(value)
+    except ValueError as exc:
+        raise UserError(f"{option} {value!r} is not a date or timestamp (use YYYY-MM-DD)") from exc
+
+
+def load_data(settings: Settings, folder: Path | None) -> Dataset:
+    folder = folder or settings.default_data
+    if not folder.exists():
+        raise UserError(
+            f"data folder {folder} does not exist: run `cible data synth --out {folder}` or `make run`"
+        )
+    with steps("loading and validating data"):
+        return load_dataset(folder)
+
+
+def resolve_as_of(dataset: Dataset, as_of: str | None) -> pd.Timestamp:
+    return parse_timestamp(as_of) if as_of else dataset.default_as_of()

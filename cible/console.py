@@ -1,0 +1,41 @@
+"""Console output shared by the commands: progress display and user-facing errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class UserError(Exception):
+    """A mistake the user can fix (bad argument, bad data): shown in one line, no traceback."""
+
+
+@contextmanager
+def steps(title: str, total: int | None = None) -> Iterator[Callable[[str], None]]:
+    """A progress bar advanced by calling the yielded function with the name of each step as it starts."""
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task(title, total=total)
+        started = False
+
+        def advance(name: str) -> None:
+            nonlocal started
+            if started:
+                progress.advance(task)
+            started = True
+            progress.update(task, description=f"{title}: {name}")
+
+        yield advance
+        progress.update(task, description=f"{title}: done", completed=total or 1, total=total or 1)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)

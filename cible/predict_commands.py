@@ -1,0 +1,150 @@
+"""``cible train churn|propensity|value|next-order`` and ``cible score``: the predictive models' commands.
+
+The functions are registered by ``cible.train_commands`` (training) and ``cible.cli`` (score)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.table import Table as RichTable
+
+from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.console import UserError, console, steps
+from features.dataset import Dataset
+from features.io import atomic_path
+from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
+from features.settings import Settings
+from training.predictive.candidates import plan
+from training.predictive.config import PredictiveConfig
+from training.predictive.cutoffs import NotEnoughHistoryError
+from training.predictive.rows import FeatureCache
+from training.predictive.score import CHURN_RISK_BAND, score_customers
+from training.predictive.targets import TARGETS
+from training.predictive.train import PredictiveRun, train_target
+
+ConfigOption = typer.Option(
+    None,
+    "--config",
+    help="YAML file overriding the predictive settings (horizons, cutoffs, margins, lightgbm).",
+)
+# Shown in the candidates table, after the gate's own metric.
+SHOWN_METRICS = {"binary": ("pr_auc", "brier", "aggregate_error"), "regression": ("rmse", "aggregate_error")}
+FIXED_STEPS = 4  # features and labels, evaluating, scoring the champion, logging
+
+
+def _config(path: Path | None) -> PredictiveConfig:
+    return PredictiveConfig.from_yaml(path) if path else PredictiveConfig()
+
+
+def _print_run(run: PredictiveRun) -> None:
+    comparison, target = run.comparison, run.comparison.target
+    console.print(
+        f"[bold]{target.name}[/bold] v{run.version} (run {run.run_id[:8]}): best candidate "
+        f"{run.candidate}; {comparison.cutoffs.describe()}",
+        highlight=False,
+    )
+    table = RichTable(title_justify="left")
+    shown = (target.metric, *SHOWN_METRICS[target.kind])
+    for header in ("candidate", *shown):
+        table.add_column(header, justify="left" if header == "candidate" else "right")
+    rows = [(e.name, e.metrics) for e in comparison.candidates]
+    if run.champion_metrics is not None:
+        rows.append(("current champion", run.champion_metrics))
+    for name, metrics in rows:
+        values = [metrics.get(m, math.nan) for m in shown]
+        table.add_row(name, *("n/a" if math.isnan(v) else f"{v:.4f}" for v in values))
+    console.print(table)
+    for name, why in comparison.skipped.items():
+        console.print(f"  skipped {name}: {why}", highlight=False)
+    console.print(f"  gate: {run.decision.reason}", highlight=False)
+
+
+def run_target(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    target: str,
+    config: PredictiveConfig,
+    cache: FeatureCache | None = None,
+) -> PredictiveRun:
+    spec = TARGETS[target]
+    total = FIXED_STEPS + len(plan(spec, config, spec.horizon(config)))
+    with steps(target, total=total) as progress:
+        run = train_target(dataset, as_of, settings, target, config, cache, progress)
+    _print_run(run)
+    return run
+
+
+def _train(target: str, data: Path | None, as_of: str | None, config: Path | None) -> None:
+    settings = Settings.from_env()
+    overrides = _config(config)
+    dataset = load_data(settings, data)
+    run_target(dataset, resolve_as_of(dataset, as_of), settings, target, overrides)
+
+
+def churn(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+    """Churn risk: P(no order in the next 90 days) for customers who ordered; register the best model."""
+    _train(CHURN, data, as_of, config)
+
+
+def propensity(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+    """Purchase propensity: P(an order in the next 30 days) for every customer; register the best model."""
+    _train(PROPENSITY, data, as_of, config)
+
+
+def value(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+    """Customer value: net spend in the next 365 days; register the best model."""
+    _train(VALUE, data, as_of, config)
+
+
+def next_order(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+    """Next order: expected days to the next order (within 180 days); register the best model."""
+    _train(NEXT_ORDER, data, as_of, config)
+
+
+TRAIN_COMMANDS = {"churn": churn, "propensity": propensity, "value": value, "next-order": next_order}
+
+
+def train_predictive_all(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
+    """Churn, propensity, value and next order in turn, sharing the features of common cutoffs; a target
+    the data are too short for is skipped with the reason, the others still run."""
+    config = PredictiveConfig()
+    cache = FeatureCache(dataset.before(as_of))
+    for target in (CHURN, PROPENSITY, VALUE, NEXT_ORDER):
+        try:
+            run_target(dataset, as_of, settings, target, config, cache)
+        except NotEnoughHistoryError as exc:
+            console.print(f"[yellow]skipped {target}:[/yellow] {exc}", highlight=False)
+
+
+def score(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    out: Path = typer.Option(..., "--out", help="Parquet file to write the scores to."),
+) -> None:
+    """Score every customer with the champion models: churn risk and band, propensity, value, next order
+    date, segments and the top reasons, as of --as-of (nothing at or after it is read)."""
+    if out.suffix != ".parquet":
+        raise UserError(
+            f"--out {out}: scores are written as Parquet (reasons are lists): use a .parquet name"
+        )
+    settings = Settings.from_env()
+    dataset = load_data(settings, data)
+    cutoff = resolve_as_of(dataset, as_of)
+    with steps("scoring", total=2) as progress:
+        progress("champions, features and scores")
+        scores = score_customers(dataset, cutoff, settings)
+        progress("writing")
+        with atomic_path(out) as tmp:
+            scores.to_parquet(tmp, index=False)
+    bands = scores[CHURN_RISK_BAND].value_counts()
+    console.print(
+        f"wrote scores of {len(scores):,} customers as of {cutoff:%Y-%m-%d} to {out}; churn risk: "
+        + ", ".join(f"{band} {bands.get(band, 0):,}" for band in ("high", "medium", "low", "prospect"))
+    )
+    for name in scores.attrs.get("missing_models", []):
+        command = TARGETS[name].command
+        console.print(f"[yellow]no {name} champion:[/yellow] its columns are empty (`cible train {command}`)")

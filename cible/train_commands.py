@@ -1,0 +1,61 @@
+"""``cible train …``: training pipelines, each one MLflow run registered behind its promotion gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cible import predict_commands
+from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.console import console, steps
+from features.dataset import Dataset
+from features.settings import Settings
+from training.segments.config import SegmentsConfig
+from training.segments.train import train_segments
+
+app = typer.Typer(help="Train, evaluate and register models in MLflow.", no_args_is_help=True)
+
+
+def _run_segments(dataset: Dataset, as_of, settings: Settings, config_file: Path | None) -> None:
+    config = SegmentsConfig.from_yaml(config_file) if config_file else SegmentsConfig()
+    with steps("segments", total=5) as progress:
+        run = train_segments(dataset, as_of, settings, config, progress=progress)
+    m = run.metrics
+    console.print(
+        f"segments v{run.version} (run {run.run_id[:8]}): k={int(m['k'])}, silhouette {m['silhouette']:.3f}, "
+        f"smallest cluster {m['smallest_cluster_share']:.1%}"
+        + (
+            f", stability vs champion {m['stability_vs_champion']:.1%}"
+            if "stability_vs_champion" in m
+            else ""
+        )
+    )
+    console.print(f"  gate: {run.decision.reason}", highlight=False)
+
+
+@app.command()
+def segments(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    config: Path = typer.Option(None, help="YAML file overriding the segmentation settings."),
+) -> None:
+    """RFM segments, behavioural clusters (stable names) and value tiers; store memberships."""
+    settings = Settings.from_env()
+    dataset = load_data(settings, data)
+    _run_segments(dataset, resolve_as_of(dataset, as_of), settings, config)
+
+
+for _name, _command in predict_commands.TRAIN_COMMANDS.items():
+    app.command(_name)(_command)
+
+
+@app.command("all")
+def train_all(data: Path = DataOption, as_of: str = AsOfOption) -> None:
+    """Every training pipeline, in dependency order."""
+    settings = Settings.from_env()
+    dataset = load_data(settings, data)
+    cutoff = resolve_as_of(dataset, as_of)
+    console.print(f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri}")
+    _run_segments(dataset, cutoff, settings, None)
+    predict_commands.train_predictive_all(dataset, cutoff, settings)

@@ -1,0 +1,67 @@
+"""One row of point-in-time features per customer known before the cutoff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.customer_features import names as n
+from features.customer_features.baskets import category_features, channel_features
+from features.customer_features.campaigns import campaign_features
+from features.customer_features.consent import consent_state
+from features.customer_features.grouping import CustomerIndex, as_datetime, days_between
+from features.customer_features.order_summary import summarise_orders
+from features.customer_features.rfm import rfm_features
+from features.customer_features.web import web_features
+from features.dataset import Dataset
+
+AS_OF_COLUMN = "as_of"
+
+
+def _profile(customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
+    now = np.datetime64(as_of.to_datetime64(), "us")
+    return {
+        n.AGE: (as_of.year - customers[c.BIRTH_YEAR].astype("float64")).to_numpy(),
+        n.REGION: customers[c.REGION].to_numpy(),
+        n.GENDER: customers[c.GENDER].to_numpy(),
+        n.ACQUISITION_CHANNEL: customers[c.ACQUISITION_CHANNEL].to_numpy(),
+        n.HAS_WEB_ACCOUNT: customers[c.HAS_WEB_ACCOUNT].to_numpy(),
+        n.HAS_LOYALTY_CARD: customers[c.LOYALTY_CARD_ID].notna().to_numpy(),
+        n.TENURE_DAYS: days_between(now, as_datetime(customers[c.CREATED_AT])),
+    }
+
+
+def build_customer_features(
+    dataset: Dataset, as_of: pd.Timestamp | str, progress: Callable[[str], None] | None = None
+) -> pd.DataFrame:
+    """Features of every customer created before ``as_of``, from rows strictly before ``as_of`` only.
+
+    The data set is sliced first (:meth:`Dataset.before`), so no function below can see the future.
+    """
+    as_of = pd.Timestamp(as_of)
+    past = dataset.before(as_of)
+    step = progress or (lambda _name: None)
+    customers = past.customers.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
+    index = CustomerIndex(pd.Index(customers[c.CUSTOMER_ID]))
+    columns: dict[str, np.ndarray] = _profile(customers, as_of)
+    step("orders")
+    summary = summarise_orders(past.orders, index)
+    columns.update(rfm_features(summary, index, as_of))
+    columns.update(channel_features(summary, index))
+    step("categories")
+    columns.update(category_features(past.orders, past.products, index))
+    step("web")
+    columns.update(web_features(past.events, past.orders, index, as_of))
+    step("campaigns")
+    columns.update(campaign_features(past.contacts, index, as_of))
+    step("consents")
+    consent = consent_state(past.consents, index.ids, as_of)
+    for purpose in consent.columns:
+        columns[n.consent(purpose)] = consent[purpose].to_numpy()
+    frame = pd.DataFrame(columns, index=index.ids)
+    frame.index.name = c.CUSTOMER_ID
+    frame.insert(0, AS_OF_COLUMN, as_of)
+    return frame.reset_index()

@@ -1,0 +1,123 @@
+"""The six tables held together, in their canonical dtypes, and sliced at a point in time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.schema import TABLES, Kind, Table
+
+DATETIME_DTYPE = "datetime64[us]"
+
+
+def pandas_dtype(kind: Kind, nullable: bool) -> str:
+    return {
+        Kind.STRING: "str",
+        Kind.INT: "Int64" if nullable else "int64",
+        Kind.FLOAT: "float64",
+        Kind.BOOL: "bool",
+        Kind.DATETIME: DATETIME_DTYPE,
+    }[kind]
+
+
+def empty_frame(table: Table) -> pd.DataFrame:
+    return pd.DataFrame(
+        {col.name: pd.Series([], dtype=pandas_dtype(col.kind, col.nullable)) for col in table.columns}
+    )
+
+
+def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with exactly the contract's columns, in order, in canonical dtypes.
+
+    Expects values that already parse (the validator has checked them); generators and importers use
+    it to write files that round-trip unchanged.
+    """
+    out = {}
+    for col in table.columns:
+        series = frame[col.name] if col.name in frame else pd.Series(pd.NA, index=frame.index)
+        dtype = pandas_dtype(col.kind, col.nullable)
+        if col.kind is Kind.DATETIME:
+            series = pd.to_datetime(series, format="mixed").astype(DATETIME_DTYPE)
+        elif col.kind is Kind.STRING:
+            series = series.astype("str").where(series.notna())
+        else:
+            series = series.astype(dtype)
+        out[col.name] = series
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated data folder. Build one with :func:`features.load.load_dataset`."""
+
+    customers: pd.DataFrame
+    products: pd.DataFrame
+    orders: pd.DataFrame
+    events: pd.DataFrame
+    contacts: pd.DataFrame
+    consents: pd.DataFrame
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, pd.DataFrame | None]) -> Dataset:
+        return cls(
+            **{
+                name: conform(table, frames[name]) if frames.get(name) is not None else empty_frame(table)
+                for name, table in TABLES.items()
+            }
+        )
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last order timestamps."""
+        ordered = self.orders[c.ORDERED_AT]
+        return ordered.min(), ordered.max()
+
+    def default_as_of(self) -> pd.Timestamp:
+        """Midnight after the last recorded activity: "today" for a data set used as it is."""
+        stamps = [
+            self.orders[c.ORDERED_AT].max(),
+            self.events[c.OCCURRED_AT].max(),
+            self.customers[c.CREATED_AT].max(),
+        ]
+        latest = max(s for s in stamps if not pd.isna(s))
+        return latest.normalize() + pd.Timedelta(days=1)
+
+    def before(self, as_of: pd.Timestamp | str) -> Dataset:
+        """What was knowable strictly before ``as_of``: the point-in-time view every feature reads.
+
+        Rows stamped at or after ``as_of`` are dropped; outcomes of earlier contacts that happened at or
+        after ``as_of`` (an open, a click, a conversion) are blanked, since they were not yet known.
+        """
+        ts = pd.Timestamp(as_of)
+        customers = self.customers[self.customers[c.CREATED_AT] < ts]
+        orders = self.orders[self.orders[c.ORDERED_AT] < ts]
+        events = self.events[self.events[c.OCCURRED_AT] < ts]
+        consents = self.consents[self.consents[c.RECORDED_AT] < ts]
+        contacts = self.contacts[self.contacts[c.SENT_AT] < ts].copy()
+        for col in (c.OPENED_AT, c.CLICKED_AT):
+            contacts[col] = contacts[col].where(contacts[col] < ts)
+        known_orders = pd.Index(orders[c.ORDER_ID].unique())
+        converted = contacts[c.CONVERTED_ORDER_ID]
+        contacts[c.CONVERTED_ORDER_ID] = converted.where(converted.isin(known_orders))
+        return replace(
+            self,
+            customers=customers.reset_index(drop=True),
+            orders=orders.reset_index(drop=True),
+            events=events.reset_index(drop=True),
+            contacts=contacts.reset_index(drop=True),
+            consents=consents.reset_index(drop=True),
+        )
+
+
+def line_amounts(orders: pd.DataFrame) -> np.ndarray:
+    """Net amount of each order line: quantity x unit price x (1 - discount); negative for returns."""
+    return (
+        orders[c.QUANTITY].to_numpy(dtype=np.float64)
+        * orders[c.UNIT_PRICE].to_numpy(dtype=np.float64)
+        * (1.0 - orders[c.DISCOUNT].to_numpy(dtype=np.float64))
+    )

@@ -1,0 +1,130 @@
+"""Batch scores: every customer known before ``as_of``, scored by the champion of each predictive model.
+
+Columns (constants below): churn probability and risk band (thresholds in :mod:`features.predictive.bands`),
+purchase propensity over the propensity horizon (30 days by default), predicted value over the value
+horizon (365 days), the restricted mean wait to the next order and the date it points to (``as_of`` + the
+wait; a date at the end of the horizon means "not expected within it"), the customer's segments from
+the latest stored memberships at or before ``as_of`` (when segments were trained), the top reasons (of
+the churn model for customers who ordered, of the propensity model for prospects) and the model
+versions that scored the row. A target without a champion leaves its columns empty.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from features import columns as c
+from features.customer_features import names as n
+from features.customer_features.build import build_customer_features
+from features.dataset import Dataset
+from features.predictive.bands import risk_band
+from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, CustomerScoreModel
+from features.settings import Settings
+from training.predictive.train import load_champion
+from training.segments.history import SEGMENT_COLUMNS, MembershipStore
+from training.tracking import connect
+
+log = logging.getLogger(__name__)
+
+AS_OF = "as_of"
+CHURN_PROBABILITY = "churn_probability"
+CHURN_RISK_BAND = "churn_risk_band"
+PURCHASE_PROPENSITY = "purchase_propensity"
+PREDICTED_VALUE = "predicted_value"
+NEXT_ORDER_DAYS = "next_order_days"
+EXPECTED_NEXT_ORDER_DATE = "expected_next_order_date"
+REASONS = "reasons"
+SCORED_BY = "scored_by"
+SCORE_COLUMNS: tuple[str, ...] = (
+    c.CUSTOMER_ID,
+    AS_OF,
+    CHURN_PROBABILITY,
+    CHURN_RISK_BAND,
+    PURCHASE_PROPENSITY,
+    PREDICTED_VALUE,
+    NEXT_ORDER_DAYS,
+    EXPECTED_NEXT_ORDER_DATE,
+    *SEGMENT_COLUMNS,
+    REASONS,
+    SCORED_BY,
+)
+MODELS: tuple[str, ...] = (CHURN, PROPENSITY, VALUE, NEXT_ORDER)
+OUTPUT_OF: dict[str, str] = {
+    CHURN: CHURN_PROBABILITY,
+    PROPENSITY: PURCHASE_PROPENSITY,
+    VALUE: PREDICTED_VALUE,
+    NEXT_ORDER: NEXT_ORDER_DAYS,
+}
+
+
+class NoPredictiveChampionError(LookupError):
+    """No predictive model has a champion yet."""
+
+
+def champions(client: MlflowClient) -> dict[str, tuple[CustomerScoreModel, str]]:
+    found = {}
+    for name in MODELS:
+        loaded = load_champion(client, name)
+        if loaded is not None:
+            found[name] = loaded
+    if not found:
+        raise NoPredictiveChampionError(
+            "no predictive model has a champion yet: run `cible train churn` (or `cible train all`) first"
+        )
+    return found
+
+
+def _segments(settings: Settings, as_of: pd.Timestamp, ids: pd.Series) -> pd.DataFrame:
+    try:
+        stored = MembershipStore(settings.segments_dir).load(as_of)
+    except FileNotFoundError:
+        return pd.DataFrame({col: pd.Series(None, index=ids.index, dtype="str") for col in SEGMENT_COLUMNS})
+    joined = pd.DataFrame({c.CUSTOMER_ID: ids}).merge(stored[[c.CUSTOMER_ID, *SEGMENT_COLUMNS]], how="left")
+    return joined[list(SEGMENT_COLUMNS)].set_index(ids.index)
+
+
+def score_features(
+    features: pd.DataFrame, as_of: pd.Timestamp, models: dict[str, tuple[CustomerScoreModel, str]]
+) -> pd.DataFrame:
+    """Scores of a built feature frame (one row per customer) with the given models."""
+    out = pd.DataFrame({c.CUSTOMER_ID: features[c.CUSTOMER_ID].to_numpy(), AS_OF: as_of})
+    for name, column in OUTPUT_OF.items():
+        out[column] = models[name][0].predict(features) if name in models else np.nan
+    out[CHURN_RISK_BAND] = risk_band(out[CHURN_PROBABILITY].to_numpy(dtype=np.float64))
+    if NEXT_ORDER in models:
+        out[EXPECTED_NEXT_ORDER_DATE] = as_of + pd.to_timedelta(np.round(out[NEXT_ORDER_DAYS]), unit="D")
+    else:
+        out[EXPECTED_NEXT_ORDER_DATE] = pd.NaT
+    reasons: list[list[str]] = [[] for _ in range(len(features))]
+    buyers = features[n.N_ORDERS].to_numpy(dtype=np.float64) > 0
+    for name, rows in ((CHURN, buyers), (PROPENSITY, ~buyers)):
+        if name in models and rows.any():
+            picked = np.flatnonzero(rows)
+            for i, why in zip(picked, models[name][0].explain(features.iloc[picked]), strict=True):
+                reasons[i] = why
+    out[REASONS] = reasons
+    out[SCORED_BY] = ", ".join(
+        f"{name} v{version} ({model.candidate})" for name, (model, version) in models.items()
+    )
+    return out
+
+
+def score_customers(dataset: Dataset, as_of: pd.Timestamp | str, settings: Settings) -> pd.DataFrame:
+    """Every customer created before ``as_of``, scored from rows strictly before it (see the module doc).
+
+    ``frame.attrs["missing_models"]`` lists the targets that had no champion."""
+    as_of = pd.Timestamp(as_of)
+    models = champions(connect(settings))
+    features = build_customer_features(dataset, as_of)
+    out = score_features(features, as_of, models)
+    segments = _segments(settings, as_of, out[c.CUSTOMER_ID])
+    for column in SEGMENT_COLUMNS:
+        out[column] = segments[column].to_numpy()
+    out = out[list(SCORE_COLUMNS)]
+    out.attrs["missing_models"] = [name for name in MODELS if name not in models]
+    out.attrs["horizons_days"] = {name: float(model.horizon_days) for name, (model, _) in models.items()}
+    return out

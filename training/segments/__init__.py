@@ -1,0 +1,1 @@
+"""Segmentation runs: fit, profile, gate and register the segmentation model; store memberships; export."""

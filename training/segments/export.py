@@ -1,0 +1,118 @@
+"""CRM exports of a segment or audience: consent-filtered, refused when too small, with a control group."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.consent_gate import check_consent
+from features.io import atomic_path
+from features.segments.clusters import CLUSTER_NAME
+from features.segments.rfm import F_SCORE, M_SCORE, R_SCORE, RFM_SEGMENT
+from features.segments.value_tiers import VALUE_TIER
+from training.segments.history import AS_OF, MODEL_VERSION
+
+FORMATS = ("csv", "parquet", "json")
+
+
+class ExportRefused(ValueError):
+    """The export would break a rule (too small, unknown format): nothing was written."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    exported: int
+    control: int
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+def in_control_group(customer_ids: pd.Series, segment: str, percent: float, seed: int = 0) -> np.ndarray:
+    """A reproducible random ``percent`` of customers: a hash of (seed, segment, id), not a random draw, so
+    the same campaign re-exported keeps the same control group."""
+    if percent <= 0:
+        return np.zeros(len(customer_ids), dtype=bool)
+    salt = f"{seed}:{segment}:".encode()
+    draws = np.array(
+        [
+            int.from_bytes(hashlib.sha256(salt + str(cid).encode()).digest()[:8], "big") / 2**64
+            for cid in customer_ids
+        ]
+    )
+    return draws < percent / 100
+
+
+def _reason(members: pd.DataFrame) -> list[str]:
+    return [
+        f"R{r} F{f} M{m} ({seg}); {cluster}; value tier {tier}"
+        for r, f, m, seg, cluster, tier in zip(
+            members[R_SCORE],
+            members[F_SCORE],
+            members[M_SCORE],
+            members[RFM_SEGMENT],
+            members[CLUSTER_NAME],
+            members[VALUE_TIER],
+            strict=True,
+        )
+    ]
+
+
+def export_members(
+    members: pd.DataFrame,
+    segment: str,
+    consents: pd.DataFrame,
+    channel: str,
+    out: Path,
+    now: pd.Timestamp,
+    needs_profiling: bool = True,
+    control_percent: float = 0.0,
+    min_size: int = 50,
+    fmt: str | None = None,
+) -> ExportResult:
+    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based)."""
+    fmt = fmt or out.suffix.lstrip(".")
+    if fmt not in FORMATS:
+        raise ExportRefused(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check = check_consent(
+        consents, members[c.CUSTOMER_ID], now, channel=channel, needs_profiling=needs_profiling
+    )
+    kept = members[check.allowed].reset_index(drop=True)
+    removed = check.removed_by_purpose()
+    if len(kept) < min_size:
+        raise ExportRefused(
+            f"segment {segment!r} has {len(kept)} customer(s) reachable by {channel} "
+            f"({len(members)} members, {sum(removed.values())} without consent), "
+            f"under the minimum of {min_size}: too small to act on; nothing was written"
+        )
+    control = in_control_group(kept[c.CUSTOMER_ID], segment, control_percent)
+    table = pd.DataFrame(
+        {
+            c.CUSTOMER_ID: kept[c.CUSTOMER_ID],
+            "segment": segment,
+            "channel": channel,
+            "address_key": kept[c.CUSTOMER_ID],
+            R_SCORE: kept[R_SCORE],
+            F_SCORE: kept[F_SCORE],
+            M_SCORE: kept[M_SCORE],
+            RFM_SEGMENT: kept[RFM_SEGMENT],
+            CLUSTER_NAME: kept[CLUSTER_NAME],
+            VALUE_TIER: kept[VALUE_TIER],
+            "reason": _reason(kept),
+            "control_group": control,
+            "run_date": pd.to_datetime(kept[AS_OF]).dt.strftime("%Y-%m-%d %H:%M:%S"),
+            "model_version": kept[MODEL_VERSION],
+        }
+    )
+    with atomic_path(out) as tmp:
+        if fmt == "csv":
+            table.to_csv(tmp, index=False)
+        elif fmt == "parquet":
+            table.to_parquet(tmp, index=False)
+        else:
+            table.to_json(tmp, orient="records", force_ascii=False, indent=1)
+    return ExportResult(out, len(table), int(control.sum()), removed)
