@@ -57,6 +57,10 @@ def root(
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not debug:
+        # MLflow logs its database migrations at INFO and warns that cloudpickle runs code on load:
+        # Cible loads only its own registered models, so those lines are noise for users.
+        logging.getLogger("mlflow").setLevel(logging.ERROR)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from features.customer_features import names as n
 from features.segments.behaviour import behaviour_columns, behaviour_matrix, is_buyer
-from features.segments.naming import cluster_name, unique_names
+from features.segments.naming import cluster_names, unique_names
 
 CLUSTER_ID, CLUSTER_NAME = "cluster_id", "cluster_name"
 NO_CLUSTER_ID, NO_CLUSTER_NAME = -1, "no purchase yet"
@@ -89,7 +89,7 @@ class BehaviourClusters(BaseEstimator):
         )
         base = frame.loc[buyers, self.columns_].astype(float).fillna(0).mean()
         self.ids_ = np.arange(self.k_)
-        self.names_ = unique_names([cluster_name(self.profiles_.loc[i], base) for i in range(self.k_)])
+        self.names_ = cluster_names(self.profiles_, base)
         return self
 
     def labels(self, frame: pd.DataFrame) -> np.ndarray:

@@ -19,8 +19,10 @@ CATEGORY_NOUNS: dict[str, str] = {
 }
 # A cluster is "deal-seeking" when it uses discounts this much more than the base, and on a real share.
 DEAL_LIFT, DEAL_FLOOR = 1.5, 0.25
-# ... and "occasional" when it orders this much less often than the base.
-OCCASIONAL_RATIO = 0.5
+# ... "occasional" or "frequent" when it orders this much less or more often than the base ...
+OCCASIONAL_RATIO, FREQUENT_RATIO = 0.5, 1.5
+# ... and has a big or small basket beyond these ratios (used only to tell clashing names apart).
+BIG_BASKET_RATIO, SMALL_BASKET_RATIO = 1.25, 0.8
 
 
 def channel_word(profile: pd.Series) -> str:
@@ -48,16 +50,45 @@ def taste_word(profile: pd.Series, base: pd.Series) -> str:
     return CATEGORY_NOUNS.get(category, f"{category.replace('_', ' ')} buyers")
 
 
-def cluster_name(profile: pd.Series, base: pd.Series) -> str:
-    """Name one cluster from its mean profile against the mean of all buyers."""
+def _qualifiers(profile: pd.Series, base: pd.Series) -> list[str]:
     words = []
     discount = profile.get(n.DISCOUNT_SHARE, 0)
     if discount >= DEAL_FLOOR and discount >= DEAL_LIFT * base.get(n.DISCOUNT_SHARE, 0):
         words.append("deal-seeking")
-    if profile.get(n.orders_in(365), 0) <= OCCASIONAL_RATIO * base.get(n.orders_in(365), 0):
+    frequency, usual = profile.get(n.orders_in(365), 0), base.get(n.orders_in(365), 0)
+    if frequency <= OCCASIONAL_RATIO * usual:
         words.append("occasional")
-    words += [channel_word(profile), taste_word(profile, base)]
-    return " ".join(words)
+    elif frequency >= FREQUENT_RATIO * usual:
+        words.append("frequent")
+    return words
+
+
+def _basket_word(profile: pd.Series, base: pd.Series) -> str:
+    basket, usual = profile.get(n.AVG_ORDER_VALUE, 0), max(base.get(n.AVG_ORDER_VALUE, 0), 1e-9)
+    if basket >= BIG_BASKET_RATIO * usual:
+        return "big-basket"
+    if basket <= SMALL_BASKET_RATIO * usual:
+        return "small-basket"
+    return "mid-basket"
+
+
+def cluster_names(profiles: pd.DataFrame, base: pd.Series) -> list[str]:
+    """Name each cluster (a row of mean profiles) against the mean of all buyers.
+
+    A name says how often, where and what the group buys ("frequent in-store fresh-produce shoppers");
+    clusters that would share a name are told apart by basket size, then by a number.
+    """
+    parts = [
+        (_qualifiers(row, base), channel_word(row), taste_word(row, base), _basket_word(row, base))
+        for _, row in profiles.iterrows()
+    ]
+    names = [" ".join([*q, ch, taste]) for q, ch, taste, _ in parts]
+    clashes = {name for name in names if names.count(name) > 1}
+    names = [
+        " ".join([*q, basket, ch, taste]) if name in clashes else name
+        for name, (q, ch, taste, basket) in zip(names, parts, strict=True)
+    ]
+    return unique_names(names)
 
 
 def unique_names(names: list[str], taken: set[str] | None = None) -> list[str]:

@@ -36,8 +36,8 @@ STACKED_FEATURE_SET = f"{PREDICTIVE_FEATURES_V1.key}+btyd"
 # labelled rows of the training cutoffs.
 NOTHING, HISTORY, LABELS = "nothing", "history", "labels"
 BTYD_QUANTITY = {
-    CHURN: "p_order",
-    PROPENSITY: "p_order",
+    CHURN: "expected_orders",
+    PROPENSITY: "expected_orders",
     VALUE: "expected_value",
     NEXT_ORDER: "expected_wait",
 }
@@ -63,7 +63,7 @@ def plan(target: TargetSpec, config: PredictiveConfig, horizon: int) -> list[tup
     btyd = {
         "quantity": BTYD_QUANTITY[target.name],
         "horizon_days": horizon,
-        "complement": target.name == CHURN,
+        "sign": -1 if target.name == CHURN else 1,
         "penalizer": config.btyd_penalizer,
     }
     return [

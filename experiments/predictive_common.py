@@ -1,0 +1,112 @@
+"""Shared by the predictive experiments: run every candidate on one split, print it as a table, log it.
+
+The comparison is :func:`training.predictive.compare.compare_candidates`, the very code a training run
+uses: candidates trained on rolling cutoffs before the validation cutoff, calibrated on one half of the
+validation customers, judged on the other half.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from features.dataset import Dataset
+from features.settings import Settings
+from training.predictive.compare import Comparison, compare_candidates
+from training.predictive.config import PredictiveConfig
+from training.predictive.rows import FeatureCache
+from training.predictive.targets import TARGETS
+from training.tracking import connect, experiment_id
+
+PROJECT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+EXPERIMENT = "experiments.predictive"
+BINARY_COLUMNS: dict[str, str] = {
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "brier": "Brier",
+    "expected_positives": "expected buyers",
+    "actual_positives": "actual buyers",
+    "expected_orders": "expected orders",
+    "actual_orders": "actual orders",
+}
+Extra = Callable[[Comparison], dict[str, np.ndarray]]
+
+
+def compare(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    target: str,
+    config: PredictiveConfig,
+    cache: FeatureCache | None = None,
+) -> tuple[Comparison, float]:
+    started = time.perf_counter()
+    comparison = compare_candidates(dataset, as_of, TARGETS[target], config, cache)
+    return comparison, time.perf_counter() - started
+
+
+def _cell(value: float, column: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if column.startswith(("expected", "actual")):
+        return f"{value:,.0f}"
+    return f"{value:.4f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def table(
+    comparison: Comparison, columns: dict[str, str], extra: dict[str, dict[str, float]] | None = None
+) -> str:
+    """Markdown: one row per candidate, the best marked; ``extra`` adds columns per candidate."""
+    extra = extra or {}
+    headers = ["candidate", *columns.values(), *sorted({k for v in extra.values() for k in v})]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    best = comparison.best.name
+    for candidate in comparison.candidates:
+        metrics = {**candidate.metrics}
+        cells = [_cell(metrics.get(key, math.nan), key) for key in columns]
+        cells += [
+            _cell(extra.get(candidate.name, {}).get(h, math.nan), "") for h in headers[1 + len(columns) :]
+        ]
+        name = f"**{candidate.name}**" if candidate.name == best else candidate.name
+        lines.append("| " + " | ".join([name, *cells]) + " |")
+    return "\n".join(lines)
+
+
+def describe(comparison: Comparison, seconds: float) -> str:
+    rows = comparison.evaluation
+    return (
+        f"{comparison.cutoffs.describe()}; {comparison.training_rows:,} training rows, "
+        f"{comparison.calibration_rows:,} calibration and {len(rows.y):,} evaluation customers "
+        f"(base rate {rows.y.mean():.3f}); {seconds:.0f} s"
+    )
+
+
+def log_results(
+    run_name: str, params: dict[str, str], sections: Sequence[tuple[str, Comparison, str]]
+) -> None:
+    """Each section's metrics as ``{section}.{candidate}.{metric}`` and the printed tables as an artifact,
+    in the Cible home's MLflow store (``CIBLE_HOME`` / ``MLFLOW_TRACKING_URI``). Aggregates only."""
+    settings = Settings.from_env()
+    connect(settings)
+    with mlflow.start_run(experiment_id=experiment_id(settings, EXPERIMENT), run_name=run_name):
+        mlflow.log_params(params)
+        metrics = {}
+        for section, comparison, _ in sections:
+            for candidate in comparison.candidates:
+                for key, value in candidate.metrics.items():
+                    if np.isfinite(value):
+                        metrics[f"{section}.{candidate.name}.{key}"] = float(value)
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as tmp:
+            text = "\n\n".join(f"## {section}\n\n{printed}" for section, _, printed in sections)
+            path = Path(tmp) / "tables.md"
+            path.write_text(text + "\n")
+            mlflow.log_artifact(str(path))
+    print(f"\nlogged to MLflow ({settings.tracking_uri}), experiment {EXPERIMENT!r}, run {run_name!r}")
