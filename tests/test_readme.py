@@ -20,3 +20,11 @@ def test_readme_contract_matches_the_code() -> None:
 def test_readme_shows_the_two_commands() -> None:
     text = README.read_text()
     assert "make run" in text and "make test" in text
+
+
+def test_readme_rfm_grid_matches_the_map() -> None:
+    from features.segments.rfm_map import grid_markdown
+
+    text = README.read_text()
+    start = text.index("\n", text.index("<!-- rfm-grid:start")) + 1
+    assert text[start : text.index("<!-- rfm-grid:end -->")] == grid_markdown()

@@ -23,11 +23,13 @@ from features.predictive.btyd_features import BTYD_COLUMNS, BTYDFeatures, with_b
 from features.predictive.inputs import categories_of, model_matrix
 
 BINARY, REGRESSION = "binary", "regression"
+# Shallow, slow and with large leaves: on CDNOW's transaction-only features 31-leaf trees overfit (ROC-AUC
+# 0.758 at 13 weeks, against 0.767 here), and on the synthetic retailer these do as well as deeper ones.
 DEFAULT_PARAMS: dict[str, Any] = {
     "n_estimators": 300,
-    "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_child_samples": 40,
+    "learning_rate": 0.03,
+    "num_leaves": 15,
+    "min_child_samples": 100,
     "subsample": 0.8,
     "subsample_freq": 1,
     "colsample_bytree": 0.8,

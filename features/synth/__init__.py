@@ -12,9 +12,9 @@ channel and category mixes, gamma order rates, log-normal basket and responsiven
 |-----------------------|------:|------:|-------------------|----------:|---------:|-----------------------|
 | web_first_gourmet     |  20%  | ~1980 | web, app          |     5     |   0.22   | wine, cheese, big     |
 | phone_loyal_senior    |  14%  | ~1947 | phone, catalogue  |     9     |   0.10   | staples, takes calls  |
-| deal_seeker           |  15%  | ~1980 | web, app          |    4.5    |   0.45   | promo codes, offers   |
+| deal_seeker           |  15%  | ~1980 | web, app          |    4.5    |   0.45   | promo codes (~50%)    |
 | occasional_gift_buyer |  17%  | ~1968 | web, store, phone |    1.3    |   0.30   | gift boxes, December  |
-| lapsing               |  12%  | ~1972 | mixed             |    3.5    |   1.3    | fading engagement     |
+| lapsing               |  12%  | ~1972 | catalogue, phone  |    3.5    |   1.3    | fading engagement     |
 | store_regular         |  11%  | ~1963 | store, delivery   |    14     |   0.15   | fresh, loyalty card   |
 | app_family            |  11%  | ~1986 | app               |    10     |   0.30   | push-driven, frequent |
 
