@@ -5,7 +5,9 @@ The classic split of Fader, Hardie & Lee (2005): histories up to 1997-09-30 (the
 same split: the recency rule, RFM codes, BG/NBD and MBG/NBD (fitted on the histories only), LightGBM on
 the point-in-time features and LightGBM stacked on the BTYD predictions (trained on rolling cutoffs whose
 label windows end by 1997-10-01), all calibrated on one half of the 23,570 customers and judged on the
-other half. The BTYD rows also forecast the holdout's orders, compared with the actual count.
+other half. The BTYD rows also forecast the holdout's orders, compared with the actual count. Each
+horizon is run with the default settings and with ``experiments/predictive_transactions.yaml`` (shallower
+trees for transaction-only data).
 
     .venv/bin/python -m experiments.predictive_cdnow [--master ../shared/data/cdnow/CDNOW_master.txt]
 """
@@ -17,11 +19,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.predictive_common import BINARY_COLUMNS, SHARED_DATA, compare, describe, log_results, table
+from experiments.predictive_common import (
+    BINARY_COLUMNS,
+    SHARED_DATA,
+    TRANSACTIONS_CONFIG,
+    compare,
+    configurations,
+    describe,
+    log_results,
+    table,
+)
 from features.btyd import cdnow_reference as ref
 from features.dataset import Dataset
 from features.importers.cdnow import import_cdnow
-from training.predictive.config import PredictiveConfig
 from training.predictive.rows import FeatureCache
 
 DEFAULT_MASTER = SHARED_DATA / "cdnow" / "CDNOW_master.txt"
@@ -39,17 +49,15 @@ def main() -> None:
     for weeks in HORIZONS_WEEKS:
         days = weeks * 7
         as_of = ref.CALIBRATION_CUTOFF + pd.Timedelta(days=days)
-        config = PredictiveConfig(propensity_horizon_days=days)
-        comparison, seconds = compare(
-            dataset, as_of, "propensity", config, FeatureCache(dataset.before(as_of))
-        )
-        title = f"CDNOW, buys again within {weeks} weeks (1997-10-01 + {days} days)"
-        printed = f"{describe(comparison, seconds)}\n\n{table(comparison, BINARY_COLUMNS)}"
-        print(f"\n## {title}\n\n{printed}")
-        sections.append((f"cdnow_{weeks}w", comparison, printed))
-    log_results(
-        "cdnow", {"data": str(args.master), "calibration_cutoff": str(ref.CALIBRATION_CUTOFF)}, sections
-    )
+        cache = FeatureCache(dataset.before(as_of))
+        for label, config in configurations({"propensity_horizon_days": days}).items():
+            comparison, seconds = compare(dataset, as_of, "propensity", config, cache)
+            title = f"CDNOW, buys again within {weeks} weeks (1997-10-01 + {days} days), {label} settings"
+            printed = f"{describe(comparison, seconds)}\n\n{table(comparison, BINARY_COLUMNS)}"
+            print(f"\n## {title}\n\n{printed}")
+            sections.append((f"cdnow_{weeks}w_{label}", comparison, printed))
+    params = {"data": str(args.master), "calibration_cutoff": str(ref.CALIBRATION_CUTOFF)}
+    log_results("cdnow", {**params, "transactions_config": str(TRANSACTIONS_CONFIG)}, sections)
 
 
 if __name__ == "__main__":

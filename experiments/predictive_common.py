@@ -11,6 +11,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import mlflow
@@ -28,6 +29,7 @@ from training.tracking import connect, experiment_id
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT.parent / "shared" / "data"
 EXPERIMENT = "experiments.predictive"
+TRANSACTIONS_CONFIG = PROJECT / "experiments" / "predictive_transactions.yaml"
 BINARY_COLUMNS: dict[str, str] = {
     "roc_auc": "ROC-AUC",
     "pr_auc": "PR-AUC",
@@ -38,6 +40,15 @@ BINARY_COLUMNS: dict[str, str] = {
     "actual_orders": "actual orders",
 }
 Extra = Callable[[Comparison], dict[str, np.ndarray]]
+
+
+def configurations(overrides: dict[str, object]) -> dict[str, PredictiveConfig]:
+    """The default settings and the transaction-only ones, both with ``overrides`` (e.g. a horizon)."""
+    transactions = PredictiveConfig.from_yaml(TRANSACTIONS_CONFIG)
+    return {
+        "default": PredictiveConfig(**overrides),  # type: ignore[arg-type]
+        "transaction-only": replace(transactions, **overrides),  # type: ignore[arg-type]
+    }
 
 
 def compare(

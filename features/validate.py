@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.arrays import isin
 from features.dataset import DATETIME_DTYPE, pandas_dtype
 from features.io import find_table_file, is_csv, read_raw
 from features.schema import TABLES, Column, Kind, Table
@@ -135,7 +136,7 @@ def _check_values(check: _TableCheck, col: Column, parsed: pd.Series, raw: pd.Se
     name = col.name
     valid = parsed.notna().to_numpy()
     if col.allowed is not None:
-        unknown = valid & ~parsed.isin(col.allowed).to_numpy()
+        unknown = valid & ~isin(parsed, col.allowed)
         check.report(unknown, f"unknown value; expected one of {', '.join(col.allowed)}", name, raw)
     if col.min_value is not None:
         check.report(
@@ -227,7 +228,7 @@ def _check_references(checks: dict[str, _TableCheck], frames: dict[str, pd.DataF
             if target is None:
                 continue
             values = frame[ref.column]
-            dangling = values.notna().to_numpy() & ~values.isin(target[ref.target_column]).to_numpy()
+            dangling = values.notna().to_numpy() & ~isin(values, target[ref.target_column])
             check.report(
                 dangling, f"refers to a {ref.target_column} absent from {ref.table}", ref.column, values
             )

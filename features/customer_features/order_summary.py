@@ -31,31 +31,25 @@ class OrderSummary:
 def summarise_orders(orders: pd.DataFrame, index: CustomerIndex) -> OrderSummary:
     codes = index.codes(orders[c.CUSTOMER_ID])
     known = codes >= 0
-    lines = pd.DataFrame(
-        {
-            "order": orders[c.ORDER_ID].to_numpy()[known],
-            "customer": codes[known],
-            "time": as_datetime(orders[c.ORDERED_AT])[known],
-            "channel": orders[c.CHANNEL].to_numpy()[known],
-            "amount": line_amounts(orders)[known],
-            "bought": (orders[c.QUANTITY].to_numpy() > 0)[known],
-            "discounted": (orders[c.DISCOUNT].to_numpy() > 0)[known],
-        }
-    )
-    per_order = lines.groupby("order", sort=False).agg(
-        customer=("customer", "first"),
-        time=("time", "first"),
-        channel=("channel", "first"),
-        amount=("amount", "sum"),
-        is_purchase=("bought", "any"),
-        discounted=("discounted", "any"),
-    )
-    per_order = per_order.sort_values(["customer", "time"], kind="stable")
+    lines = orders[known]
+    order_code, order_ids = pd.factorize(lines[c.ORDER_ID], sort=False)
+    n_orders = len(order_ids)
+    # Every line of an order shares its customer, time and channel (the validator checks it), so any
+    # line can stand for its order: the last one written per order code is as good as the first.
+    representative = np.empty(n_orders, dtype=np.int64)
+    representative[order_code] = np.arange(len(order_code))
+    channel_code, channels = pd.factorize(lines[c.CHANNEL], sort=False)
+    amounts = line_amounts(lines)
+    bought = lines[c.QUANTITY].to_numpy() > 0
+    discounted = lines[c.DISCOUNT].to_numpy() > 0
+    customer = codes[known][representative]
+    time = as_datetime(lines[c.ORDERED_AT])[representative]
+    order = np.lexsort((time, customer))
     return OrderSummary(
-        customer=per_order["customer"].to_numpy(dtype=np.int64),
-        time=per_order["time"].to_numpy(dtype="datetime64[us]"),
-        channel=per_order["channel"].to_numpy(dtype=object),
-        amount=per_order["amount"].to_numpy(dtype=np.float64),
-        is_purchase=per_order["is_purchase"].to_numpy(dtype=bool),
-        discounted=per_order["discounted"].to_numpy(dtype=bool),
+        customer=customer[order].astype(np.int64),
+        time=time[order],
+        channel=np.asarray(channels, dtype=object)[channel_code[representative][order]],
+        amount=np.bincount(order_code, weights=amounts, minlength=n_orders)[order],
+        is_purchase=(np.bincount(order_code, weights=bought, minlength=n_orders) > 0)[order],
+        discounted=(np.bincount(order_code, weights=discounted, minlength=n_orders) > 0)[order],
     )

@@ -24,20 +24,22 @@ class BlendScorer(BaseEstimator):
     def fit(self, frame: pd.DataFrame, y=None) -> BlendScorer:
         if len(self.members) < 2:
             raise ValueError("a blend needs at least two fitted models")
-        self.n_members_ = len(self.members)
+        trees = [m.scorer for m in self.members if hasattr(m.scorer, "contributions")]
+        if not trees:
+            raise ValueError("a blend explains itself with a tree member, and has none")
+        # SHAP values of a mean are not the mean's story: the first tree member tells it.
+        self.explainer_ = trees[0]
         return self
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         return np.mean([m.predict(frame) for m in self.members], axis=0)
 
-    def _explainer(self) -> BaseEstimator | None:
-        scorers = (m.scorer for m in self.members)
-        return next((s for s in scorers if hasattr(s, "contributions")), None)
+    @property
+    def inputs_(self) -> list[str]:
+        return self.explainer_.inputs_
 
-    def __getattr__(self, name: str):
-        # Explanations come from the first tree member: SHAP values of a mean are not the mean's story.
-        if name in ("contributions", "inputs_", "matrix") and "members" in self.__dict__:
-            explainer = self._explainer()
-            if explainer is not None:
-                return getattr(explainer, name)
-        raise AttributeError(name)
+    def contributions(self, frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+        return self.explainer_.contributions(frame)
+
+    def matrix(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return self.explainer_.matrix(frame)

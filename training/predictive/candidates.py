@@ -5,7 +5,8 @@
 - ``bgnbd`` and ``mbgnbd``: fitted on the order histories at the validation cutoff (no label read);
 - ``lightgbm`` on the point-in-time features of the training cutoffs;
 - ``stacked``: LightGBM with the BTYD predictions as extra features (BTYD refitted at each training
-  cutoff on the history before it, so no training row sees a later purchase).
+  cutoff on the history before it, so no training row sees a later purchase);
+- ``blend``: the mean of the calibrated MBG/NBD and LightGBM outputs, calibrated again.
 
 Each is wrapped in a :class:`~features.predictive.model.CustomerScoreModel` whose calibration is fitted
 on the calibration half of the validation customers; the evaluation half is left for the comparison.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from features.predictive.blend import BlendScorer
 from features.predictive.boosted import BINARY, BoostedScorer
 from features.predictive.btyd_features import BTYDFeatures, with_btyd
 from features.predictive.inputs import PREDICTIVE_FEATURES_V1
@@ -29,12 +31,13 @@ from training.predictive.rows import LabelledRows, stack_rows
 from training.predictive.targets import TargetSpec
 
 RECENCY, RFM, LAST_YEAR_SPEND, RHYTHM = "recency", "rfm", "last_year_spend", "rhythm"
-BGNBD, MBGNBD, LIGHTGBM, STACKED = "bgnbd", "mbgnbd", "lightgbm", "stacked"
+BGNBD, MBGNBD, LIGHTGBM, STACKED, BLEND = "bgnbd", "mbgnbd", "lightgbm", "stacked", "blend"
 TREE_CANDIDATES: tuple[str, ...] = (STACKED, LIGHTGBM)
+BLEND_MEMBERS: tuple[str, ...] = (MBGNBD, LIGHTGBM)  # the parametric model and the trees, each calibrated
 STACKED_FEATURE_SET = f"{PREDICTIVE_FEATURES_V1.key}+btyd"
-# How a candidate learns: from nothing, from the order histories at the validation cutoff, or from the
-# labelled rows of the training cutoffs.
-NOTHING, HISTORY, LABELS = "nothing", "history", "labels"
+# How a candidate learns: from nothing, from the order histories at the validation cutoff, from the
+# labelled rows of the training cutoffs, or from other candidates (a blend of fitted models).
+NOTHING, HISTORY, LABELS, MEMBERS = "nothing", "history", "labels", "members"
 BTYD_QUANTITY = {
     CHURN: "expected_orders",
     PROPENSITY: "expected_orders",
@@ -73,6 +76,7 @@ def plan(target: TargetSpec, config: PredictiveConfig, horizon: int) -> list[tup
         (MBGNBD, HISTORY, BTYDScorer(model="mbgnbd", **btyd)),
         (LIGHTGBM, LABELS, None),
         (STACKED, LABELS, None),
+        (BLEND, MEMBERS, None),
     ]
 
 
@@ -149,9 +153,16 @@ def fit_candidates(
         if progress is not None:
             progress(f"fitting {name}")
         try:
-            trained = _fit_scorer(
-                name, how, scorer, target, config, horizon, training, validation, at_validation
-            )
+            if how == MEMBERS:
+                done = {f.name: f.model for f in fitted}
+                missing = [m for m in BLEND_MEMBERS if m not in done]
+                if missing:
+                    raise ValueError(f"the blend needs {' and '.join(missing)}, which could not be fitted")
+                trained = BlendScorer([done[m] for m in BLEND_MEMBERS]).fit(calibration.features)
+            else:
+                trained = _fit_scorer(
+                    name, how, scorer, target, config, horizon, training, validation, at_validation
+                )
         except (ValueError, FloatingPointError) as exc:  # e.g. too few buyers for BTYD or RFM quintiles
             skipped[name] = str(exc)
             continue
