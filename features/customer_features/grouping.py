@@ -33,19 +33,18 @@ class CustomerIndex:
 
     def latest(self, codes: np.ndarray, times: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """Latest timestamp per customer (NaT where none)."""
-        keep = codes >= 0 if mask is None else (codes >= 0) & mask
-        out = np.full(len(self), np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(out, codes[keep], times[keep].astype("datetime64[us]").astype(np.int64))
-        result = out.astype("datetime64[us]")
-        result[out == np.iinfo(np.int64).min] = np.datetime64("NaT")
-        return result
+        return self._extreme(np.maximum, np.iinfo(np.int64).min, codes, times, mask)
 
     def earliest(self, codes: np.ndarray, times: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Earliest timestamp per customer (NaT where none)."""
+        return self._extreme(np.minimum, np.iinfo(np.int64).max, codes, times, mask)
+
+    def _extreme(self, ufunc: np.ufunc, empty: int, codes, times, mask) -> np.ndarray:
         keep = codes >= 0 if mask is None else (codes >= 0) & mask
-        out = np.full(len(self), np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(out, codes[keep], times[keep].astype("datetime64[us]").astype(np.int64))
+        out = np.full(len(self), empty, dtype=np.int64)
+        ufunc.at(out, codes[keep], times[keep].astype("datetime64[us]").astype(np.int64))
         result = out.astype("datetime64[us]")
-        result[out == np.iinfo(np.int64).max] = np.datetime64("NaT")
+        result[out == empty] = np.datetime64("NaT")
         return result
 
 

@@ -4,7 +4,6 @@ the published CDNOW parameters reproduced from the real file."""
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import time
 from pathlib import Path
@@ -36,12 +35,8 @@ from features.btyd.summary import (
     RECENCY,
 )
 from features.importers.cdnow import import_cdnow
+from tests.real_data import CDNOW, CDNOW_ORIGIN, real_file
 
-CDNOW = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cdnow" / "CDNOW_master.txt"
-CDNOW_ORIGIN = (
-    "the CDNOW master file (Fader & Hardie, https://www.brucehardie.com/datasets/; also shipped in the "
-    "lifetimes package), whitespace-separated with one header line"
-)
 REAL_DATA_SECONDS = 20
 
 BG_CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -366,16 +361,6 @@ def test_inputs_are_checked() -> None:
 
 
 # --- CDNOW, the real file ----------------------------------------------------------------------------
-
-
-def real_file(path: Path, origin: str) -> Path:
-    """The real data file, or a skip (a failure on CI, which always has the data) saying what is missing."""
-    if not path.is_file():
-        message = f"real data file {path} is missing: it is {origin}; see {path.parents[1] / 'README.md'}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def test_a_missing_real_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -22,18 +21,8 @@ from features.importers import (
 from features.schema import TABLE_NAMES
 from features.validate import validate_frames
 from features.vocab import NON_PRODUCT_CATEGORY
+from tests.real_data import CDNOW, CDNOW_ORIGIN, ONLINE_RETAIL, ONLINE_RETAIL_ORIGIN, real_file
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail_2010-12-01_2011-09-09.csv.xz"
-CDNOW = SHARED_DATA / "cdnow" / "CDNOW_master.txt"
-ONLINE_RETAIL_ORIGIN = (
-    "UCI Online Retail (dataset 352, https://archive.ics.uci.edu/dataset/352/online+retail), "
-    "lines from 2010-12-01 to 2011-09-09, xz-compressed CSV"
-)
-CDNOW_ORIGIN = (
-    "the CDNOW master file (Fader & Hardie, https://www.brucehardie.com/datasets/; also shipped in the "
-    "lifetimes package), whitespace-separated with one header line"
-)
 REAL_DATA_SECONDS = 20
 
 # 16 lines. Worked out by hand:
@@ -270,16 +259,6 @@ def test_cdnow_wrong_header_is_named(tmp_path: Path) -> None:
 
 
 # --- the real files ----------------------------------------------------------------------------------
-
-
-def real_file(path: Path, origin: str) -> Path:
-    """The real data file, or a skip (a failure on CI, which always has the data) saying what is missing."""
-    if not path.is_file():
-        message = f"real data file {path} is missing: it is {origin}; see {SHARED_DATA / 'README.md'}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.mark.realdata
