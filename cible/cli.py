@@ -7,17 +7,26 @@ import sys
 
 import typer
 
-from cible import data_commands, features_commands, predict_commands, segments_commands, train_commands
+from cible import (
+    data_commands,
+    features_commands,
+    predict_commands,
+    privacy_commands,
+    recommend_commands,
+    segments_commands,
+    train_commands,
+)
 from cible.console import UserError, err_console
 from features.importers.errors import ImportFormatError
 from features.io import DataFileError
 from features.segments.audiences import AudienceRuleError
+from features.segments.memberships import UnknownSegmentError
 from features.validate import DataValidationError
 from training.predictive.config import PredictiveConfigError
 from training.predictive.cutoffs import NotEnoughHistoryError
 from training.predictive.score import NoPredictiveChampionError
+from training.recommend.errors import NoRecommenderError, RecommenderDataError
 from training.segments.export import ExportRefused
-from training.segments.history import UnknownSegmentError
 from training.segments.score import NoChampionError
 
 app = typer.Typer(
@@ -31,7 +40,9 @@ app.add_typer(features_commands.app, name="features")
 app.add_typer(train_commands.app, name="train")
 app.add_typer(segments_commands.app, name="segments")
 app.add_typer(segments_commands.audiences_app, name="audiences")
+app.add_typer(privacy_commands.app, name="privacy")
 app.command("score")(predict_commands.score)
+app.command("recommend")(recommend_commands.recommend)
 
 USER_ERRORS = (
     UserError,
@@ -46,6 +57,8 @@ USER_ERRORS = (
     NotEnoughHistoryError,
     NoPredictiveChampionError,
     PredictiveConfigError,
+    NoRecommenderError,
+    RecommenderDataError,
 )
 
 

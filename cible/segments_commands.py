@@ -12,12 +12,13 @@ from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, res
 from cible.console import UserError, console
 from features import columns as c
 from features.customer_features.build import build_customer_features
+from features.privacy.audit import AuditTrail, cli_actor
 from features.segments.audiences import load_audience_file
+from features.segments.memberships import AS_OF, SEGMENT_COLUMNS, MembershipStore, diff, segment_kind
 from features.settings import Settings
 from training.segments.audience_store import AudienceStore, audience_frame, rule_fields
 from training.segments.config import SegmentsConfig
 from training.segments.export import FORMATS, export_members
-from training.segments.history import AS_OF, SEGMENT_COLUMNS, MembershipStore, diff, segment_kind
 from training.segments.profile import segment_profile
 from training.segments.score import assign_segments
 
@@ -75,6 +76,7 @@ def show(name: str = typer.Argument(..., help="Segment or audience name."), data
         _in=snapshot[c.CUSTOMER_ID].isin(members[c.CUSTOMER_ID]).map({True: name, False: "others"})
     )
     profile = segment_profile(features, marked, "_in").set_index("_in").T
+    AuditTrail(settings.audit_log).record(cli_actor(), "read_segment", name)
     console.print(f"[bold]{name}[/bold]: {len(members):,} customers ({len(members) / len(snapshot):.1%})")
     table = RichTable(title_justify="left")
     table.add_column("measure")
@@ -110,6 +112,9 @@ def export(
         control,
         min_size,
         fmt,
+    )
+    AuditTrail(settings.audit_log).record(
+        cli_actor(), "export_segment", name, channel=channel, rows=result.exported, file=str(out)
     )
     console.print(
         f"wrote {result.exported:,} customers to {result.path} ({result.control:,} in the control group)"

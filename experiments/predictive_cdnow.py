@@ -25,9 +25,8 @@ from experiments.predictive_common import (
     TRANSACTIONS_CONFIG,
     compare,
     configurations,
-    describe,
     log_results,
-    table,
+    section,
 )
 from features.btyd import cdnow_reference as ref
 from features.dataset import Dataset
@@ -53,7 +52,7 @@ def main() -> None:
         for label, config in configurations({"propensity_horizon_days": days}).items():
             comparison, seconds = compare(dataset, as_of, "propensity", config, cache)
             title = f"CDNOW, buys again within {weeks} weeks (1997-10-01 + {days} days), {label} settings"
-            printed = f"{describe(comparison, seconds)}\n\n{table(comparison, BINARY_COLUMNS)}"
+            printed = section(comparison, seconds, BINARY_COLUMNS)
             print(f"\n## {title}\n\n{printed}")
             sections.append((f"cdnow_{weeks}w_{label}", comparison, printed))
     params = {"data": str(args.master), "calibration_cutoff": str(ref.CALIBRATION_CUTOFF)}

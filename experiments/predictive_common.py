@@ -17,6 +17,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+from sklearn.metrics import roc_auc_score
 
 from features.dataset import Dataset
 from features.settings import Settings
@@ -90,13 +91,47 @@ def table(
     return "\n".join(lines)
 
 
+BOOTSTRAP_DRAWS = 300
+
+
+def versus_bgnbd(comparison: Comparison, seed: int = 0) -> str:
+    """The best candidate's ROC-AUC minus BG/NBD's on the same customers, with a 95% interval from a paired
+    bootstrap of those customers: is the gain larger than the evaluation half's own noise?"""
+    found = {c.name: c for c in comparison.candidates}
+    best = comparison.best
+    if "bgnbd" not in found or best.name == "bgnbd" or comparison.target.kind != "binary":
+        return ""
+    y, a, b = comparison.evaluation.y, best.prediction, found["bgnbd"].prediction
+    rng = np.random.default_rng(seed)
+    gains = []
+    for _ in range(BOOTSTRAP_DRAWS):
+        pick = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[pick])) == 2:
+            gains.append(roc_auc_score(y[pick], a[pick]) - roc_auc_score(y[pick], b[pick]))
+    low, high = np.percentile(gains, [2.5, 97.5])
+    gain = best.metrics["roc_auc"] - found["bgnbd"].metrics["roc_auc"]
+    interval = f"95% paired bootstrap interval {low:+.4f} to {high:+.4f}"
+    return f"\n\n{best.name} - bgnbd: ROC-AUC {gain:+.4f} ({interval})"
+
+
 def describe(comparison: Comparison, seconds: float) -> str:
     rows = comparison.evaluation
     return (
         f"{comparison.cutoffs.describe()}; {comparison.training_rows:,} training rows, "
         f"{comparison.calibration_rows:,} calibration and {len(rows.y):,} evaluation customers "
-        f"(base rate {rows.y.mean():.3f}); {seconds:.0f} s"
+        f"({'base rate' if comparison.target.kind == 'binary' else 'mean outcome'} {rows.y.mean():.3f}); "
+        f"{seconds:.0f} s" + "".join(f"; skipped {name}: {why}" for name, why in comparison.skipped.items())
     )
+
+
+def section(
+    comparison: Comparison,
+    seconds: float,
+    columns: dict[str, str],
+    extra: dict[str, dict[str, float]] | None = None,
+) -> str:
+    """What an experiment prints for one comparison: the split, the table, the gain over BG/NBD."""
+    return f"{describe(comparison, seconds)}\n\n{table(comparison, columns, extra)}{versus_bgnbd(comparison)}"
 
 
 def log_results(

@@ -21,9 +21,8 @@ from experiments.predictive_common import (
     TRANSACTIONS_CONFIG,
     compare,
     configurations,
-    describe,
     log_results,
-    table,
+    section,
 )
 from features.dataset import Dataset
 from features.importers.online_retail import import_online_retail
@@ -47,9 +46,10 @@ def main() -> None:
     sections = []
     for label, config in configurations({"propensity_horizon_days": HORIZON_DAYS}).items():
         comparison, seconds = compare(dataset, as_of, "propensity", config, cache)
-        title = f"Online Retail, buys again within {HORIZON_DAYS} days of {comparison.cutoffs.validation:%Y-%m-%d}"
-        printed = f"{describe(comparison, seconds)}\n\n{table(comparison, BINARY_COLUMNS)}"
-        print(f"\n## {title}, {label} settings\n\n{printed}")
+        start = f"{comparison.cutoffs.validation:%Y-%m-%d}"
+        title = f"Online Retail, buys again within {HORIZON_DAYS} days of {start}, {label} settings"
+        printed = section(comparison, seconds, BINARY_COLUMNS)
+        print(f"\n## {title}\n\n{printed}")
         sections.append((f"online_retail_{label}", comparison, printed))
     params = {"data": str(args.file), "as_of": str(as_of), "transactions_config": str(TRANSACTIONS_CONFIG)}
     log_results("online_retail", params, sections)

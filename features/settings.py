@@ -44,3 +44,7 @@ class Settings:
     @property
     def audiences_dir(self) -> Path:
         return self.home / "audiences"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.home / "privacy" / "audit.jsonl"

@@ -86,7 +86,8 @@ class LastYearSpendRule(BaseEstimator):
 
 class RhythmRule(BaseEstimator):
     """The next order comes when the usual gap has passed: mean gap - days since the last order, within
-    [0, horizon]; NaN for one-time buyers and prospects, who have no gap yet."""
+    [0, horizon]; a customer overdue by more than a whole gap is taken as lapsed (the horizon). NaN for
+    one-time buyers and prospects, who have no gap yet."""
 
     drivers: tuple[str, ...] = (n.DAYS_SINCE_LAST_ORDER, n.GAP_MEAN_DAYS)
 
@@ -99,7 +100,8 @@ class RhythmRule(BaseEstimator):
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         gap = frame[n.GAP_MEAN_DAYS].to_numpy(dtype=np.float64)
         since = frame[n.DAYS_SINCE_LAST_ORDER].to_numpy(dtype=np.float64)
-        return np.clip(gap - since, 0.0, self.horizon_days)
+        wait = np.where(since > 2.0 * gap, self.horizon_days, gap - since)
+        return np.where(np.isnan(gap), np.nan, np.clip(wait, 0.0, self.horizon_days))
 
 
 class BTYDScorer(BaseEstimator):

@@ -93,8 +93,9 @@ def test_value_is_orders_times_spend(small_synthetic) -> None:
     assert np.isnan(value[2])
 
 
-def test_degenerate_fits_are_refused_not_served() -> None:
-    # Purchases spread uniformly with no drop-out: the MLE of a and b runs off to infinity.
+def test_a_fit_running_off_to_infinity_is_regularised() -> None:
+    # Purchases spread uniformly with no drop-out: the MLE of a and b runs off to infinity, where the
+    # predictions overflow; the smallest penalty that keeps them finite is used instead.
     rng = np.random.default_rng(0)
     history = pd.DataFrame(
         {
@@ -105,7 +106,12 @@ def test_degenerate_fits_are_refused_not_served() -> None:
     )
     history["days_since_last_order"] = history["days_since_first_order"] * rng.uniform(0, 1, 400)
     history["first_order_value"] = history["avg_order_value"]
-    with pytest.raises(ValueError, match="penalizer"):
-        BTYDFeatures(horizon_days=365).fit(history)
-    regularised = BTYDFeatures(horizon_days=365, penalizer=0.001).fit(history)
-    assert np.isfinite(regularised.quantity(history, "bgnbd", "expected_value")).all()
+    inputs = btyd_inputs(history)
+    plain = BGNBD().fit(inputs.x, inputs.t_x, inputs.T)
+    with np.errstate(all="ignore"):
+        assert not np.isfinite(
+            plain.conditional_expected_purchases(365.0, inputs.x, inputs.t_x, inputs.T)
+        ).all()
+    btyd = BTYDFeatures(horizon_days=365).fit(history)
+    assert btyd.bgnbd_.penalizer > 0
+    assert np.isfinite(btyd.quantity(history, "bgnbd", "expected_value")).all()

@@ -87,7 +87,7 @@ def test_a_comparison_reads_nothing_at_or_after_as_of(small_synthetic) -> None:
     a = compare_candidates(clean, as_of, TARGETS["churn"], FAST)
     b = compare_candidates(loud, as_of, TARGETS["churn"], FAST)
     assert [x.name for x in a.candidates] == [x.name for x in b.candidates]
-    assert len(a.candidates) == 6 and a.cutoffs.training  # every candidate ran, rolling cutoffs included
+    assert len(a.candidates) == 7 and a.cutoffs.training  # every candidate ran, rolling cutoffs included
     for x, y in zip(a.candidates, b.candidates, strict=True):
         np.testing.assert_array_equal(x.prediction, y.prediction, err_msg=x.name)
         assert x.metrics == y.metrics

@@ -16,6 +16,7 @@ from features.customer_features import names as n
 from features.customer_features.build import build_customer_features
 from features.predictive.bands import HIGH_FROM, MEDIUM_FROM
 from features.predictive.scorers import BTYDScorer
+from features.segments.memberships import MembershipStore
 from features.settings import Settings
 from tests.training.predictive_data import FAST, truncated, with_loud_future
 from training.predictive.config import PredictiveConfig
@@ -23,7 +24,6 @@ from training.predictive.rows import FeatureCache
 from training.predictive.score import MODELS, SCORE_COLUMNS, score_customers
 from training.predictive.train import load_champion, train_target
 from training.registry import CHAMPION
-from training.segments.history import MembershipStore
 from training.tracking import connect
 
 PLOTS = {"calibration_curve.png", "lift_by_decile.png", "cumulative_gains.png", "shap_summary.png"}

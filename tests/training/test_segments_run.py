@@ -11,12 +11,12 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from features.load import load_dataset
+from features.segments.memberships import MembershipStore
 from features.settings import Settings
 from features.synth.config import SynthConfig
 from features.synth.generate import write_synthetic
 from training.registry import CHAMPION
 from training.segments.config import SegmentsConfig
-from training.segments.history import MembershipStore
 from training.segments.train import MODEL_NAME, train_segments
 from training.tracking import connect
 

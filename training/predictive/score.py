@@ -23,9 +23,9 @@ from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.predictive.bands import risk_band
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, CustomerScoreModel
+from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
 from features.settings import Settings
 from training.predictive.train import load_champion
-from training.segments.history import SEGMENT_COLUMNS, MembershipStore
 from training.tracking import connect
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from features import columns as c
 from features.consent_gate import check_consent
 from features.io import atomic_path
 from features.segments.clusters import CLUSTER_NAME
+from features.segments.memberships import AS_OF, MODEL_VERSION
 from features.segments.rfm import F_SCORE, M_SCORE, R_SCORE, RFM_SEGMENT
 from features.segments.value_tiers import VALUE_TIER
-from training.segments.history import AS_OF, MODEL_VERSION
 
 FORMATS = ("csv", "parquet", "json")
 

@@ -6,8 +6,8 @@ import pandas as pd
 
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.segments.memberships import MembershipStore
 from features.settings import Settings
-from training.segments.history import MembershipStore
 from training.segments.train import load_champion
 from training.tracking import connect
 

@@ -1,0 +1,72 @@
+"""``cible train nbo`` and ``cible recommend``: train the product recommender, ask it for a customer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import typer
+
+from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, resolve_as_of
+from cible.console import console, steps
+from features.dataset import Dataset
+from features.recommend.history import CustomerHistory
+from features.settings import Settings
+from training.recommend.errors import NoRecommenderError
+from training.recommend.report import markdown, metrics_table
+from training.recommend.train import load_champion, train_nbo
+from training.tracking import connect
+
+
+def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
+    with steps("recommender", total=4) as progress:
+        run = train_nbo(dataset, as_of, settings, progress=progress)
+    cut = run.cutoffs
+    console.print(
+        f"recommender v{run.version} (run {run.run_id[:8]}): validated on purchases from "
+        f"{cut.validation:%Y-%m-%d} to {cut.end:%Y-%m-%d} by {run.evaluation.customers:,} customers"
+    )
+    console.print(markdown(metrics_table(run.evaluation)), highlight=False)
+    console.print(f"  gate: {run.decision.reason}", highlight=False)
+
+
+def nbo(data: Path = DataOption, as_of: str = AsOfOption) -> None:
+    """Product recommender: candidates, LambdaRank ranker, baselines, gate, register."""
+    settings = Settings.from_env()
+    dataset = load_data(settings, data)
+    run_nbo(dataset, resolve_as_of(dataset, as_of), settings)
+
+
+def recommend(
+    customer_id: str = typer.Argument(..., help="Customer id (an unknown id gets popular items)."),
+    data: Path = DataOption,
+    k: int = typer.Option(10, "-k", min=1, max=100, help="Number of items."),
+    as_of: str = AsOfOption,
+    context: list[str] = typer.Option(
+        None, "--context", help="SKU being viewed or in the cart (repeatable)."
+    ),
+) -> None:
+    """Top-k products for a customer with score, source and reason, from the champion recommender."""
+    settings = Settings.from_env()
+    with steps("loading the champion recommender"):
+        model = load_champion(connect(settings))
+    if model is None:
+        raise NoRecommenderError("no recommender is registered as champion: run `cible train nbo` first")
+    dataset = load_data(settings, data)
+    at = parse_timestamp(as_of) if as_of else dataset.default_as_of()
+    # Histories come from the data, not the model, and only for customers who granted profiling.
+    history = CustomerHistory.build(dataset, at, model.catalogue_)
+    served = model.with_history(history)
+    known = history.position(customer_id) >= 0
+    names = dict(zip(model.catalogue_.skus.tolist(), model.catalogue_.names.tolist(), strict=True))
+    console.print(
+        f"{k} items for {customer_id}"
+        + ("" if known else " (no history or no profiling consent: non-personal items)"),
+        highlight=False,
+    )
+    for rank, rec in enumerate(served.recommend(customer_id, context or (), k), start=1):
+        console.print(
+            f"{rank:>3}. {rec.sku:<12} {names.get(rec.sku, '')[:40]:<40} {rec.score:6.3f}  "
+            f"{rec.source:<14} {rec.reason}",
+            highlight=False,
+        )

@@ -1,0 +1,77 @@
+"""What every load of raw data must leave out: erased people (tombstones) and rows past retention."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from features import columns as c
+from features.io import atomic_path
+from features.privacy.hashing import SALT_ENV, hash_id, hash_ids, load_or_create_salt
+from features.privacy.retention import RetentionPolicy
+from features.settings import Settings
+
+TABLES_WITH_CUSTOMER = ("customers", "orders", "events", "contacts", "consents")
+
+
+@dataclass(frozen=True)
+class PrivacyRules:
+    folder: Path  # <home>/privacy
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PrivacyRules:
+        folder = settings.home / "privacy"
+        policy_file = folder / "retention.yaml"
+        policy = RetentionPolicy.from_yaml(policy_file) if policy_file.exists() else RetentionPolicy()
+        return cls(folder=folder, retention=policy)
+
+    @property
+    def tombstone_file(self) -> Path:
+        return self.folder / "tombstones.txt"
+
+    def salt(self) -> str:
+        return load_or_create_salt(self.folder / "salt", os.environ.get(SALT_ENV))
+
+    def tombstones(self) -> set[str]:
+        """Salted hashes of erased customers: the ids themselves are not kept anywhere."""
+        if not self.tombstone_file.exists():
+            return set()
+        return {line.strip() for line in self.tombstone_file.read_text().splitlines() if line.strip()}
+
+    def add_tombstone(self, customer_id: str) -> str:
+        digest = hash_id(customer_id, self.salt())
+        known = self.tombstones()
+        if digest not in known:
+            with atomic_path(self.tombstone_file) as tmp:
+                tmp.write_text("".join(f"{d}\n" for d in sorted(known | {digest})))
+        return digest
+
+    def erased(self, customer_ids: pd.Series) -> pd.Series:
+        tombstones = self.tombstones()
+        if not tombstones:
+            return pd.Series(False, index=customer_ids.index)
+        return hash_ids(customer_ids, self.salt()).isin(tombstones)
+
+    def apply(self, frames: dict[str, pd.DataFrame], now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+        """The tables without erased customers (and their visitors' events) and without expired rows."""
+        out = dict(frames)
+        gone = self.erased(frames["customers"][c.CUSTOMER_ID]) if "customers" in frames else None
+        erased_ids = set(frames["customers"].loc[gone, c.CUSTOMER_ID]) if gone is not None else set()
+        for table in TABLES_WITH_CUSTOMER:
+            frame = out.get(table)
+            if frame is None:
+                continue
+            drop = (
+                frame[c.CUSTOMER_ID].isin(erased_ids) if erased_ids else pd.Series(False, index=frame.index)
+            )
+            if table == "events" and erased_ids:
+                # An erased customer's devices are personal data too, including visits before login.
+                visitors = set(frame.loc[drop, c.VISITOR_ID])
+                drop |= frame[c.VISITOR_ID].isin(visitors)
+            drop |= self.retention.expired(table, frame, now)
+            out[table] = frame[~drop.to_numpy()].reset_index(drop=True)
+        return out

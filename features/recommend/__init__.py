@@ -1,0 +1,1 @@
+"""Product recommendations: candidate sources, neighbour lists, business rules, the served object."""

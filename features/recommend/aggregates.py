@@ -1,0 +1,101 @@
+"""What the recommender is fitted on: neighbour lists and popularity vectors, never per-customer rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.dataset import Dataset
+from features.recommend.catalogue import Catalogue
+from features.recommend.config import RecommendConfig
+from features.recommend.history import DAY, INTEREST_EVENTS
+from features.recommend.neighbours import binary_matrix, item_knn
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    similar_idx: np.ndarray  # customer x item cosine: "similar items", item-kNN candidates
+    similar_sim: np.ndarray
+    together_idx: np.ndarray  # order x item cosine: "frequently bought together"
+    together_sim: np.ndarray
+    coview_idx: np.ndarray  # session x item cosine on views and carts
+    coview_sim: np.ndarray
+    popular: np.ndarray  # distinct buyers in the last ``popular_days``, scaled to max 1
+    trending: np.ndarray  # distinct buyers in the last ``trending_days``, scaled to max 1
+    overall: np.ndarray  # distinct buyers over the whole history, scaled to max 1
+    repurchase: np.ndarray  # share of an item's buyers who bought it on two days or more
+    regions: tuple[str, ...]
+    region_popular: np.ndarray  # region x item, each row scaled to max 1
+
+
+def _scaled(counts: np.ndarray) -> np.ndarray:
+    top = counts.max(axis=-1, keepdims=True) if counts.size else np.ones(1)
+    return np.divide(counts, top, out=np.zeros_like(counts, dtype=np.float64), where=top > 0)
+
+
+def _buyers(item: np.ndarray, buyer: np.ndarray, mask: np.ndarray, n_items: int) -> np.ndarray:
+    pairs = pd.DataFrame({"i": item[mask], "b": buyer[mask]}).drop_duplicates()
+    return np.bincount(pairs["i"].to_numpy(), minlength=n_items).astype(np.float64)
+
+
+def build_aggregates(
+    dataset: Dataset, as_of: pd.Timestamp, catalogue: Catalogue, config: RecommendConfig
+) -> Aggregates:
+    """Statistics of everything bought and viewed strictly before ``as_of`` (guests included, by order)."""
+    past = dataset.before(as_of)
+    n_items = len(catalogue)
+    o = past.orders[past.orders[c.QUANTITY] > 0]
+    item = catalogue.index_of(o[c.SKU].to_numpy(dtype=str))
+    o, item = o[item >= 0], item[item >= 0]
+    # a guest order stands for its own buyer: it still says which items go together
+    buyer_key = o[c.CUSTOMER_ID].fillna("order:" + o[c.ORDER_ID]).to_numpy(dtype=str)
+    buyer = pd.factorize(buyer_key)[0]
+    order = pd.factorize(o[c.ORDER_ID].to_numpy(dtype=str))[0]
+    age = ((as_of - o[c.ORDERED_AT]) / DAY).to_numpy(dtype=np.float64)
+
+    n = config.neighbours
+    similar = item_knn(
+        binary_matrix(buyer, item, buyer.max(initial=-1) + 1, n_items), n, config.min_co_buyers
+    )
+    together = item_knn(
+        binary_matrix(order, item, order.max(initial=-1) + 1, n_items), n, config.min_co_buyers
+    )
+
+    ev = past.events[past.events[c.EVENT_TYPE].isin(INTEREST_EVENTS)]
+    ev_item = catalogue.index_of(ev[c.SKU].fillna("").to_numpy(dtype=str))
+    session = pd.factorize(ev[c.SESSION_ID].to_numpy(dtype=str)[ev_item >= 0])[0]
+    coview = item_knn(
+        binary_matrix(session, ev_item[ev_item >= 0], session.max(initial=-1) + 1, n_items),
+        n,
+        config.min_co_buyers,
+    )
+
+    customers = past.customers.set_index(c.CUSTOMER_ID)[c.REGION]
+    region_names = o[c.CUSTOMER_ID].map(customers).fillna("").to_numpy(dtype=str)
+    codes, regions = pd.factorize(region_names, sort=True)
+    region_counts = np.zeros((len(regions), n_items))
+    everything = np.ones(len(item), dtype=bool)
+    for r in range(len(regions)):
+        region_counts[r] = _buyers(item, buyer, codes == r, n_items)
+    buyer_days = pd.DataFrame({"i": item, "b": buyer, "d": np.floor(age)}).drop_duplicates()
+    per_pair = buyer_days.groupby(["i", "b"]).size()
+    repeaters = np.bincount(per_pair[per_pair > 1].index.get_level_values("i"), minlength=n_items)
+    all_buyers = np.bincount(per_pair.index.get_level_values("i"), minlength=n_items)
+    repurchase = np.divide(repeaters, all_buyers, out=np.zeros(n_items), where=all_buyers > 0)
+    return Aggregates(
+        similar_idx=similar[0],
+        similar_sim=similar[1],
+        together_idx=together[0],
+        together_sim=together[1],
+        coview_idx=coview[0],
+        coview_sim=coview[1],
+        popular=_scaled(_buyers(item, buyer, age < config.popular_days, n_items)),
+        trending=_scaled(_buyers(item, buyer, age < config.trending_days, n_items)),
+        overall=_scaled(_buyers(item, buyer, everything, n_items)),
+        repurchase=repurchase,
+        regions=tuple(regions.tolist()),
+        region_popular=_scaled(region_counts),
+    )

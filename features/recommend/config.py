@@ -1,0 +1,38 @@
+"""Settings of the recommender and the names of its candidate sources, as one frozen dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Candidate sources, in the order of the source columns of the ranking features.
+REPEAT = "repeat"
+BOUGHT_WITH = "bought_with"
+CO_VIEWED = "co_viewed"
+CONTEXT = "context"
+REGION_POPULAR = "region_popular"
+TRENDING = "trending"
+POPULAR = "popular"
+SOURCES: tuple[str, ...] = (REPEAT, BOUGHT_WITH, CO_VIEWED, CONTEXT, REGION_POPULAR, TRENDING, POPULAR)
+# Sources that use what Cible knows about the person: withheld when `profiling` is not granted.
+PERSONAL_SOURCES: frozenset[str] = frozenset({REPEAT, BOUGHT_WITH, CO_VIEWED, REGION_POPULAR})
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    neighbours: int = 30  # kept per item for "similar items" / "bought together" and item-kNN scoring
+    min_co_buyers: int = 2  # pairs bought together by fewer customers are noise, not neighbours
+    per_source: int = 50  # candidates taken from each source before ranking
+    popular_days: int = 30
+    trending_days: int = 7
+    # A non-replenishable item bought within this many days is not recommended again.
+    recent_purchase_days: int = 60
+    max_per_category: int | None = 4  # diversity: at most this many items of one category per answer
+    margin_aware: bool = False  # order by score x unit margin instead of score
+    exclude_out_of_stock: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("neighbours", "per_source", "popular_days", "trending_days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.max_per_category is not None and self.max_per_category < 1:
+            raise ValueError("max_per_category must be at least 1 (or None for no limit)")

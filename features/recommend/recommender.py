@@ -1,0 +1,147 @@
+"""The served recommender: precomputed catalogue arrays, neighbour lists and popularity vectors, plus an
+optional learning-to-rank model over the candidates. Per request it touches numpy arrays only."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from features.dataset import Dataset
+from features.recommend.aggregates import Aggregates, build_aggregates
+from features.recommend.candidates import FEATURES, Candidates, generate
+from features.recommend.catalogue import Catalogue
+from features.recommend.config import PERSONAL_SOURCES, POPULAR, SOURCES, RecommendConfig
+from features.recommend.history import CustomerHistory, Purchases
+from features.recommend.reasons import reason
+from features.recommend.rules import allowed_mask, margin_order, pick
+
+RECOMMENDER_FEATURES_V1 = "recommender_features_v1"
+CONTEXT_WEIGHT = 1.0
+_CONTEXT_COLUMN = FEATURES.index("src_context")
+
+
+class Recommendation(NamedTuple):
+    sku: str
+    score: float
+    source: str
+    reason: str
+
+
+class Recommender:
+    """Fit on a data set before ``as_of``; bind customer histories with :meth:`with_history` to serve.
+
+    The fitted object holds aggregates only (what sells with what, what is popular where), so it can be
+    logged to MLflow; histories stay with the data they come from.
+    """
+
+    def __init__(self, config: RecommendConfig | None = None, ranker: Any = None) -> None:
+        self.config = config
+        self.ranker = ranker  # a fitted lgb.LGBMRanker over candidates.FEATURES, or None for the heuristic
+
+    def fit(self, dataset: Dataset, as_of: pd.Timestamp) -> Recommender:
+        config = self.config or RecommendConfig()
+        self.config_ = config
+        self.as_of_ = pd.Timestamp(as_of)
+        self.catalogue_ = Catalogue.from_products(dataset.products)
+        self.aggregates_: Aggregates = build_aggregates(dataset, self.as_of_, self.catalogue_, config)
+        agg = self.aggregates_
+        # fallback order: recent popularity, then all-time, then the catalogue order
+        self.fill_order_ = np.lexsort((np.arange(len(self.catalogue_)), -agg.overall, -agg.popular))
+        self.feature_set_ = RECOMMENDER_FEATURES_V1
+        self.history_: CustomerHistory | None = None
+        return self
+
+    def with_history(self, history: CustomerHistory | None) -> Recommender:
+        bound = copy.copy(self)
+        bound.history_ = history
+        return bound
+
+    def candidates(self, p: Purchases | None, context: np.ndarray) -> Candidates:
+        return generate(self.aggregates_, self.catalogue_, self.config_, p, context)
+
+    def score(self, cands: Candidates) -> np.ndarray:
+        if self.ranker is None or len(cands.items) == 0:
+            return cands.heuristic
+        raw = self.ranker.booster_.predict(cands.features, num_threads=1)  # threads cost more than a request
+        # The ranker learns from purchase histories, which carry no request context: the page being viewed
+        # or the cart adds a fixed bonus so "goes with what you look at" shows for visitors and customers.
+        context = cands.features[:, _CONTEXT_COLUMN]
+        bonus = CONTEXT_WEIGHT * context / context.max() if context.max() > 0 else 0.0
+        return 1.0 / (1.0 + np.exp(-raw)) + bonus
+
+    def rank(
+        self, p: Purchases | None, context: np.ndarray, n: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The top ``n`` candidates before business rules: (items, scores, source indices). For evaluation."""
+        cands = self.candidates(p, context)
+        scores = self.score(cands)
+        order = np.argsort(-scores, kind="stable")[:n]
+        return cands.items[order], scores[order], cands.source[order]
+
+    def recommend(
+        self,
+        customer_id: str | None,
+        context_skus: Sequence[str] = (),
+        k: int = 10,
+        exclude: Sequence[str] = (),
+        personal: bool = True,
+    ) -> list[Recommendation]:
+        """``k`` items for a customer or visitor (``None``), best first, after business rules.
+
+        ``personal=False`` (consent refused at request time) serves as for an anonymous visitor. Falls
+        back to popular items, then the whole in-stock catalogue, so the answer has ``k`` items whenever
+        the rules leave that many.
+        """
+        cat, config = self.catalogue_, self.config_
+        history = self.history_ if personal else None
+        p = history.of(customer_id) if history is not None else None
+        context = cat.index_of(list(context_skus))
+        context = context[context >= 0]
+        cands = self.candidates(p, context)
+        scores = self.score(cands)
+        allowed = allowed_mask(cat, config, p, np.concatenate([cat.index_of(list(exclude)), context]))
+        keep = allowed[cands.items] & ((p is not None) | ~np.isin(cands.source, _PERSONAL_CODES))
+        items, scores, source = cands.items[keep], scores[keep], cands.source[keep]
+        order = (
+            margin_order(items, scores, cat) if config.margin_aware else np.argsort(-scores, kind="stable")
+        )
+        items, scores, source = items[order], scores[order], source[order]
+        taken = pick(items, cat.category, k, config.max_per_category, [])
+        fill = self.fill_order_[allowed[self.fill_order_]]
+        taken = pick(fill, cat.category, k, config.max_per_category, taken)
+        # diversity is a preference: relaxed only when the catalogue cannot otherwise fill k
+        taken = pick(fill, cat.category, k, None, taken)
+        by_item = {
+            int(i): (float(s), SOURCES[int(src)]) for i, s, src in zip(items, scores, source, strict=True)
+        }
+        out = []
+        for item in taken:
+            score, src = by_item.get(item, (0.0, POPULAR))
+            text = reason(src, item, cat, self.aggregates_, config, p, context)
+            out.append(Recommendation(str(cat.skus[item]), score, src, text))
+        return out
+
+    def _related(self, idx: np.ndarray, sim: np.ndarray, sku: str, k: int) -> list[tuple[str, float]]:
+        item = int(self.catalogue_.index_of([sku])[0])
+        if item < 0:
+            return []
+        nbrs, sims = idx[item], sim[item]
+        ok = (nbrs >= 0) & self.catalogue_.is_product[np.maximum(nbrs, 0)]
+        return [
+            (str(self.catalogue_.skus[i]), float(s)) for i, s in zip(nbrs[ok][:k], sims[ok][:k], strict=True)
+        ]
+
+    def similar_items(self, sku: str, k: int = 10) -> list[tuple[str, float]]:
+        """Items bought by the same customers (cosine on the customer x item matrix)."""
+        return self._related(self.aggregates_.similar_idx, self.aggregates_.similar_sim, sku, k)
+
+    def bought_together(self, sku: str, k: int = 10) -> list[tuple[str, float]]:
+        """Items found in the same orders (cosine on the order x item matrix)."""
+        return self._related(self.aggregates_.together_idx, self.aggregates_.together_sim, sku, k)
+
+
+_PERSONAL_CODES = np.array([i for i, s in enumerate(SOURCES) if s in PERSONAL_SOURCES])

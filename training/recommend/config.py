@@ -1,0 +1,29 @@
+"""Settings of ``cible train nbo``: the split, the ranker's size, the gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from features.recommend.config import RecommendConfig
+
+
+@dataclass(frozen=True)
+class NboConfig:
+    horizon_days: int = 30  # length of the label window (and of the ranker's training window before it)
+    max_train_customers: int = 4000  # customers sampled for the ranker's training groups
+    train_windows: int = 3  # consecutive label windows stacked to train the ranker
+    n_estimators: int = 100
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    min_child_samples: int = 50
+    n_jobs: int = 2
+    seed: int = 7
+    # Customers must have granted `profiling` to be scored and evaluated; public data sets with no consent
+    # ledger are run with False by the experiments.
+    require_profiling_consent: bool = True
+    gate_margin: float = 0.0  # NDCG@10 the candidate must gain over the champion
+    recommend: RecommendConfig = field(default_factory=RecommendConfig)
+
+    def __post_init__(self) -> None:
+        if self.horizon_days < 1:
+            raise ValueError("horizon_days must be at least 1")

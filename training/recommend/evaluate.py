@@ -1,0 +1,67 @@
+"""Cible and the baselines scored on the same validation window, from the same fitted aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.dataset import Dataset
+from features.recommend.history import CustomerHistory
+from features.recommend.recommender import Recommender
+from training.recommend.baselines import BASELINES, baseline_list
+from training.recommend.errors import RecommenderDataError
+from training.recommend.metrics import METRIC_K, summarise
+from training.recommend.split import window_labels
+
+CIBLE = "cible"
+NDCG = f"ndcg_at_{METRIC_K}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    customers: int
+    scores: dict[str, dict[str, float]]  # method -> metric -> value
+
+    def best_baseline(self) -> tuple[str, float]:
+        name = max(BASELINES, key=lambda b: self.scores[b][NDCG])
+        return name, self.scores[name][NDCG]
+
+
+def evaluate(
+    dataset: Dataset,
+    models: dict[str, Recommender],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    require_profiling_consent: bool,
+    baselines: bool = True,
+) -> Evaluation:
+    """Fit each (unfitted) model's aggregates before ``start`` and score its top-k against [start, end).
+
+    Lists are compared before business rules (stock today, diversity caps), which are shop policy, not
+    prediction.
+    """
+    fitted = {name: Recommender(m.config, m.ranker).fit(dataset, start) for name, m in models.items()}
+    reference = next(iter(fitted.values()))
+    cat = reference.catalogue_
+    history = CustomerHistory.build(dataset, start, cat, require_profiling_consent)
+    labels = window_labels(dataset, history, cat, start, end)
+    if len(labels.customers) == 0:
+        raise RecommenderDataError(
+            f"no known customer bought anything between {start:%Y-%m-%d} and {end:%Y-%m-%d}"
+        )
+    lists: dict[str, list[np.ndarray]] = {name: [] for name in fitted}
+    if baselines:
+        lists.update({b: [] for b in BASELINES})
+    empty = np.array([], dtype=np.int64)
+    for pos in labels.customers:
+        p = history.of(str(history.customer_ids[pos]))
+        for name, model in fitted.items():
+            lists[name].append(model.rank(p, empty, METRIC_K)[0])
+        if baselines:
+            for b in BASELINES:
+                lists[b].append(baseline_list(b, reference, p, METRIC_K))
+    n_products = int(cat.is_product.sum())
+    scores = {name: summarise(ranked, labels.items, n_products) for name, ranked in lists.items()}
+    return Evaluation(customers=len(labels.customers), scores=scores)

@@ -1,0 +1,100 @@
+"""Training groups for the LambdaRank ranker: one group of candidates per customer, label = bought next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.dataset import Dataset
+from features.recommend.history import CustomerHistory
+from features.recommend.recommender import Recommender
+from training.recommend.config import NboConfig
+from training.recommend.errors import RecommenderDataError
+from training.recommend.split import Labels, window_labels
+
+
+@dataclass(frozen=True)
+class RankingRows:
+    features: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray  # candidates per customer, in row order
+    recall: float  # share of the window's purchases the candidates contain (the ranker's ceiling)
+
+
+def ranking_rows(
+    model: Recommender, history: CustomerHistory, labels: Labels, max_customers: int, seed: int
+) -> RankingRows:
+    """Candidates of sampled labelled customers; groups without any bought candidate are dropped, since
+    they teach a pairwise ranker nothing."""
+    rng = np.random.default_rng(seed)
+    chosen = np.arange(len(labels.customers))
+    if len(chosen) > max_customers:
+        chosen = np.sort(rng.choice(chosen, size=max_customers, replace=False))
+    feats, ys, groups = [], [], []
+    found = total = 0
+    for j in chosen:
+        p = history.of(str(history.customer_ids[labels.customers[j]]))
+        cands = model.candidates(p, np.array([], dtype=np.int64))
+        y = np.isin(cands.items, labels.items[j]).astype(np.int32)
+        found += int(y.sum())
+        total += len(labels.items[j])
+        if y.any():
+            feats.append(cands.features)
+            ys.append(y)
+            groups.append(len(y))
+    if not groups:
+        raise RecommenderDataError("no customer bought any of their candidates in the training window")
+    return RankingRows(np.vstack(feats), np.concatenate(ys), np.array(groups), found / max(total, 1))
+
+
+def window_rows(
+    dataset: Dataset, cutoff: pd.Timestamp, end: pd.Timestamp, config: NboConfig, seed: int
+) -> RankingRows:
+    """Candidates made before ``cutoff``, labelled by purchases in [cutoff, end)."""
+    model = Recommender(config.recommend).fit(dataset, cutoff)
+    history = CustomerHistory.build(dataset, cutoff, model.catalogue_, config.require_profiling_consent)
+    labels = window_labels(dataset, history, model.catalogue_, cutoff, end)
+    return ranking_rows(model, history, labels, config.max_train_customers, seed)
+
+
+def fit_ranker(
+    dataset: Dataset, cutoff: pd.Timestamp, end: pd.Timestamp, config: NboConfig
+) -> tuple[lgb.LGBMRanker, RankingRows]:
+    """A LambdaRank model on ``train_windows`` consecutive windows as long as [cutoff, end), the latest
+    ending at ``end``: more customers' next purchases to learn from than one window holds."""
+    length = end - cutoff
+    parts = []
+    for w in range(config.train_windows):
+        start = cutoff - w * length
+        if start <= dataset.orders[c.ORDERED_AT].min():
+            break
+        try:
+            parts.append(window_rows(dataset, start, start + length, config, config.seed + w))
+        except RecommenderDataError:
+            break  # too early in the data for anyone to have bought a candidate
+    if not parts:
+        raise RecommenderDataError(
+            f"no customer bought any of their candidates between {cutoff:%Y-%m-%d} and {end:%Y-%m-%d}"
+        )
+    rows = RankingRows(
+        np.vstack([r.features for r in parts]),
+        np.concatenate([r.labels for r in parts]),
+        np.concatenate([r.groups for r in parts]),
+        float(np.mean([r.recall for r in parts])),
+    )
+    ranker = lgb.LGBMRanker(
+        objective="lambdarank",
+        n_estimators=config.n_estimators,
+        learning_rate=config.learning_rate,
+        num_leaves=config.num_leaves,
+        min_child_samples=config.min_child_samples,
+        random_state=config.seed,
+        n_jobs=config.n_jobs,
+        verbose=-1,
+    )
+    ranker.fit(rows.features, rows.labels, group=rows.groups)
+    return ranker, rows
