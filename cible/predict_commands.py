@@ -18,6 +18,7 @@ from features.io import atomic_path
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
 from features.settings import Settings
 from training.predictive.candidates import plan
+from training.predictive.compare import cutoffs_for
 from training.predictive.config import PredictiveConfig
 from training.predictive.cutoffs import NotEnoughHistoryError
 from training.predictive.rows import FeatureCache
@@ -71,6 +72,7 @@ def run_target(
     cache: FeatureCache | None = None,
 ) -> PredictiveRun:
     spec = TARGETS[target]
+    cutoffs_for(dataset, as_of, spec, config)  # too little history: say so before any progress bar starts
     total = FIXED_STEPS + len(plan(spec, config, spec.horizon(config)))
     with steps(target, total=total) as progress:
         run = train_target(dataset, as_of, settings, target, config, cache, progress)

@@ -7,8 +7,9 @@ Everything the service needs to score a customer from her point-in-time features
   from her features, and the LightGBM input matrix;
 - :mod:`btyd_features` — BG/NBD and MBG/NBD (and Gamma-Gamma) turned into per-customer predictions
   over a horizon: P(at least one order), expected orders, expected spend, expected wait;
-- :mod:`scorers` and :mod:`boosted` — the candidates: rules (recency only, RFM code), BTYD, LightGBM
-  and LightGBM stacked on the BTYD predictions;
+- :mod:`scorers`, :mod:`boosted` and :mod:`blend` — the candidates: rules (recency only, RFM code, last
+  year's spend, rhythm), BTYD, LightGBM, LightGBM stacked on the BTYD predictions, and the blend of
+  MBG/NBD and LightGBM;
 - :mod:`calibration` — the monotone map from a candidate's raw score to a probability (or a value);
 - :mod:`model` — :class:`~features.predictive.model.CustomerScoreModel`, what is registered:
   ``predict(features)`` and ``explain(features, top=3)``;

@@ -18,7 +18,7 @@ from features.customer_features import names as n
 from features.predictive.boosted import BINARY, REGRESSION
 from features.predictive.calibration import ScoreCalibrator
 from features.predictive.inputs import PREDICTIVE_FEATURES_V1
-from features.predictive.reasons import Phraser
+from features.predictive.reasons import HORIZON_DAYS, Phraser
 
 CHURN, PROPENSITY, VALUE, NEXT_ORDER = "churn", "propensity", "value", "next_order"
 TARGET_KINDS: dict[str, str] = {CHURN: BINARY, PROPENSITY: BINARY, VALUE: REGRESSION, NEXT_ORDER: REGRESSION}
@@ -89,7 +89,7 @@ class CustomerScoreModel(BaseEstimator):
             inputs = np.asarray(self.scorer.inputs_)  # type: ignore[union-attr]
             pool = min(top + REASON_POOL, values.shape[1])
             order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :pool]
-            phraser = Phraser(read)
+            phraser = Phraser(read.assign(**{HORIZON_DAYS: float(self.horizon_days)}))
             return [
                 phraser.reasons(i, [str(inputs[j]) for j in order[i] if values[i, j] != 0], top)
                 for i in range(len(read))

@@ -3,7 +3,8 @@
 A wording is a ``str.format`` template over the customer's own feature values, used when its conditions
 hold and every value it quotes is known; the first usable wording of a feature wins. Marketers edit the
 table, not the code. Features that repeat per channel, window or category get their wordings from the
-same naming functions as the features themselves (``features.customer_features.names``).
+same naming functions as the features themselves (``features.customer_features.names``). Besides the
+features, a wording may quote ``horizon_days``, the period the model predicts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from features import vocab
 from features.customer_features import names as n
 from features.predictive import btyd_features as b
 
+HORIZON_DAYS = "horizon_days"  # not a feature: the explaining model adds it to the rows it phrases
 Condition = tuple[str, str, float]  # (feature, operator, threshold); operator "missing" ignores the threshold
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -157,9 +159,15 @@ REASONS: dict[str, tuple[Wording, ...]] = {
         ),
         w("buying pattern says still active ({btyd_p_alive:.0%} chance)"),
     ),
-    b.BTYD_P_ORDER: (w("buying pattern gives a {btyd_p_order:.0%} chance of an order in the period"),),
-    b.BTYD_EXPECTED_ORDERS: (w("buying pattern expects {btyd_expected_orders:.1f} orders in the period"),),
-    b.BTYD_EXPECTED_VALUE: (w("buying pattern expects €{btyd_expected_value:,.0f} of spend in the period"),),
+    b.BTYD_P_ORDER: (
+        w("buying pattern gives a {btyd_p_order:.0%} chance of an order in the next {horizon_days:.0f} days"),
+    ),
+    b.BTYD_EXPECTED_ORDERS: (
+        w("buying pattern expects {btyd_expected_orders:.1f} orders in the next {horizon_days:.0f} days"),
+    ),
+    b.BTYD_EXPECTED_VALUE: (
+        w("buying pattern expects €{btyd_expected_value:,.0f} of spend in the next {horizon_days:.0f} days"),
+    ),
 }
 
 for _days in n.WINDOWS_DAYS:

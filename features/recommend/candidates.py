@@ -20,6 +20,8 @@ FEATURES: tuple[str, ...] = (
     "usual_gap",
     "due_ratio",
     "days_since_viewed",
+    "carted",
+    "bought_since_viewed",
     "item_trend_ratio",
     "item_overall_popularity",
     "item_price",
@@ -111,6 +113,7 @@ def generate(
     bought = np.zeros(n_items)
     since = np.full(n_items, np.nan)
     viewed = np.full(n_items, np.nan)
+    carted = np.zeros(n_items)
     gap = np.full(n_items, np.nan)
     cat_share = np.zeros(len(catalogue.categories))
     orders, since_last, per_order = 0.0, np.nan, np.nan
@@ -121,6 +124,7 @@ def generate(
         orders, since_last = p.orders, p.days_since_last
         per_order = p.days_since_first / max(p.orders, 1.0)
         viewed[p.viewed] = p.viewed_days_since
+        carted[p.viewed] = p.carted
     feats[:, n_src:] = np.column_stack(
         [
             bought[items],
@@ -128,6 +132,8 @@ def generate(
             gap[items],
             due[items],
             viewed[items],
+            carted[items],
+            since[items] < viewed[items],  # bought after the last view: that interest was served
             agg.trending[items] / np.maximum(agg.popular[items], 1e-3),
             agg.overall[items],
             catalogue.price[items],

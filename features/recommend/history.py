@@ -33,6 +33,7 @@ class Purchases:
     gap: np.ndarray  # the customer's usual gap between purchases of the item, nan if bought once
     viewed: np.ndarray  # item indices viewed or carted on the web, latest first
     viewed_days_since: np.ndarray  # days since each was last viewed or carted
+    carted: np.ndarray  # bool: put in the cart or wish list, not only viewed
     region: str  # "" when unknown
     orders: int
     days_since_last: float
@@ -60,6 +61,7 @@ class CustomerHistory:
     view_offsets: np.ndarray
     viewed: np.ndarray
     viewed_days_since: np.ndarray
+    carted: np.ndarray
 
     @classmethod
     def build(
@@ -81,7 +83,13 @@ class CustomerHistory:
         o = past.orders[(past.orders[c.QUANTITY] > 0) & past.orders[c.CUSTOMER_ID].notna()]
         cust = np.searchsorted(customer_ids, o[c.CUSTOMER_ID].to_numpy(dtype=str)).clip(0, max(n - 1, 0))
         item = catalogue.index_of(o[c.SKU].to_numpy(dtype=str))
-        known = (item >= 0) & (customer_ids[cust] == o[c.CUSTOMER_ID].to_numpy(dtype=str)) if n else item < -1
+        known = (
+            (item >= 0)
+            & catalogue.is_product[np.maximum(item, 0)]
+            & (customer_ids[cust] == o[c.CUSTOMER_ID].to_numpy(dtype=str))
+            if n
+            else item < -1
+        )
         day = ((as_of - o[c.ORDERED_AT]) / DAY).to_numpy(dtype=np.float64)
         lines = pd.DataFrame({"cust": cust[known], "item": item[known], "day": np.floor(day[known])})
         lines = lines.drop_duplicates()
@@ -112,7 +120,11 @@ class CustomerHistory:
             else ev_item < -1
         )
         ev_day = ((as_of - ev[c.OCCURRED_AT]) / DAY).to_numpy(dtype=np.float64)
-        views = pd.DataFrame({"cust": ev_cust[ok], "item": ev_item[ok], "day": np.floor(ev_day[ok])})
+        carted = (ev[c.EVENT_TYPE] != "product_view").to_numpy()
+        views = pd.DataFrame(
+            {"cust": ev_cust[ok], "item": ev_item[ok], "day": np.floor(ev_day[ok]), "carted": carted[ok]}
+        )
+        views["carted"] = views.groupby(["cust", "item"])["carted"].transform("max")
         views = views.drop_duplicates(["cust", "item"])  # latest first, so the latest view is kept
         views = views[views.groupby("cust").cumcount() < MAX_VIEWED].sort_values("cust", kind="stable")
 
@@ -132,6 +144,7 @@ class CustomerHistory:
             view_offsets=_offsets(views["cust"].to_numpy(), n),
             viewed=views["item"].to_numpy(dtype=np.int64),
             viewed_days_since=views["day"].to_numpy(dtype=np.float64),
+            carted=views["carted"].to_numpy(dtype=bool),
         )
 
     def position(self, customer_id: str | None) -> int:
@@ -154,6 +167,7 @@ class CustomerHistory:
             gap=self.gap[s:e],
             viewed=self.viewed[vs:ve],
             viewed_days_since=self.viewed_days_since[vs:ve],
+            carted=self.carted[vs:ve],
             region=self.regions[self.region[i]] if self.region[i] >= 0 else "",
             orders=float(self.orders[i]),
             days_since_last=float(self.days_since_last[i]),

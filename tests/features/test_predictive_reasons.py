@@ -54,6 +54,11 @@ def test_marketing_and_spend_reasons() -> None:
     assert phraser.phrase("category_share_wines", 0) == "45% of spend on wines"
     assert phraser.phrase(n.spend_in(365), 0) == "€1,234 spent in the last 365 days"
     assert phraser.phrase(n.CART_ITEMS_OPEN, 0) == "one item left in the cart"
+    btyd = row(btyd_p_order=0.3, btyd_p_alive=0.2, horizon_days=90.0)
+    assert (
+        btyd.phrase("btyd_p_order", 0) == "buying pattern gives a 30% chance of an order in the next 90 days"
+    )
+    assert btyd.phrase("btyd_p_alive", 0) == "buying pattern says probably lapsed (20% chance still active)"
     # One email unopened is not yet "stopped opening".
     assert row(**{email: 0.0, sent: 1.0}).phrase(email, 0) == "opens 0% of emails"
 

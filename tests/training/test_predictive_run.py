@@ -4,6 +4,9 @@ champion's direction and truth recovery, artifacts free of customer ids, and bat
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -90,6 +93,34 @@ def test_artifacts_hold_no_customer_ids(runs, home, small_synthetic) -> None:
             text = path.read_bytes().decode("latin-1")
             found = {text[i : i + width] for i in range(len(text)) if text.startswith("C", i)} & ids
             assert not found, (path, sorted(found)[:3])
+
+
+SERVE_WITHOUT_TRAINING = """
+import pickle, sys
+import pandas as pd
+with open(sys.argv[1], "rb") as handle:
+    model = pickle.load(handle)
+features = pd.read_parquet(sys.argv[2])
+print(len(model.predict(features)), len(model.explain(features)))
+print(sorted(m for m in sys.modules if m == "training" or m.startswith("training.")))
+"""
+
+
+def test_the_champion_loads_and_scores_without_training_code(runs, home, small_synthetic, tmp_path) -> None:
+    folder = mlflow.artifacts.download_artifacts(
+        artifact_uri="models:/churn@champion", dst_path=str(tmp_path)
+    )
+    features = build_customer_features(small_synthetic, runs[1]).head(20)
+    features.to_parquet(tmp_path / "features.parquet")
+    command = [
+        sys.executable,
+        "-c",
+        SERVE_WITHOUT_TRAINING,
+        str(Path(folder) / "model.pkl"),
+        str(tmp_path / "features.parquet"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["20 20", "[]"]
 
 
 def test_a_worse_challenger_keeps_the_champion(runs, home, small_synthetic, caplog) -> None:

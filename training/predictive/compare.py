@@ -88,11 +88,24 @@ def _metrics(
     return metrics
 
 
-def data_start(past: Dataset) -> pd.Timestamp:
-    first = past.orders[c.ORDERED_AT].min()
+def cutoffs_for(
+    dataset: Dataset, as_of: pd.Timestamp, target: TargetSpec, config: PredictiveConfig
+) -> Cutoffs:
+    """The rolling-origin cutoffs of ``target`` as of ``as_of``; raises :class:`NotEnoughHistoryError`
+    (before any work is done) when the orders before ``as_of`` do not reach back far enough."""
+    times = dataset.orders[c.ORDERED_AT]
+    first = times[times < as_of].min()
     if pd.isna(first):
         raise NotEnoughHistoryError("there is no order before --as-of: nothing to learn from")
-    return pd.Timestamp(first)
+    return rolling_origin(
+        as_of,
+        pd.Timestamp(first),
+        target.horizon(config),
+        config.n_cutoffs,
+        config.cutoff_step_days,
+        config.min_history_days,
+        config.min_label_days,
+    )
 
 
 def compare_candidates(
@@ -108,15 +121,7 @@ def compare_candidates(
     step = progress or (lambda _name: None)
     cache = cache or FeatureCache(dataset.before(as_of))
     horizon = target.horizon(config)
-    cutoffs = rolling_origin(
-        as_of,
-        data_start(cache.past),
-        horizon,
-        config.n_cutoffs,
-        config.cutoff_step_days,
-        config.min_history_days,
-        config.min_label_days,
-    )
+    cutoffs = cutoffs_for(cache.past, as_of, target, config)
     step("features and labels")
     training = [labelled_rows(cache, target, t, cutoffs.training_label_days) for t in cutoffs.training]
     validation = labelled_rows(cache, target, cutoffs.validation, horizon)

@@ -1,0 +1,1 @@
+"""Marketing offers: the offer catalogue (YAML), its validation and eligibility rules."""

@@ -1,0 +1,59 @@
+"""Who may receive which offer as of a date: the catalogue's rules, validity dates and weekly pressure cap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.dataset import Dataset
+from features.offers.catalogue import OfferCatalogue
+
+WEB_CHANNELS = ("web", "app")
+PRESSURE_WINDOW = pd.Timedelta(days=7)
+
+
+def customer_flags(dataset: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per customer known before ``as_of``: the facts the eligibility rules read."""
+    past = dataset.before(as_of)
+    ids = past.customers[c.CUSTOMER_ID]
+    orders = past.orders[past.orders[c.QUANTITY] > 0]
+    n_orders = orders.groupby(c.CUSTOMER_ID)[c.ORDER_ID].nunique().reindex(ids, fill_value=0)
+    web = orders[orders[c.CHANNEL].isin(WEB_CHANNELS)].groupby(c.CUSTOMER_ID)[c.ORDER_ID].nunique()
+    offers = past.contacts[past.contacts[c.OFFER_ID].notna()]
+    recent = offers[offers[c.SENT_AT] >= as_of - PRESSURE_WINDOW].groupby(c.CUSTOMER_ID).size()
+    customers = past.customers.set_index(c.CUSTOMER_ID)
+    return pd.DataFrame(
+        {
+            "orders": n_orders.to_numpy(),
+            "web_orders": web.reindex(ids, fill_value=0).to_numpy(),
+            "has_web_account": customers[c.HAS_WEB_ACCOUNT].reindex(ids).fillna(False).to_numpy(dtype=bool),
+            "has_loyalty_card": customers[c.LOYALTY_CARD_ID].reindex(ids).notna().to_numpy(),
+            "offers_last_week": recent.reindex(ids, fill_value=0).to_numpy(),
+        },
+        index=pd.Index(ids, name=c.CUSTOMER_ID),
+    )
+
+
+def rule_mask(flags: pd.DataFrame, rule: str) -> np.ndarray:
+    predicates = {
+        "new_customer": flags["orders"] == 0,
+        "has_ordered": flags["orders"] > 0,
+        "no_web_order": flags["web_orders"] == 0,
+        "no_web_account": ~flags["has_web_account"],
+        "no_loyalty_card": ~flags["has_loyalty_card"],
+    }
+    return predicates[rule].to_numpy(dtype=bool)
+
+
+def eligibility(flags: pd.DataFrame, catalogue: OfferCatalogue, at: pd.Timestamp) -> pd.DataFrame:
+    """Customers x offers: True where the offer is valid at ``at``, every rule holds and the customer has
+    not had ``max_offers_per_week`` offers in the last 7 days on any channel."""
+    under_cap = (flags["offers_last_week"] < catalogue.max_offers_per_week).to_numpy()
+    out = {}
+    for offer in catalogue.offers:
+        ok = under_cap & offer.valid_at(at)
+        for rule in offer.eligibility:
+            ok = ok & rule_mask(flags, rule)
+        out[offer.id] = ok
+    return pd.DataFrame(out, index=flags.index)
