@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from features.config_file import read_settings
 from features.schema import TIME_COLUMN
 
 
@@ -26,13 +26,7 @@ class RetentionPolicy:
 
     @classmethod
     def from_yaml(cls, path: Path) -> RetentionPolicy:
-        data = yaml.safe_load(path.read_text()) or {}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"{path}: no retention period for {', '.join(unknown)}; tables: {', '.join(known)}"
-            )
+        data = read_settings(path, cls)
         for table, months in data.items():
             if months is not None and (not isinstance(months, int) or months < 1):
                 raise ValueError(f"{path}: retention of {table} must be a whole number of months or empty")

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from features.config_file import read_settings
 from features.predictive.boosted import DEFAULT_PARAMS
 from features.predictive.calibration import METHODS
 
@@ -80,18 +79,7 @@ class PredictiveConfig:
 
     @classmethod
     def from_yaml(cls, path: Path) -> PredictiveConfig:
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise PredictiveConfigError(f"{path}: not valid YAML ({exc})") from exc
-        if not isinstance(data, dict):
-            raise PredictiveConfigError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise PredictiveConfigError(
-                f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+        data = read_settings(path, cls, PredictiveConfigError)
         try:
             return cls(**data)
         except TypeError as exc:  # a value of the wrong shape, e.g. a list for a number

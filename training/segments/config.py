@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from features.config_file import read_settings
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,5 @@ class SegmentsConfig:
 
     @classmethod
     def from_yaml(cls, path: Path) -> SegmentsConfig:
-        data = yaml.safe_load(path.read_text()) or {}
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(
-                f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+        data = read_settings(path, cls)
         return cls(**data)
