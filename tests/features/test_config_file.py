@@ -28,5 +28,5 @@ def test_bad_files_are_named(tmp_path, text, message) -> None:
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_settings(path, SegmentsConfig)
-    with pytest.raises(ValueError, match="bad.yaml"):
+    with pytest.raises(ValueError, match=r"bad\.yaml"):
         read_settings(path, RetentionPolicy)
