@@ -14,6 +14,7 @@ from cible import (
     privacy_commands,
     recommend_commands,
     segments_commands,
+    store_commands,
     train_commands,
 )
 from cible.console import UserError, err_console
@@ -41,6 +42,7 @@ app.add_typer(train_commands.app, name="train")
 app.add_typer(segments_commands.app, name="segments")
 app.add_typer(segments_commands.audiences_app, name="audiences")
 app.add_typer(privacy_commands.app, name="privacy")
+app.command("materialize")(store_commands.materialize_command)
 app.command("score")(predict_commands.score)
 app.command("recommend")(recommend_commands.recommend)
 

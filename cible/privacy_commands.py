@@ -10,6 +10,7 @@ import typer
 from cible.common import DataOption, load_data, parse_timestamp
 from cible.console import UserError, console
 from features.io import write_dataset_frames
+from features.online_store.factory import open_store
 from features.privacy.access import access_report, write_access_report
 from features.privacy.audit import AuditTrail, cli_actor
 from features.privacy.erasure import erase_customer
@@ -45,16 +46,23 @@ def export_person(
 def erase(customer_id: str = typer.Argument(..., help="The customer to erase.")) -> None:
     """Erase a customer: tombstoned for every later load, removed from stored memberships."""
     settings = Settings.from_env()
-    result = erase_customer(
-        customer_id,
-        PrivacyRules.from_settings(settings),
-        MembershipStore(settings.segments_dir),
-        AuditTrail(settings.audit_log),
-        cli_actor(),
-    )
+    store = open_store(settings)
+    try:
+        result = erase_customer(
+            customer_id,
+            PrivacyRules.from_settings(settings),
+            MembershipStore(settings.segments_dir),
+            AuditTrail(settings.audit_log),
+            cli_actor(),
+            online_store=store,
+        )
+    finally:
+        store.close()
     console.print(
-        f"erased: every later load leaves this customer out; {result.snapshots_rewritten} stored "
-        "membership snapshot(s) rewritten; the audit trail records the erasure by hash only"
+        f"erased: every later load leaves this customer out; online store: "
+        f"{'removed' if result.removed_from_online_store else 'not present'}; "
+        f"{result.snapshots_rewritten} stored membership snapshot(s) rewritten; "
+        "the audit trail records the erasure by hash only"
     )
 
 

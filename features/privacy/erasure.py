@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from features import columns as c
 from features.io import atomic_path
+from features.online_store.base import OnlineStore
 from features.privacy.audit import AuditTrail
 from features.privacy.rules import PrivacyRules
 from features.segments.memberships import MembershipStore
@@ -15,14 +16,22 @@ from features.segments.memberships import MembershipStore
 class ErasureResult:
     tombstone: str  # the salted hash the erasure is known by
     snapshots_rewritten: int
+    removed_from_online_store: bool
 
 
 def erase_customer(
-    customer_id: str, rules: PrivacyRules, memberships: MembershipStore, audit: AuditTrail, actor: str
+    customer_id: str,
+    rules: PrivacyRules,
+    memberships: MembershipStore,
+    audit: AuditTrail,
+    actor: str,
+    online_store: OnlineStore | None = None,
 ) -> ErasureResult:
     """Tombstone the person (every later load, feature build, training run, score, export and list leaves
-    them out), remove them from stored segment memberships, and log the erasure by hash only."""
+    them out), remove them from the online store at once and from stored segment memberships, and log the
+    erasure by hash only."""
     digest = rules.add_tombstone(customer_id)
+    removed = online_store.delete(customer_id) if online_store is not None else False
     rewritten = 0
     for date in memberships.dates():
         path = memberships.path_for(date)
@@ -32,5 +41,5 @@ def erase_customer(
             with atomic_path(path) as tmp:
                 snapshot[keep].to_parquet(tmp, index=False)
             rewritten += 1
-    audit.record(actor, "erase", f"sha256:{digest}", snapshots_rewritten=rewritten)
-    return ErasureResult(digest, rewritten)
+    audit.record(actor, "erase", f"sha256:{digest}", snapshots_rewritten=rewritten, online_store=removed)
+    return ErasureResult(digest, rewritten, removed)

@@ -1,0 +1,35 @@
+"""``cible materialize``: the online store the service reads, filled from offline features and scores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.console import console, steps
+from features.online_store.factory import open_store
+from features.settings import Settings
+from training.materialize import materialize
+
+
+def materialize_command(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    store: str = typer.Option(
+        None, help="redis://host:port/db or sqlite:///file.db (default: CIBLE_ONLINE_STORE, else SQLite)."
+    ),
+) -> None:
+    """Write each customer's latest features, segments, scores and consents to the online store."""
+    settings = Settings.from_env()
+    dataset = load_data(settings, data)
+    cutoff = resolve_as_of(dataset, as_of)
+    online = open_store(settings, store)
+    try:
+        with steps("materialising"):
+            written = materialize(dataset, cutoff, settings, online)
+        console.print(
+            f"online store: {written:,} customers as of {cutoff:%Y-%m-%d} ({online.count():,} held)"
+        )
+    finally:
+        online.close()

@@ -1,0 +1,65 @@
+"""Filling the online store from offline features, segments and batch scores, for the service to read."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.customer_features.build import AS_OF_COLUMN, build_customer_features
+from features.customer_features.consent import consent_state
+from features.dataset import Dataset
+from features.online_store.base import OnlineStore, Record
+from features.settings import Settings
+from training.predictive.score import NoPredictiveChampionError, score_customers
+
+
+def _clean(value: object) -> object:
+    """JSON-ready scalars: numpy numbers as Python ones, NaN and NaT as None, timestamps as ISO text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT or (not isinstance(value, str | list | dict) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _rows(frame: pd.DataFrame) -> dict[str, Record]:
+    columns = [col for col in frame.columns if col != c.CUSTOMER_ID]
+    values = frame[columns].to_numpy(dtype=object)
+    return {
+        cid: {col: _clean(v) for col, v in zip(columns, row, strict=True)}
+        for cid, row in zip(frame[c.CUSTOMER_ID], values, strict=True)
+    }
+
+
+def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> dict[str, Record]:
+    """One record per customer: features at ``as_of``, champion scores and segments (when models exist),
+    and the consent state as of now (a later withdrawal is applied by the next materialisation)."""
+    features = build_customer_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
+    try:
+        scores = _rows(score_customers(dataset, as_of, settings))
+    except NoPredictiveChampionError:
+        scores = {}
+    consent = consent_state(dataset.consents, pd.Index(features[c.CUSTOMER_ID]), pd.Timestamp.now())
+    consents = {cid: {p: bool(v) for p, v in row.items()} for cid, row in consent.iterrows()}
+    return {
+        cid: {
+            "as_of": as_of.isoformat(),
+            "features": row,
+            "scores": scores.get(cid),
+            "consent": consents[cid],
+        }
+        for cid, row in _rows(features).items()
+    }
+
+
+def materialize(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store: OnlineStore) -> int:
+    records = customer_records(dataset, as_of, settings)
+    store.put_many(records)
+    return len(records)
