@@ -9,7 +9,7 @@ CUSTOMERS ?= 20000
 MONTHS ?= 24
 AS_OF ?= 2026-11-01
 
-.PHONY: run test lint bench data features train clean
+.PHONY: run test lint bench data features train materialize clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ features: data
 train: features
 	$(BIN)/cible train all --data $(DATA) --as-of $(AS_OF)
 
-run: train
+materialize: train
+	$(BIN)/cible materialize --data $(DATA) --as-of $(AS_OF)
+
+run: materialize
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
