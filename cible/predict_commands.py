@@ -150,3 +150,5 @@ def score(
     for name in scores.attrs.get("missing_models", []):
         command = TARGETS[name].command
         console.print(f"[yellow]no {name} champion:[/yellow] its columns are empty (`cible train {command}`)")
+    for name in scores.attrs.get("missing_recommend_models", []):
+        console.print(f"[yellow]no {name} champion:[/yellow] its columns are empty (`cible train nbo`)")

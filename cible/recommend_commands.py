@@ -9,9 +9,15 @@ import typer
 
 from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, resolve_as_of
 from cible.console import console, steps
+from features import columns as c
+from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.offers.best_offer import NEXT_BEST_OFFER, OFFER_CHANNEL, OFFER_EXPECTED_VALUE, best_offers
+from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from features.offers.decision import NO_OFFER
 from features.recommend.history import CustomerHistory
 from features.settings import Settings
+from training.offers.register import NoOfferHistoryError, load_offer_champion, train_offer_response
 from training.recommend.errors import NoRecommenderError
 from training.recommend.report import markdown, metrics_table
 from training.recommend.train import load_champion, train_nbo
@@ -28,6 +34,37 @@ def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     )
     console.print(markdown(metrics_table(run.evaluation)), highlight=False)
     console.print(f"  gate: {run.decision.reason}", highlight=False)
+    try:
+        with steps("offer response model"):
+            offers = train_offer_response(dataset, as_of, settings)
+    except NoOfferHistoryError as exc:  # e.g. a public data set without a contacts history
+        console.print(f"[yellow]skipped offer_response:[/yellow] {exc}", highlight=False)
+        return
+    console.print(
+        f"offer_response v{offers.version} (run {offers.run_id[:8]}): ROC-AUC {offers.model_auc:.4f} vs "
+        f"offer x channel acceptance rates {offers.baseline_auc:.4f} "
+        f"on {offers.validation_contacts:,} offers",
+        highlight=False,
+    )
+    console.print(f"  gate: {offers.decision.reason}", highlight=False)
+
+
+def offer_line(dataset: Dataset, at: pd.Timestamp, customer_id: str, settings: Settings) -> str:
+    """The customer's next best offer, or why there is none."""
+    model = load_offer_champion(connect(settings))
+    if model is None:
+        return "next best offer: no offer_response champion (run `cible train nbo`)"
+    features = build_customer_features(dataset, at)
+    features = features[features[c.CUSTOMER_ID] == customer_id]
+    if features.empty:
+        return "next best offer: none (not a customer as of this date)"
+    row = best_offers(dataset, at, features, model, load_catalogue(DEFAULT_CATALOGUE)).iloc[0]
+    if row[NEXT_BEST_OFFER] == NO_OFFER:
+        return "next best offer: no offer (nothing eligible and consented has a positive expected value)"
+    return (
+        f"next best offer: {row[NEXT_BEST_OFFER]} by {row[OFFER_CHANNEL]}, "
+        f"expected value {row[OFFER_EXPECTED_VALUE]:.3f} EUR"
+    )
 
 
 def nbo(data: Path = DataOption, as_of: str = AsOfOption) -> None:
@@ -70,3 +107,4 @@ def recommend(
             f"{rec.source:<14} {rec.reason}",
             highlight=False,
         )
+    console.print(offer_line(dataset, at, customer_id, settings), highlight=False)

@@ -33,6 +33,9 @@ FEATURES: tuple[str, ...] = (
     "item_order_share",
     "item_repurchase_rate",
     "sources_count",
+    # where the item stands in each source's own list (per_source when the source did not propose it): a
+    # score's meaning differs from customer to customer, its rank much less
+    *(f"rank_{s}" for s in SOURCES),
 )
 # Without a trained ranker, candidates are ordered by this weighted sum of their source scores.
 HEURISTIC_WEIGHTS = np.array([3.0, 1.0, 1.0, 2.0, 0.3, 0.3, 0.5])
@@ -145,6 +148,7 @@ def generate(
             bought[items] / max(orders, 1.0),
             agg.repurchase[items],
             np.isfinite(ranks[:, items]).sum(axis=0),
+            *np.where(np.isfinite(ranks[:, items]), ranks[:, items], float(k)),
         ]
     )
     heuristic = s[:, items].T @ HEURISTIC_WEIGHTS

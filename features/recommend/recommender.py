@@ -19,7 +19,8 @@ from features.recommend.history import CustomerHistory, Purchases
 from features.recommend.reasons import reason
 from features.recommend.rules import allowed_mask, margin_order, pick
 
-RECOMMENDER_FEATURES_V1 = "recommender_features_v1"
+# v2 adds each candidate's rank in every source's list; a ranker fitted on another set cannot score these rows
+RECOMMENDER_FEATURES_V2 = "recommender_features_v2"
 CONTEXT_WEIGHT = 1.0
 _CONTEXT_COLUMN = FEATURES.index("src_context")
 
@@ -51,7 +52,7 @@ class Recommender:
         agg = self.aggregates_
         # fallback order: recent popularity, then all-time, then the catalogue order
         self.fill_order_ = np.lexsort((np.arange(len(self.catalogue_)), -agg.overall, -agg.popular))
-        self.feature_set_ = RECOMMENDER_FEATURES_V1
+        self.feature_set_ = RECOMMENDER_FEATURES_V2
         self.history_: CustomerHistory | None = None
         return self
 
@@ -66,6 +67,11 @@ class Recommender:
     def score(self, cands: Candidates) -> np.ndarray:
         if self.ranker is None or len(cands.items) == 0:
             return cands.heuristic
+        if self.ranker.n_features_ != len(FEATURES):
+            raise ValueError(
+                f"this recommender's ranker reads {self.ranker.n_features_} features, the candidates have "
+                f"{len(FEATURES)} ({RECOMMENDER_FEATURES_V2}): retrain it with `cible train nbo`"
+            )
         raw = self.ranker.booster_.predict(cands.features, num_threads=1)  # threads cost more than a request
         # The ranker learns from purchase histories, which carry no request context: the page being viewed
         # or the cart adds a fixed bonus so "goes with what you look at" shows for visitors and customers.
@@ -96,13 +102,32 @@ class Recommender:
         back to popular items, then the whole in-stock catalogue, so the answer has ``k`` items whenever
         the rules leave that many.
         """
-        cat, config = self.catalogue_, self.config_
+        cat = self.catalogue_
         history = self.history_ if personal else None
         p = history.of(customer_id) if history is not None else None
         context = cat.index_of(list(context_skus))
         context = context[context >= 0]
         cands = self.candidates(p, context)
-        scores = self.score(cands)
+        taken, by_item = self._apply_rules(p, cands, self.score(cands), context, exclude, k)
+        out = []
+        for item in taken:
+            score, src = by_item.get(item, (0.0, POPULAR))
+            text = reason(src, item, cat, self.aggregates_, self.config_, p, context)
+            out.append(Recommendation(str(cat.skus[item]), score, src, text))
+        return out
+
+    def _apply_rules(
+        self,
+        p: Purchases | None,
+        cands: Candidates,
+        scores: np.ndarray,
+        context: np.ndarray,
+        exclude: Sequence[str],
+        k: int,
+    ) -> tuple[list[int], dict[int, tuple[float, str]]]:
+        """Business rules over scored candidates: the ``k`` item indices kept, and each candidate's
+        (score, source)."""
+        cat, config = self.catalogue_, self.config_
         allowed = allowed_mask(cat, config, p, np.concatenate([cat.index_of(list(exclude)), context]))
         keep = allowed[cands.items] & ((p is not None) | ~np.isin(cands.source, _PERSONAL_CODES))
         items, scores, source = cands.items[keep], scores[keep], cands.source[keep]
@@ -118,11 +143,26 @@ class Recommender:
         by_item = {
             int(i): (float(s), SOURCES[int(src)]) for i, s, src in zip(items, scores, source, strict=True)
         }
+        return taken, by_item
+
+    def top_skus(self, customer_ids: Sequence[str], k: int) -> list[list[str]]:
+        """Batch :meth:`recommend` without context or reasons (for ``cible score``): the same candidates,
+        scores and rules, but one ranker call for every customer, since a call's overhead dominates."""
+        cat, history = self.catalogue_, self.history_
+        no_context = np.array([], dtype=np.int64)
+        profiles = [history.of(cid) if history is not None else None for cid in customer_ids]
+        cands = [self.candidates(p, no_context) for p in profiles]
+        if self.ranker is None or not cands:
+            scores = [cd.heuristic for cd in cands]
+        else:
+            stacked = np.vstack([cd.features for cd in cands])
+            raw = self.ranker.booster_.predict(stacked, num_threads=1) if len(stacked) else np.zeros(0)
+            # same as score() without context: the bonus is 0, the sigmoid keeps the order
+            scores = np.split(1.0 / (1.0 + np.exp(-raw)), np.cumsum([len(cd.items) for cd in cands])[:-1])
         out = []
-        for item in taken:
-            score, src = by_item.get(item, (0.0, POPULAR))
-            text = reason(src, item, cat, self.aggregates_, config, p, context)
-            out.append(Recommendation(str(cat.skus[item]), score, src, text))
+        for p, cd, sc in zip(profiles, cands, scores, strict=True):
+            taken, _ = self._apply_rules(p, cd, sc, no_context, (), k)
+            out.append([str(cat.skus[i]) for i in taken])
         return out
 
     def _related(self, idx: np.ndarray, sim: np.ndarray, sku: str, k: int) -> list[tuple[str, float]]:

@@ -9,8 +9,19 @@ import pandas as pd
 import pytest
 
 from features import columns as c
+from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.offers.best_offer import NEXT_BEST_OFFER, OFFER_EXPECTED_VALUE, best_offers
+from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
+from features.offers.decision import NO_OFFER
+from features.settings import Settings
 from training.offers.in_vehicle import evaluate_coupons, load_coupons
+from training.offers.register import (
+    MODEL_NAME,
+    OfferResponseConfig,
+    load_offer_champion,
+    train_offer_response,
+)
 from training.offers.response import (
     ACCEPTED,
     BASELINE_PRIOR,
@@ -18,6 +29,7 @@ from training.offers.response import (
     evaluate_response,
     offer_contacts,
 )
+from training.tracking import connect
 
 COUPONS = Path(__file__).resolve().parents[3] / "shared" / "data" / "in_vehicle_coupon"
 COUPON_FILE = COUPONS / "in-vehicle-coupon-recommendation.csv"
@@ -55,6 +67,34 @@ def test_rows_read_features_before_the_window(small_synthetic: Dataset) -> None:
 def test_response_model_beats_offer_popularity(small_synthetic: Dataset) -> None:
     result = evaluate_response(small_synthetic, small_synthetic.default_as_of(), n_estimators=100)
     assert result.model_auc > result.baseline_auc
+
+
+def test_offer_response_is_registered_loaded_and_decides(
+    small_synthetic: Dataset, settings: Settings
+) -> None:
+    as_of = small_synthetic.default_as_of()
+    config = OfferResponseConfig(n_estimators=60)
+    run = train_offer_response(small_synthetic, as_of, settings, config)
+    assert run.decision.promoted and run.model_auc > run.baseline_auc
+    model = load_offer_champion(connect(settings))
+    assert model is not None
+    # the contacts' CAT15_<category> coupons train the catalogue's CAT15; FLASH20 is not in the catalogue
+    assert {"CAT15", "WEB5"} <= set(model.categories[c.OFFER_ID])
+    assert not any(o.startswith("CAT15_") for o in model.categories[c.OFFER_ID])
+    features = build_customer_features(small_synthetic, as_of)
+    offers = best_offers(small_synthetic, as_of, features, model, load_catalogue(DEFAULT_CATALOGUE))
+    assert len(offers) == len(features)
+    chosen = offers[NEXT_BEST_OFFER] != NO_OFFER
+    assert chosen.any() and (offers.loc[chosen, OFFER_EXPECTED_VALUE] > 0).all()
+    assert (offers.loc[~chosen, OFFER_EXPECTED_VALUE] == 0).all()
+    # a second run is gated against the champion on the same window
+    again = train_offer_response(small_synthetic, as_of, settings, config)
+    assert again.champion_auc is not None
+    assert again.decision.promoted == (
+        again.model_auc > again.baseline_auc and again.model_auc >= again.champion_auc
+    )
+    champion = connect(settings).get_model_version_by_alias(MODEL_NAME, "champion").version
+    assert str(champion) == (again.version if again.decision.promoted else run.version)
 
 
 @pytest.mark.realdata

@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features import columns as c
 from features.dataset import Dataset
 from features.settings import Settings
+from training.offers.register import OfferResponseConfig, train_offer_response
 from training.recommend.baselines import BASELINES, POPULARITY
 from training.recommend.config import NboConfig
 from training.recommend.evaluate import CIBLE, NDCG
@@ -57,3 +59,14 @@ def test_recommend_command(small_synthetic: Dataset, small_synthetic_dir: Path, 
     lines = [line for line in result.output.splitlines() if re.match(r"\s+\d+\. ", line)]
     assert len(lines) == 4
     assert "non-personal items" in result.output
+    assert "next best offer: no offer_response champion" in result.output
+
+    # with an offer response champion, a customer's offer line follows the items
+    train_offer_response(small_synthetic, small_synthetic.default_as_of(), settings, OfferResponseConfig(50))
+    customer = str(small_synthetic.orders[c.CUSTOMER_ID].dropna().iloc[-1])
+    result = runner.invoke(app, ["recommend", customer, "--data", str(small_synthetic_dir), "-k", "3"])
+    assert result.exit_code == 0, result.output
+    offer = [line for line in result.output.splitlines() if line.startswith("next best offer: ")]
+    assert len(offer) == 1 and re.match(
+        r"next best offer: (no offer|\w+ by \w+, expected value \d)", offer[0]
+    )

@@ -5,8 +5,10 @@ purchase propensity over the propensity horizon (30 days by default), predicted 
 horizon (365 days), the restricted mean wait to the next order and the date it points to (``as_of`` + the
 wait; a date at the end of the horizon means "not expected within it"), the customer's segments from
 the latest stored memberships at or before ``as_of`` (when segments were trained), the top reasons (of
-the churn model for customers who ordered, of the propensity model for prospects) and the model
-versions that scored the row. A target without a champion leaves its columns empty.
+the churn model for customers who ordered, of the propensity model for prospects), the model
+versions that scored the row, then the top-3 recommended skus and the next best offer with its channel
+and expected value (:mod:`training.recommend.batch_scores`). A target without a champion leaves its
+columns empty.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, Cust
 from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
 from features.settings import Settings
 from training.predictive.train import load_champion
+from training.recommend.batch_scores import RECOMMEND_COLUMNS, recommendation_columns
 from training.tracking import connect
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
     *SEGMENT_COLUMNS,
     REASONS,
     SCORED_BY,
+    *RECOMMEND_COLUMNS,
 )
 MODELS: tuple[str, ...] = (CHURN, PROPENSITY, VALUE, NEXT_ORDER)
 OUTPUT_OF: dict[str, str] = {
@@ -116,15 +120,21 @@ def score_features(
 def score_customers(dataset: Dataset, as_of: pd.Timestamp | str, settings: Settings) -> pd.DataFrame:
     """Every customer created before ``as_of``, scored from rows strictly before it (see the module doc).
 
-    ``frame.attrs["missing_models"]`` lists the targets that had no champion."""
+    ``frame.attrs["missing_models"]`` lists the targets that had no champion, ``missing_recommend_models``
+    the recommender and offer response models that had none."""
     as_of = pd.Timestamp(as_of)
-    models = champions(connect(settings))
+    client = connect(settings)
+    models = champions(client)
     features = build_customer_features(dataset, as_of)
     out = score_features(features, as_of, models)
     segments = _segments(settings, as_of, out[c.CUSTOMER_ID])
     for column in SEGMENT_COLUMNS:
         out[column] = segments[column].to_numpy()
+    recommended, missing = recommendation_columns(client, dataset, as_of, features)
+    for column in RECOMMEND_COLUMNS:
+        out[column] = recommended[column].to_numpy()
     out = out[list(SCORE_COLUMNS)]
     out.attrs["missing_models"] = [name for name in MODELS if name not in models]
+    out.attrs["missing_recommend_models"] = missing
     out.attrs["horizons_days"] = {name: float(model.horizon_days) for name, (model, _) in models.items()}
     return out

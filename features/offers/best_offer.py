@@ -1,0 +1,64 @@
+"""The next best offer of every customer as of a date: eligibility, consent per channel, P(accept) from the
+response model, then the expected-value decision of :mod:`features.offers.decision`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.consent_gate import CHANNEL_PURPOSE, check_consent
+from features.dataset import Dataset
+from features.offers.catalogue import OfferCatalogue
+from features.offers.decision import next_best_offer
+from features.offers.eligible import customer_flags, eligibility
+from features.offers.response_model import OfferResponseModel
+
+NEXT_BEST_OFFER = "next_best_offer"
+OFFER_CHANNEL = "offer_channel"
+OFFER_EXPECTED_VALUE = "offer_expected_value"
+OFFER_COLUMNS = (NEXT_BEST_OFFER, OFFER_CHANNEL, OFFER_EXPECTED_VALUE)
+
+
+def catalogue_channels(catalogue: OfferCatalogue) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(ch for offer in catalogue.offers for ch in offer.channels))
+
+
+def consented_channels(
+    dataset: Dataset, ids: pd.Index, at: pd.Timestamp, channels: tuple[str, ...]
+) -> np.ndarray:
+    """customers x channels: the consent gate's answer. A channel with no consent purpose in the ledger
+    (mail, push) cannot be targeted from Cible, so it is never consented here."""
+    out = np.zeros((len(ids), len(channels)), dtype=bool)
+    for j, channel in enumerate(channels):
+        if channel in CHANNEL_PURPOSE:
+            out[:, j] = check_consent(dataset.consents, ids, at, channel=channel).allowed
+    return out
+
+
+def best_offers(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    features: pd.DataFrame,
+    model: OfferResponseModel,
+    catalogue: OfferCatalogue,
+) -> pd.DataFrame:
+    """One row per row of ``features`` (customer features as of ``as_of``): the offer, its channel and its
+    expected value in EUR; ``no_offer`` when no eligible, consented offer has a positive expected value."""
+    ids = pd.Index(features[c.CUSTOMER_ID].astype(str))
+    channels = catalogue_channels(catalogue)
+    eligible = eligibility(customer_flags(dataset, as_of), catalogue, as_of)
+    eligible = eligible.reindex(ids).fillna(False).to_numpy(dtype=bool)
+    consented = consented_channels(dataset, ids, as_of, channels)
+    personal = check_consent(dataset.consents, ids, as_of, needs_profiling=True).allowed
+    offers = [o.id for o in catalogue.offers]
+    probability = model.probability_grid(features.reset_index(drop=True), offers, channels, personal)
+    choice = next_best_offer(catalogue, probability, eligible, consented, channels)
+    return pd.DataFrame(
+        {
+            NEXT_BEST_OFFER: choice.offer,
+            OFFER_CHANNEL: choice.channel,
+            OFFER_EXPECTED_VALUE: choice.expected_value.astype(float),
+        },
+        index=features.index,
+    )

@@ -1,0 +1,170 @@
+"""Train, gate and register ``offer_response``, the P(accept | customer, offer, channel) model that the
+next best offer reads. Run by ``cible train nbo`` next to the product recommender.
+
+Split: fit on the offers sent in [as_of - 2h, as_of - h), validate on [as_of - h, as_of); the gate asks for
+a better ROC-AUC than the offer x channel acceptance-rate baseline and than the current champion on that
+window. The registered model is refit on both windows (each with its own point-in-time features).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import roc_auc_score
+
+from features import columns as c
+from features.dataset import Dataset
+from features.offers.response_model import (
+    OFFER_KEYS,
+    OfferResponseModel,
+    catalogue_offer,
+    design_matrix,
+    shrunk_rates,
+)
+from features.settings import Settings
+from training.offers.response import ACCEPTED, offer_contacts
+from training.registry import CHAMPION, GateDecision, champion_version, decide, register
+from training.tracking import connect, experiment_id
+
+MODEL_NAME = "offer_response"
+EXPERIMENT = "offer_response"
+AUC = "roc_auc"
+MIN_ACCEPTANCES = 5  # per window: fewer and the AUC is noise
+
+
+class NoOfferHistoryError(ValueError):
+    """The contacts hold too few offers (or acceptances) to learn a response model."""
+
+
+@dataclass(frozen=True)
+class OfferResponseConfig:
+    horizon_days: int = 90
+    n_estimators: int = 200
+    learning_rate: float = 0.03
+    num_leaves: int = 15
+    min_child_samples: int = 50
+    n_jobs: int = 1
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class OfferResponseRun:
+    run_id: str
+    version: str
+    decision: GateDecision
+    model_auc: float
+    baseline_auc: float
+    champion_auc: float | None
+    validation_contacts: int
+
+
+def response_rows(dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Offers sent in [start, end), named by catalogue offer, with the customers' features at ``start``."""
+    rows = offer_contacts(dataset, start, end)
+    rows[c.OFFER_ID] = catalogue_offer(rows[c.OFFER_ID]).to_numpy()
+    return rows
+
+
+def _check(rows: pd.DataFrame, where: str) -> None:
+    if len(rows) == 0 or rows[ACCEPTED].sum() < MIN_ACCEPTANCES or rows[ACCEPTED].all():
+        raise NoOfferHistoryError(
+            f"{where}: {len(rows):,} offers and {int(rows[ACCEPTED].sum()) if len(rows) else 0} acceptances "
+            f"(need at least {MIN_ACCEPTANCES}) — no offer response model"
+        )
+
+
+def fit_response_model(rows: pd.DataFrame, config: OfferResponseConfig) -> OfferResponseModel:
+    columns = tuple(col for col in rows.columns if col not in (c.CUSTOMER_ID, ACCEPTED, *OFFER_KEYS))
+    categories = {key: sorted(rows[key].unique().tolist()) for key in OFFER_KEYS}
+    y = rows[ACCEPTED].to_numpy(dtype=int)
+    classifier = lgb.LGBMClassifier(
+        n_estimators=config.n_estimators,
+        learning_rate=config.learning_rate,
+        num_leaves=config.num_leaves,
+        min_child_samples=config.min_child_samples,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        random_state=config.seed,
+        n_jobs=config.n_jobs,
+        verbose=-1,
+    )
+    classifier.fit(design_matrix(rows, rows[c.OFFER_ID], rows[c.CHANNEL], columns, categories), y)
+    pair_rates, overall = shrunk_rates(rows, y, list(OFFER_KEYS))
+    channel_rates, _ = shrunk_rates(rows, y, [c.CHANNEL])
+    return OfferResponseModel(
+        classifier=classifier,
+        feature_columns=columns,
+        categories=categories,
+        pair_rates=pair_rates,
+        channel_rates=channel_rates,
+        overall_rate=overall,
+        horizon_days=config.horizon_days,
+        trained_pairs=frozenset(pair_rates),
+    )
+
+
+def _auc(model: OfferResponseModel, rows: pd.DataFrame, personal: bool = True) -> float:
+    if personal:
+        p = model.accept_probability(rows, rows[c.OFFER_ID].to_numpy(), rows[c.CHANNEL].to_numpy())
+    else:  # the baseline: each (offer, channel)'s acceptance rate on the training window
+        p = np.array([model.prior(o, ch) for o, ch in zip(rows[c.OFFER_ID], rows[c.CHANNEL], strict=True)])
+    return float(roc_auc_score(rows[ACCEPTED].to_numpy(dtype=int), p))
+
+
+def load_offer_champion(client: MlflowClient) -> OfferResponseModel | None:
+    if champion_version(client, MODEL_NAME) is None:
+        return None
+    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+
+
+def train_offer_response(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, config: OfferResponseConfig | None = None
+) -> OfferResponseRun:
+    """Fit, compare with the baseline and the champion on the latest window, gate, refit, register."""
+    config = config or OfferResponseConfig()
+    h = pd.Timedelta(days=config.horizon_days)
+    train = response_rows(dataset, as_of - 2 * h, as_of - h)
+    valid = response_rows(dataset, as_of - h, as_of)
+    _check(train, f"offers sent from {as_of - 2 * h:%Y-%m-%d} to {as_of - h:%Y-%m-%d}")
+    _check(valid, f"offers sent from {as_of - h:%Y-%m-%d} to {as_of:%Y-%m-%d}")
+    candidate = fit_response_model(train, config)
+    model_auc, baseline_auc = _auc(candidate, valid), _auc(candidate, valid, personal=False)
+    client = connect(settings)
+    champion = load_offer_champion(client)
+    champion_auc = _auc(champion, valid) if champion is not None else None
+    if model_auc <= baseline_auc:
+        reason = (
+            f"candidate {AUC}={model_auc:.4f} does not beat the acceptance-rate baseline ({baseline_auc:.4f})"
+        )
+        decision = GateDecision(False, reason, AUC, model_auc, champion_auc)
+    else:
+        decision = decide(AUC, model_auc, champion_auc, margin=0.0)
+    final = fit_response_model(pd.concat([train, valid], ignore_index=True), config)
+    with mlflow.start_run(
+        experiment_id=experiment_id(settings, EXPERIMENT), run_name=f"offer_response {as_of:%Y-%m-%d}"
+    ):
+        offers = ",".join(final.categories[c.OFFER_ID])
+        mlflow.log_params({**config.__dict__, "as_of": str(as_of), "offers": offers})
+        metrics = {
+            AUC: model_auc,
+            f"baseline.{AUC}": baseline_auc,
+            "validation_contacts": float(len(valid)),
+            "validation_acceptance_rate": float(valid[ACCEPTED].mean()),
+        }
+        if champion_auc is not None:
+            metrics[f"champion.{AUC}"] = champion_auc
+        mlflow.log_metrics(metrics)
+        info = mlflow.sklearn.log_model(final, name="model", serialization_format="cloudpickle")
+        version = register(client, info.model_uri, MODEL_NAME, decision)
+        mlflow.set_tags(decision.as_tags())
+        run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
+    return OfferResponseRun(
+        run_id, str(version.version), decision, model_auc, baseline_auc, champion_auc, len(valid)
+    )
