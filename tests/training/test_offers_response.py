@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -15,6 +12,7 @@ from features.offers.best_offer import NEXT_BEST_OFFER, OFFER_EXPECTED_VALUE, be
 from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from features.offers.decision import NO_OFFER
 from features.settings import Settings
+from tests.real_data import SHARED_DATA, real_file
 from training.offers.in_vehicle import evaluate_coupons, load_coupons
 from training.offers.register import (
     MODEL_NAME,
@@ -31,8 +29,7 @@ from training.offers.response import (
 )
 from training.tracking import connect
 
-COUPONS = Path(__file__).resolve().parents[3] / "shared" / "data" / "in_vehicle_coupon"
-COUPON_FILE = COUPONS / "in-vehicle-coupon-recommendation.csv"
+COUPON_FILE = SHARED_DATA / "in_vehicle_coupon" / "in-vehicle-coupon-recommendation.csv"
 
 
 def test_baseline_is_the_shrunk_offer_channel_rate() -> None:
@@ -99,11 +96,7 @@ def test_offer_response_is_registered_loaded_and_decides(
 
 @pytest.mark.realdata
 def test_in_vehicle_coupons_beat_coupon_type_rates() -> None:
-    if not COUPON_FILE.is_file():
-        message = f"{COUPON_FILE} is missing (see ../shared/data/README.md)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    real_file(COUPON_FILE, "UCI in-vehicle coupon recommendation (dataset 603), one row per coupon offered")
     result = evaluate_coupons(load_coupons(COUPON_FILE), n_estimators=200)
     assert result.train_rows + result.test_rows == 12684
     assert result.model_auc > result.baseline_auc + 0.1
