@@ -22,6 +22,7 @@ def redis_store() -> RedisStore:
         message = f"Redis at {REDIS_URL} is not answering ({exc}); .ci/run starts one"
         if os.environ.get("CI"):
             pytest.fail(message)
+        # A user's machine need not run Redis (SQLite is the default store); CI starts one and fails above.
         pytest.skip(message)
     return store
 
