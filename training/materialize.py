@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.customer_features.consent import consent_state
 from features.dataset import Dataset
 from features.online_store.base import OnlineStore, Record
+from features.online_store.history import history_records
 from features.settings import Settings
-from training.predictive.score import NoPredictiveChampionError, score_customers
+from training.predictive.score import NoPredictiveChampionError, score_customers, withhold_profiling
 
 
 def _clean(value: object) -> object:
@@ -40,20 +42,31 @@ def _rows(frame: pd.DataFrame) -> dict[str, Record]:
 
 def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> dict[str, Record]:
     """One record per customer: features at ``as_of``, champion scores and segments (when models exist),
-    and the consent state as of now (a later withdrawal is applied by the next materialisation)."""
+    and the consent state as of now (a later withdrawal is applied by the next materialisation).
+
+    A customer who has not granted ``profiling`` gets a record with the consent state only (features and
+    scores None): the service then answers as for an unknown visitor (non-personal recommendations), and
+    nothing in the store could let it personalise by mistake."""
+    now = pd.Timestamp.now()
     features = build_customer_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
     try:
-        scores = _rows(score_customers(dataset, as_of, settings))
+        scores = _rows(withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now))
     except NoPredictiveChampionError:
         scores = {}
-    consent = consent_state(dataset.consents, pd.Index(features[c.CUSTOMER_ID]), pd.Timestamp.now())
+    ids = pd.Index(features[c.CUSTOMER_ID])
+    consent = consent_state(dataset.consents, ids, now)
     consents = {cid: {p: bool(v) for p, v in row.items()} for cid, row in consent.iterrows()}
+    profiled = dict(
+        zip(ids, check_consent(dataset.consents, ids, now, needs_profiling=True).allowed, strict=True)
+    )
+    histories = history_records(dataset, as_of)
     return {
         cid: {
             "as_of": as_of.isoformat(),
-            "features": row,
-            "scores": scores.get(cid),
+            "features": row if profiled[cid] else None,
+            "scores": scores.get(cid) if profiled[cid] else None,
             "consent": consents[cid],
+            "history": histories.get(cid) if profiled[cid] else None,
         }
         for cid, row in _rows(features).items()
     }

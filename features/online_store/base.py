@@ -1,12 +1,17 @@
-"""What every online-store backend offers: JSON records keyed by customer id, written in batches."""
+"""What every online-store backend offers: JSON records keyed by customer id, written in batches, and each
+visitor's and customer's recent events, appended idempotently as the service receives them."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 Record = dict[str, Any]
+
+# Real-time features look back a few weeks at most; older events only cost memory.
+EVENT_TTL_SECONDS = 30 * 24 * 3600
+MAX_EVENTS_PER_KEY = 500
 
 
 class OnlineStore(Protocol):
@@ -15,7 +20,26 @@ class OnlineStore(Protocol):
     def get_many(self, customer_ids: Iterable[str]) -> dict[str, Record]: ...
     def delete(self, customer_id: str) -> bool: ...
     def count(self) -> int: ...
+    def add_events(self, events: Sequence[StoredEvent]) -> int: ...
+    def recent_events(
+        self, visitor_id: str | None, customer_id: str | None, limit: int = 200
+    ) -> list[Record]: ...
     def close(self) -> None: ...
+
+
+class StoredEvent(Protocol):
+    """An event as the store keeps it: its keys, its time in epoch seconds and its JSON body."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def visitor_id(self) -> str: ...
+    @property
+    def customer_id(self) -> str | None: ...
+    @property
+    def timestamp(self) -> float: ...
+    @property
+    def body(self) -> Record: ...
 
 
 def encode(record: Record) -> str:
@@ -25,3 +49,15 @@ def encode(record: Record) -> str:
 
 def decode(text: str | bytes) -> Record:
     return json.loads(text)
+
+
+def newest_first(events: Iterable[tuple[float, str, Record]], limit: int) -> list[Record]:
+    """Merge a visitor's and a customer's events (the same event may be in both), newest first."""
+    seen: set[str] = set()
+    out: list[tuple[float, Record]] = []
+    for ts, event_id, body in events:
+        if event_id not in seen:
+            seen.add(event_id)
+            out.append((ts, body))
+    out.sort(key=lambda pair: -pair[0])
+    return [body for _, body in out[:limit]]

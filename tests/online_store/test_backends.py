@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
 
 import pytest
 
@@ -32,7 +33,8 @@ def store(request, tmp_path):
     backend = SQLiteStore(tmp_path / "store.db") if request.param == "sqlite" else redis_store()
     yield backend
     if request.param == "redis":
-        backend._redis.delete(backend.key)
+        for key in backend._redis.scan_iter(f"{backend.key}*"):
+            backend._redis.delete(key)
     backend.close()
 
 
@@ -68,3 +70,45 @@ def test_the_store_is_chosen_by_configuration(settings, monkeypatch) -> None:
     monkeypatch.setenv("CIBLE_ONLINE_STORE", "memcached://x")
     with pytest.raises(ValueError, match="use redis://host:port/db or sqlite:///"):
         open_store(settings)
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    visitor_id: str
+    customer_id: str | None
+    timestamp: float
+    body: dict
+
+
+def _event(i: int, visitor: str, customer: str | None = None, ts: float = 1_790_000_000.0) -> Event:
+    return Event(f"E{i}", visitor, customer, ts + i, {"event_id": f"E{i}", "type": "product_view"})
+
+
+def test_events_are_idempotent_and_newest_first(store) -> None:
+    batch = [_event(1, "V1"), _event(2, "V1"), _event(3, "V2", "C1")]
+    assert store.add_events(batch) == 3
+    assert store.add_events(batch) == 0  # a retried batch changes nothing
+    assert [e["event_id"] for e in store.recent_events("V1", None)] == ["E2", "E1"]
+    # after login the customer's events from other devices join the visitor's, each once
+    store.add_events([_event(4, "V1", "C1")])
+    assert [e["event_id"] for e in store.recent_events("V1", "C1")] == ["E4", "E3", "E2", "E1"]
+    assert [e["event_id"] for e in store.recent_events("V1", "C1", limit=2)] == ["E4", "E3"]
+    assert store.recent_events("nobody", None) == []
+
+
+def test_erasure_removes_the_person_s_events_on_every_device(store) -> None:
+    store.put_many({"C1": {"x": 1}})
+    store.add_events([_event(1, "V1"), _event(2, "V1", "C1"), _event(3, "V2", "C1"), _event(4, "V9")])
+    assert store.delete("C1")
+    assert store.recent_events("V1", "C1") == [] and store.recent_events("V2", None) == []
+    assert [e["event_id"] for e in store.recent_events("V9", None)] == ["E4"]
+
+
+def test_events_older_than_the_ttl_are_pruned(store) -> None:
+    store.add_events([_event(1, "V1", ts=1_000_000.0)])
+    store.add_events([_event(2, "V1", ts=1_000_000.0 + 40 * 24 * 3600)])
+    ids = [e["event_id"] for e in store.recent_events("V1", None)]
+    assert ids[0] == "E2"
+    if isinstance(store, SQLiteStore):  # Redis expires by key TTL from the wall clock instead
+        assert ids == ["E2"]

@@ -1,0 +1,118 @@
+"""A customer's purchase and browsing history as an online-store record, and back to the recommender's
+:class:`~features.recommend.history.Purchases` at request time, with the events received since.
+
+Items are stored as SKUs, not catalogue indices, so a record stays valid when a retrained recommender
+brings a different catalogue; days are counted from the record's ``as_of`` and aged at request time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.dataset import Dataset
+from features.recommend.catalogue import Catalogue
+from features.recommend.history import INTEREST_EVENTS, MAX_VIEWED, CustomerHistory, Purchases
+
+CART_EVENTS = frozenset({"add_to_cart", "wishlist_add"})
+INTEREST = frozenset(INTEREST_EVENTS)
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    return [_float(v) for v in values]
+
+
+def _float(value: float) -> float | None:
+    """JSON has no NaN nor infinity: an unknown quantity is stored as null."""
+    return round(float(value), 3) if np.isfinite(value) else None
+
+
+def _number(value: float | None, age: float = 0.0) -> float:
+    return np.nan if value is None else float(value) + age
+
+
+def history_records(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, dict[str, Any]]:
+    """Each profiled customer's history at ``as_of`` (customers who refused profiling get none)."""
+    catalogue = Catalogue.from_products(dataset.products)
+    history = CustomerHistory.build(dataset, as_of, catalogue)
+    skus = catalogue.skus
+    out: dict[str, dict[str, Any]] = {}
+    for cid in history.customer_ids:
+        p = history.of(str(cid))
+        assert p is not None
+        out[str(cid)] = {
+            "items": skus[p.items].tolist(),
+            "days": _floats(p.days),
+            "days_since": _floats(p.days_since),
+            "gap": _floats(p.gap),
+            "viewed": skus[p.viewed].tolist(),
+            "viewed_days_since": _floats(p.viewed_days_since),
+            "carted": p.carted.tolist(),
+            "region": p.region,
+            "orders": p.orders,
+            "days_since_last": _float(p.days_since_last),
+            "days_since_first": _float(p.days_since_first),
+        }
+    return out
+
+
+def _array(values: Sequence[float | None], age: float) -> np.ndarray:
+    return np.array([_number(v, age) for v in values], dtype=np.float64)
+
+
+def purchases_from(
+    stored: Mapping[str, Any] | None,
+    catalogue: Catalogue,
+    age_days: float,
+    events: Sequence[Mapping[str, Any]] = (),
+    event_age_days: Sequence[float] = (),
+) -> Purchases | None:
+    """The history as of now: the stored one aged by ``age_days``, with the product views, cart and wish-list
+    adds of ``events`` (newest first, each ``event_age_days`` old) in front of the stored views."""
+    if stored is None:
+        return None
+    items = catalogue.index_of(list(stored["items"]))
+    known = items >= 0
+    viewed, viewed_age, carted = _recent_interest(events, event_age_days)
+    viewed += list(stored["viewed"])
+    viewed_age += [np.nan if v is None else v + age_days for v in stored["viewed_days_since"]]
+    carted += list(stored["carted"])
+    view_idx = catalogue.index_of(viewed)
+    keep = _first_seen(view_idx)
+    return Purchases(
+        items=items[known],
+        days=_array(stored["days"], 0.0)[known],
+        days_since=_array(stored["days_since"], age_days)[known],
+        gap=_array(stored["gap"], 0.0)[known],
+        viewed=view_idx[keep][:MAX_VIEWED],
+        viewed_days_since=np.asarray(viewed_age, dtype=np.float64)[keep][:MAX_VIEWED],
+        carted=np.asarray(carted, dtype=bool)[keep][:MAX_VIEWED],
+        region=str(stored["region"]),
+        orders=float(stored["orders"]),
+        days_since_last=_number(stored["days_since_last"], age_days),
+        days_since_first=_number(stored["days_since_first"], age_days),
+    )
+
+
+def _recent_interest(
+    events: Sequence[Mapping[str, Any]], ages: Sequence[float]
+) -> tuple[list[str], list[float], list[bool]]:
+    skus: list[str] = []
+    age: list[float] = []
+    carted: list[bool] = []
+    for event, days in zip(events, ages, strict=True):
+        if event.get("type") in INTEREST and event.get("sku"):
+            skus.append(str(event["sku"]))
+            age.append(days)
+            carted.append(event["type"] in CART_EVENTS)
+    return skus, age, carted
+
+
+def _first_seen(index: np.ndarray) -> np.ndarray:
+    """Positions of each known item's first (newest) occurrence, in order."""
+    valid = np.flatnonzero(index >= 0)
+    _, first = np.unique(index[valid], return_index=True)
+    return valid[np.sort(first)]

@@ -1,0 +1,140 @@
+"""Request and response bodies of the service. Every request is validated here: sizes are bounded,
+enums are closed, unknown fields are refused, so a bad request gets a 400 naming the field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from features import vocab
+
+MAX_K = 100
+MAX_EVENTS = 1000
+MAX_LIST = 200
+
+# Identifiers are opaque but bounded: printable, no separators the stores use, at most 64 characters.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@\-]+$")]
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f|]+$")]
+Text = Annotated[str, StringConstraints(max_length=200)]
+EventType = Literal[vocab.EVENT_TYPES]  # type: ignore[valid-type]
+Device = Literal[vocab.DEVICES]  # type: ignore[valid-type]
+Channel = Literal["email", "sms", "phone", "ads", "push"]
+Page = Literal["home", "product", "cart", "category", "search", "checkout", "account", "email"]
+
+
+def _naive_utc(value: datetime) -> datetime:
+    """The data contract's times are naive UTC; a time with an offset is converted, not misread."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    if not datetime(2000, 1, 1) <= value <= datetime(2100, 1, 1):
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_naive_utc)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Context(Strict):
+    viewing: Sku | None = Field(None, description="Product on the page being viewed.")
+    cart: list[Sku] = Field(default_factory=list, max_length=MAX_LIST, description="Products in the cart.")
+    page: Page | None = None
+
+
+class Event(Strict):
+    """One event of the ``events`` contract, as the web site or the app sends it."""
+
+    event_id: Id
+    occurred_at: Timestamp
+    visitor_id: Id
+    customer_id: Id | None = None
+    session_id: Id
+    type: EventType
+    sku: Sku | None = None
+    device: Device
+    source: Text | None = None
+
+
+class Item(Strict):
+    sku: str
+    score: float
+    source: str
+    reason: str
+
+
+class Offer(Strict):
+    offer_id: str
+    channel: str | None = None
+    expected_value: float | None = None
+
+
+class Recommendations(Strict):
+    customer_id: str | None
+    visitor_id: str | None
+    personal: bool = Field(description="False when the answer uses no profile: unknown or refused profiling.")
+    items: list[Item]
+    next_best_offer: Offer | None
+    model_version: str
+
+
+class Related(Strict):
+    sku: str
+    items: list[Item]
+    model_version: str
+
+
+class EventsAccepted(Strict):
+    received: int
+    stored: int = Field(description="New events; an event_id seen before is not stored twice.")
+
+
+class FollowUp(Strict):
+    allowed: bool
+    reason: str
+    channel: str | None
+    send_at: datetime | None
+
+
+class RetargetingScore(Strict):
+    customer_id: str | None
+    visitor_id: str | None
+    intent_probability: float
+    reasons: list[str]
+    follow_up: FollowUp
+    items: list[Item]
+    next_best_offer: Offer | None
+    model_version: str
+
+
+class CustomerProfile(Strict):
+    customer_id: str
+    as_of: str | None
+    profiled: bool = Field(description="False when the customer refused profiling: no segments nor scores.")
+    consent: dict[str, bool]
+    segments: dict[str, str | float | int | None]
+    scores: dict[str, str | float | int | None]
+    risk_band: str | None
+    reasons: list[str]
+    next_best_offer: Offer | None
+    top_items: list[str]
+
+
+class SegmentSummary(Strict):
+    name: str
+    kind: str
+    members: int
+
+
+class SegmentPage(Strict):
+    name: str
+    channel: str | None
+    page: int
+    page_size: int
+    total: int = Field(description="Members allowed on the channel (consent), before paging.")
+    removed_for_consent: int
+    members: list[dict[str, str | float | int | None]]
