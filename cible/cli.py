@@ -13,7 +13,9 @@ from cible import (
     predict_commands,
     privacy_commands,
     recommend_commands,
+    retarget_commands,
     segments_commands,
+    serve_commands,
     store_commands,
     train_commands,
 )
@@ -42,7 +44,10 @@ app.add_typer(train_commands.app, name="train")
 app.add_typer(segments_commands.app, name="segments")
 app.add_typer(segments_commands.audiences_app, name="audiences")
 app.add_typer(privacy_commands.app, name="privacy")
+app.add_typer(retarget_commands.app, name="retarget")
+app.add_typer(serve_commands.keys_app, name="keys")
 app.command("materialize")(store_commands.materialize_command)
+app.command("serve")(serve_commands.serve)
 app.command("score")(predict_commands.score)
 app.command("recommend")(recommend_commands.recommend)
 

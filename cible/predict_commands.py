@@ -22,7 +22,7 @@ from training.predictive.compare import cutoffs_for
 from training.predictive.config import PredictiveConfig
 from training.predictive.cutoffs import NotEnoughHistoryError
 from training.predictive.rows import FeatureCache
-from training.predictive.score import CHURN_RISK_BAND, score_customers
+from training.predictive.score import CHURN_RISK_BAND, score_customers, withhold_profiling
 from training.predictive.targets import TARGETS
 from training.predictive.train import PredictiveRun, train_target
 
@@ -138,7 +138,11 @@ def score(
     cutoff = resolve_as_of(dataset, as_of)
     with steps("scoring", total=2) as progress:
         progress("champions, features and scores")
-        scores = score_customers(dataset, cutoff, settings)
+        # Consent as it stands now decides, since the file is written now: a withdrawal recorded after
+        # --as-of (even a second ago) is respected.
+        scores = withhold_profiling(
+            score_customers(dataset, cutoff, settings), dataset.consents, pd.Timestamp.now()
+        )
         progress("writing")
         with atomic_path(out) as tmp:
             scores.to_parquet(tmp, index=False)
@@ -146,6 +150,10 @@ def score(
     console.print(
         f"wrote scores of {len(scores):,} customers as of {cutoff:%Y-%m-%d} to {out}; churn risk: "
         + ", ".join(f"{band} {bands.get(band, 0):,}" for band in ("high", "medium", "low", "prospect"))
+    )
+    console.print(
+        f"{scores.attrs['withheld_profiling']:,} customers without `profiling` consent: row kept, "
+        "scores, segments and recommendations left empty (profiling_consent=false)"
     )
     for name in scores.attrs.get("missing_models", []):
         command = TARGETS[name].command

@@ -1,4 +1,4 @@
-"""``cible privacy …``: access, erasure, retention and the audit trail (RGPD/GDPR)."""
+"""``cible privacy …``: access, rectification, erasure, retention and the audit trail (RGPD/GDPR)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,21 @@ import typer
 
 from cible.common import DataOption, load_data, parse_timestamp
 from cible.console import UserError, console
+from features import columns as c
 from features.io import write_dataset_frames
 from features.online_store.factory import open_store
 from features.privacy.access import access_report, write_access_report
-from features.privacy.audit import AuditTrail, cli_actor
+from features.privacy.audit import AuditTrail, cli_actor, record
 from features.privacy.erasure import erase_customer
+from features.privacy.rectification import read_corrections
 from features.privacy.rules import PrivacyRules
 from features.segments.memberships import MembershipStore
 from features.settings import Settings
 from features.validate import validate_folder
 
-app = typer.Typer(help="Access, erasure, retention and audit of personal data.", no_args_is_help=True)
+app = typer.Typer(
+    help="Access, rectification, erasure, retention and audit of personal data.", no_args_is_help=True
+)
 
 
 @app.command("export")
@@ -33,13 +37,42 @@ def export_person(
     dataset = load_data(settings, data)
     try:
         report = access_report(
-            customer_id, dataset, MembershipStore(settings.segments_dir), pd.Timestamp.now()
+            customer_id,
+            dataset,
+            MembershipStore(settings.segments_dir),
+            pd.Timestamp.now(),
+            PrivacyRules.from_settings(settings).rectifications.entries(),
         )
     except KeyError as exc:
         raise UserError(str(exc.args[0])) from exc
     write_access_report(report, out)
     AuditTrail(settings.audit_log).record(cli_actor(), "access_export", customer_id)
     console.print(f"wrote everything held about {customer_id} to {out}")
+
+
+@app.command()
+def rectify(
+    file: Path = typer.Option(
+        ..., "--file", help="CSV (or Parquet): customer_id and the customers columns to correct."
+    ),
+    data: Path = DataOption,
+) -> None:
+    """Correct customers' attributes: recorded in the rectification ledger, applied by every later load
+    (features, scores, exports, lists, the online store at the next `cible materialize`)."""
+    settings = Settings.from_env()
+    dataset = load_data(settings, data)
+    if not file.is_file():
+        raise UserError(f"correction file {file} does not exist")
+    corrections = read_corrections(file, dataset.customers[c.CUSTOMER_ID], pd.Timestamp.now())
+    rules = PrivacyRules.from_settings(settings)
+    rules.rectifications.append(corrections, dataset.customers, rules.salt())
+    for fix in corrections:  # the columns corrected, never their values
+        record(settings, cli_actor(), "rectify", fix.customer_id, {"columns": sorted(fix.values)})
+    changed = sum(len(fix.values) for fix in corrections)
+    console.print(
+        f"recorded {changed:,} correction(s) for {len(corrections):,} customer(s); every later load applies "
+        "them: run `cible materialize` to update the online store now"
+    )
 
 
 @app.command()
@@ -96,13 +129,23 @@ def retention(
 
 @app.command()
 def audit(
-    target: str = typer.Option(None, help="Only acts on this customer id or segment name."),
-    action: str = typer.Option(None, help="Only this action (export_segment, access_export, erase, ...)."),
+    target: str = typer.Option(
+        None, "--target", "--customer", help="Only acts on this customer id or segment name."
+    ),
+    action: str = typer.Option(
+        None, help="Only this action (export_segment, access_export, rectify, erase, ...)."
+    ),
+    actor: str = typer.Option(None, help="Only acts by this actor (cli:USER or api:KEY_ID)."),
     since: str = typer.Option(None, help="Only acts at or after this date."),
+    until: str = typer.Option(None, help="Only acts before this date."),
 ) -> None:
-    """Who read or exported which segment or customer, and when."""
+    """Who read, exported, corrected or erased which segment or customer, and when."""
     entries = AuditTrail(Settings.from_env().audit_log).query(
-        target, action, parse_timestamp(since, "--since") if since else None
+        target,
+        action,
+        parse_timestamp(since, "--since") if since else None,
+        actor=actor,
+        until=parse_timestamp(until, "--until") if until else None,
     )
     for entry in entries:
         extra = {k: v for k, v in entry.items() if k not in ("at", "actor", "action", "target")}

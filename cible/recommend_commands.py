@@ -12,7 +12,13 @@ from cible.console import console, steps
 from features import columns as c
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
-from features.offers.best_offer import NEXT_BEST_OFFER, OFFER_CHANNEL, OFFER_EXPECTED_VALUE, best_offers
+from features.offers.best_offer import (
+    NEXT_BEST_OFFER,
+    OFFER_CATEGORY,
+    OFFER_CHANNEL,
+    OFFER_EXPECTED_VALUE,
+    best_offers,
+)
 from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from features.offers.decision import NO_OFFER
 from features.recommend.history import CustomerHistory
@@ -61,8 +67,9 @@ def offer_line(dataset: Dataset, at: pd.Timestamp, customer_id: str, settings: S
     row = best_offers(dataset, at, features, model, load_catalogue(DEFAULT_CATALOGUE)).iloc[0]
     if row[NEXT_BEST_OFFER] == NO_OFFER:
         return "next best offer: no offer (nothing eligible and consented has a positive expected value)"
+    on = f" on {row[OFFER_CATEGORY]}" if row[OFFER_CATEGORY] else ""
     return (
-        f"next best offer: {row[NEXT_BEST_OFFER]} by {row[OFFER_CHANNEL]}, "
+        f"next best offer: {row[NEXT_BEST_OFFER]}{on} by {row[OFFER_CHANNEL]}, "
         f"expected value {row[OFFER_EXPECTED_VALUE]:.3f} EUR"
     )
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cible import predict_commands, recommend_commands
+from cible import intent_commands, predict_commands, recommend_commands
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
 from cible.console import console, steps
 from features.dataset import Dataset
@@ -49,6 +49,7 @@ def segments(
 for _name, _command in predict_commands.TRAIN_COMMANDS.items():
     app.command(_name)(_command)
 app.command("nbo")(recommend_commands.nbo)
+app.command("intent")(intent_commands.intent)
 
 
 @app.command("all")
@@ -61,3 +62,4 @@ def train_all(data: Path = DataOption, as_of: str = AsOfOption) -> None:
     _run_segments(dataset, cutoff, settings, None)
     predict_commands.train_predictive_all(dataset, cutoff, settings)
     recommend_commands.run_nbo(dataset, cutoff, settings)
+    intent_commands.run_intent(dataset, cutoff, settings)

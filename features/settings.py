@@ -26,6 +26,9 @@ class Settings:
     def from_env(cls) -> Settings:
         home = Path(os.environ.get(HOME_ENV, ".cible")).resolve()
         uri = os.environ.get(TRACKING_ENV) or f"sqlite:///{home / 'mlflow.db'}"
+        if uri.startswith("postgresql://"):
+            # SQLAlchemy 2.1 maps a bare postgresql:// to the psycopg 3 driver; Cible ships psycopg2.
+            uri = "postgresql+psycopg2://" + uri.removeprefix("postgresql://")
         return cls(home=home, tracking_uri=uri)
 
     @property

@@ -36,10 +36,16 @@ class Slot:
     checked_at: float | None = None
 
 
-def _mlflow_loader(uri: str) -> Any:
-    import mlflow.sklearn
+def mlflow_loader(tracking_uri: str) -> Callable[[str], Any]:
+    def load(uri: str) -> Any:
+        import mlflow.sklearn
 
-    return mlflow.sklearn.load_model(uri)
+        # models:/ URIs resolve through the process-wide registry URI
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        return mlflow.sklearn.load_model(uri)
+
+    return load
 
 
 def _alias_version(tracking_uri: str) -> Callable[[str], str | None]:
@@ -64,13 +70,14 @@ class Champions:
     tracking_uri: str
     served: Sequence[str] = SERVED
     batch: Sequence[str] = BATCH
-    loader: Callable[[str], Any] = _mlflow_loader
+    loader: Callable[[str], Any] | None = None
     version_of: Callable[[str], str | None] | None = None
     slots: dict[str, Slot] = field(default_factory=dict)
     batch_versions: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.slots = {name: Slot() for name in self.served}
+        self.loader = self.loader or mlflow_loader(self.tracking_uri)
         self._lock = threading.Lock()
 
     def model(self, name: str) -> Live | None:
@@ -110,7 +117,7 @@ class Champions:
             return False
         try:
             # by version number, not alias: the alias may move again while this loads
-            model = self.loader(f"models:/{name}/{version}")
+            model = self.loader(f"models:/{name}/{version}")  # type: ignore[misc]
         except Exception as exc:
             slot.error = f"v{version} failed to load, keeping the live one: {type(exc).__name__}: {exc}"[:300]
             log.exception("could not load %s v%s", name, version)

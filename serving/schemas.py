@@ -3,8 +3,9 @@ enums are closed, unknown fields are refused, so a bad request gets a 400 naming
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -58,6 +59,27 @@ class Event(Strict):
     sku: Sku | None = None
     device: Device
     source: Text | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An :class:`Event` as the online store keeps it (see ``features.online_store.base.StoredEvent``)."""
+
+    event_id: str
+    visitor_id: str
+    customer_id: str | None
+    timestamp: float
+    body: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: Event) -> StoredEvent:
+        seconds = (event.occurred_at - EPOCH).total_seconds()
+        return cls(
+            event.event_id, event.visitor_id, event.customer_id, seconds, event.model_dump(mode="json")
+        )
+
+
+EPOCH = datetime(1970, 1, 1)
 
 
 class Item(Strict):

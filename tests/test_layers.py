@@ -32,3 +32,10 @@ def test_features_needs_neither_training_nor_mlflow_nor_the_cli() -> None:
 def test_training_never_imports_the_cli_or_serving() -> None:
     loaded = loaded_after_importing(modules_of("training"))
     assert not loaded & {"serving", "cible", "experiments"}
+
+
+def test_serving_never_imports_training_nor_the_cli() -> None:
+    loaded = loaded_after_importing(modules_of("serving"))
+    assert "serving" in loaded
+    assert not loaded & {"training", "cible", "experiments"}
+

@@ -13,7 +13,7 @@ from features.customer_features.build import AS_OF_COLUMN, build_customer_featur
 from features.customer_features.consent import consent_state
 from features.dataset import Dataset
 from features.online_store.base import OnlineStore, Record
-from features.online_store.history import history_records
+from features.online_store.history import history_records, recent_contacts, recent_events
 from features.settings import Settings
 from training.predictive.score import NoPredictiveChampionError, score_customers, withhold_profiling
 
@@ -60,6 +60,7 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
         zip(ids, check_consent(dataset.consents, ids, now, needs_profiling=True).allowed, strict=True)
     )
     histories = history_records(dataset, as_of)
+    contacted = recent_contacts(dataset, as_of)
     return {
         cid: {
             "as_of": as_of.isoformat(),
@@ -67,6 +68,7 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
             "scores": scores.get(cid) if profiled[cid] else None,
             "consent": consents[cid],
             "history": histories.get(cid) if profiled[cid] else None,
+            "recent_contacts": contacted.get(cid, []),
         }
         for cid, row in _rows(features).items()
     }
@@ -75,4 +77,5 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
 def materialize(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store: OnlineStore) -> int:
     records = customer_records(dataset, as_of, settings)
     store.put_many(records)
+    store.add_events(recent_events(dataset, as_of))
     return len(records)

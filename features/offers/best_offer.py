@@ -11,13 +11,14 @@ from features.consent_gate import CHANNEL_PURPOSE, check_consent
 from features.dataset import Dataset
 from features.offers.catalogue import OfferCatalogue
 from features.offers.decision import next_best_offer
-from features.offers.eligible import customer_flags, eligibility
+from features.offers.eligible import customer_flags, eligibility, favourite_categories
 from features.offers.response_model import OfferResponseModel
 
 NEXT_BEST_OFFER = "next_best_offer"
 OFFER_CHANNEL = "offer_channel"
 OFFER_EXPECTED_VALUE = "offer_expected_value"
-OFFER_COLUMNS = (NEXT_BEST_OFFER, OFFER_CHANNEL, OFFER_EXPECTED_VALUE)
+OFFER_CATEGORY = "offer_category"  # the category a category coupon is on, "" for other offers
+OFFER_COLUMNS = (NEXT_BEST_OFFER, OFFER_CHANNEL, OFFER_EXPECTED_VALUE, OFFER_CATEGORY)
 
 
 def catalogue_channels(catalogue: OfferCatalogue) -> tuple[str, ...]:
@@ -43,22 +44,36 @@ def best_offers(
     model: OfferResponseModel,
     catalogue: OfferCatalogue,
 ) -> pd.DataFrame:
-    """One row per row of ``features`` (customer features as of ``as_of``): the offer, its channel and its
-    expected value in EUR; ``no_offer`` when no eligible, consented offer has a positive expected value."""
+    """One row per row of ``features`` (customer features as of ``as_of``): the offer, its channel, its
+    expected value in EUR and its category; ``no_offer`` when no eligible, consented offer has a positive
+    expected value. A per-customer category coupon is on the customer's favourite category and is not
+    eligible for customers who bought none of its categories."""
     ids = pd.Index(features[c.CUSTOMER_ID].astype(str))
     channels = catalogue_channels(catalogue)
     eligible = eligibility(customer_flags(dataset, as_of), catalogue, as_of)
-    eligible = eligible.reindex(ids).fillna(False).to_numpy(dtype=bool)
+    eligible = eligible.reindex(ids).fillna(False).to_numpy(dtype=bool, copy=True)
+    category = np.empty((len(ids), len(catalogue.offers)), dtype=object)
+    for i, offer in enumerate(catalogue.offers):
+        if offer.per_customer_category:
+            category[:, i] = favourite_categories(dataset, as_of, ids, offer.categories)
+            eligible[:, i] &= category[:, i] != ""
+        else:
+            category[:, i] = offer.category or ""
     consented = consented_channels(dataset, ids, as_of, channels)
     personal = check_consent(dataset.consents, ids, as_of, needs_profiling=True).allowed
     offers = [o.id for o in catalogue.offers]
     probability = model.probability_grid(features.reset_index(drop=True), offers, channels, personal)
     choice = next_best_offer(catalogue, probability, eligible, consented, channels)
+    position = {o.id: i for i, o in enumerate(catalogue.offers)}
+    chosen = np.array([position.get(o, -1) for o in choice.offer])
     return pd.DataFrame(
         {
             NEXT_BEST_OFFER: choice.offer,
             OFFER_CHANNEL: choice.channel,
             OFFER_EXPECTED_VALUE: choice.expected_value.astype(float),
+            OFFER_CATEGORY: np.where(
+                chosen >= 0, category[np.arange(len(ids)), np.maximum(chosen, 0)], ""
+            ).astype(object),
         },
         index=features.index,
     )

@@ -33,7 +33,11 @@ OFFER_FIELDS = (
     "valid_from",
     "valid_to",
     "category",
+    "categories",
 )
+# ``category: favourite`` makes a category coupon personal: each customer gets it on the category they
+# bought most before the date, among the offer's ``categories`` (every product category when unset).
+FAVOURITE_CATEGORY = "favourite"
 
 
 class OfferCatalogueError(ValueError):
@@ -50,7 +54,12 @@ class Offer:
     eligibility: tuple[str, ...] = ()
     valid_from: pd.Timestamp | None = None
     valid_to: pd.Timestamp | None = None  # exclusive
-    category: str | None = None  # for category coupons
+    category: str | None = None  # for category coupons: a category, or FAVOURITE_CATEGORY (per customer)
+    categories: tuple[str, ...] = ()  # the categories a per-customer coupon may be on; () = every one
+
+    @property
+    def per_customer_category(self) -> bool:
+        return self.category == FAVOURITE_CATEGORY
 
     def valid_at(self, at: pd.Timestamp) -> bool:
         return (self.valid_from is None or at >= self.valid_from) and (
@@ -111,6 +120,14 @@ def parse_offer(raw: Any, position: int) -> Offer:
     for name in ("cost", "value"):
         if name not in raw:
             raise _fail(where, f"needs `{name}` (EUR)")
+    category = raw.get("category")
+    if category is not None and (not isinstance(category, str) or not category):
+        raise _fail(f"{where}.category", f"{category!r} must be a category name or {FAVOURITE_CATEGORY!r}")
+    categories = raw.get("categories") or []
+    if not isinstance(categories, list) or [x for x in categories if not isinstance(x, str) or not x]:
+        raise _fail(f"{where}.categories", f"{categories!r} must be a list of category names")
+    if categories and category != FAVOURITE_CATEGORY:
+        raise _fail(f"{where}.categories", f"only with `category: {FAVOURITE_CATEGORY}`")
     valid_from = _date(raw.get("valid_from"), f"{where}.valid_from")
     valid_to = _date(raw.get("valid_to"), f"{where}.valid_to")
     if valid_from is not None and valid_to is not None and valid_to <= valid_from:
@@ -124,7 +141,8 @@ def parse_offer(raw: Any, position: int) -> Offer:
         eligibility=tuple(rules),
         valid_from=valid_from,
         valid_to=valid_to,
-        category=raw.get("category"),
+        category=category,
+        categories=tuple(categories),
     )
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from features import columns as c
 from features.dataset import Dataset
 from features.offers.catalogue import OfferCatalogue
+from features.vocab import NON_PRODUCT_CATEGORY
 
 WEB_CHANNELS = ("web", "app")
 PRESSURE_WINDOW = pd.Timedelta(days=7)
@@ -33,6 +34,25 @@ def customer_flags(dataset: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
         },
         index=pd.Index(ids, name=c.CUSTOMER_ID),
     )
+
+
+def favourite_categories(
+    dataset: Dataset, as_of: pd.Timestamp, ids: pd.Index, allowed: tuple[str, ...] = ()
+) -> np.ndarray:
+    """Per customer of ``ids``, the product category of most net spend before ``as_of`` among ``allowed``
+    (every product category when empty), "" when they bought none; ties go to the first name."""
+    past = dataset.before(as_of)
+    o = past.orders[past.orders[c.CUSTOMER_ID].notna()]
+    category = o[c.SKU].map(dataset.products.set_index(c.SKU)[c.CATEGORY])
+    ok = category.notna() & (category != NON_PRODUCT_CATEGORY)
+    if allowed:
+        ok &= category.isin(allowed)
+    spend = (o[c.QUANTITY] * o[c.UNIT_PRICE] * (1 - o[c.DISCOUNT]))[ok]
+    table = pd.DataFrame({"cust": o.loc[ok, c.CUSTOMER_ID], "cat": category[ok], "spend": spend})
+    totals = table.groupby(["cust", "cat"], sort=True)["spend"].sum().reset_index()
+    totals = totals[totals["spend"] > 0].sort_values(["cust", "spend", "cat"], ascending=[True, False, True])
+    best = totals.drop_duplicates("cust").set_index("cust")["cat"]
+    return best.reindex(ids).fillna("").to_numpy(dtype=object)
 
 
 def rule_mask(flags: pd.DataFrame, rule: str) -> np.ndarray:

@@ -4,8 +4,11 @@ It lives here, not in ``training/``, because serving and batch scoring load it (
 training). Offers are named by their catalogue family: the contacts' category coupons ``CAT15_<category>``
 are all instances of the catalogue's ``CAT15`` (the category is picked when the coupon is sent), so their
 history teaches the model about ``CAT15``. An (offer, channel) pair the contacts never made has no
-response history: it gets the channel's base acceptance rate (shrunk to the overall rate), the same for
-every customer, rather than an extrapolation of the model.
+response history: it gets a non-personal prior, the overall rate times the offer's effect times the
+channel's effect (a multiplicative model fitted on every pair that was made), the same for every
+customer, rather than an extrapolation of the model. A free-delivery text thus reads how free delivery
+fares against other offers and how texts fare against other channels for the same offer, not the rate of
+the 20%-off flash sale that happened to be the only offer sent by text.
 """
 
 from __future__ import annotations
@@ -39,6 +42,36 @@ def shrunk_rates(keys: pd.DataFrame, accepted: np.ndarray, by: list[str]) -> tup
     return {key: float(rate) for key, rate in rates.items()}, overall
 
 
+def effect_rates(
+    offers: np.ndarray, channels: np.ndarray, accepted: np.ndarray, rounds: int = 200
+) -> tuple[dict[str, float], dict[str, float], float]:
+    """Multiplicative offer and channel effects: P(accept | o, ch) ~ overall x offer[o] x channel[ch].
+
+    Fitted by alternating updates (a Poisson model with log link, the iterative proportional fitting of a
+    two-way table), each effect shrunk towards 1 by ``RATE_PRIOR`` pseudo-contacts. A channel's effect
+    comes from comparing it with the other channels *for the same offers*: an offer sent on one channel
+    only is absorbed by its own offer effect and says nothing about the channel.
+    """
+    accepted = np.asarray(accepted, dtype=float)
+    overall = float(accepted.mean()) if len(accepted) else 0.0
+    if overall <= 0:
+        return {}, {}, overall
+    o_codes, o_names = pd.factorize(np.asarray(offers, dtype=object))
+    c_codes, c_names = pd.factorize(np.asarray(channels, dtype=object))
+    a, b = np.ones(len(o_names)), np.ones(len(c_names))
+    o_acc = np.bincount(o_codes, weights=accepted, minlength=len(o_names))
+    c_acc = np.bincount(c_codes, weights=accepted, minlength=len(c_names))
+    pseudo = RATE_PRIOR * overall  # pseudo-accepts and pseudo-expected accepts at effect 1
+    for _ in range(rounds):
+        a = (o_acc + pseudo) / (np.bincount(o_codes, weights=overall * b[c_codes], minlength=len(a)) + pseudo)
+        b = (c_acc + pseudo) / (np.bincount(c_codes, weights=overall * a[o_codes], minlength=len(b)) + pseudo)
+    return (
+        {str(k): float(v) for k, v in zip(o_names, a, strict=True)},
+        {str(k): float(v) for k, v in zip(c_names, b, strict=True)},
+        overall,
+    )
+
+
 def design_matrix(
     features: pd.DataFrame,
     offers: np.ndarray,
@@ -59,14 +92,27 @@ class OfferResponseModel:
     feature_columns: tuple[str, ...]
     categories: dict[str, list[str]]  # the offer families and channels the classifier saw
     pair_rates: dict[tuple[str, str], float]  # non-personal P(accept) per (offer, channel) seen
-    channel_rates: dict[str, float]  # the prior of pairs never made
+    channel_rates: dict[str, float]  # per channel, all offers pooled: models before the effects only
     overall_rate: float
     horizon_days: int = 90
     trained_pairs: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    # multiplicative effects of effect_rates(): the prior of pairs never made
+    offer_effects: dict[str, float] = field(default_factory=dict)
+    channel_effects: dict[str, float] = field(default_factory=dict)
+    trained_until: pd.Timestamp | None = None  # end (exclusive) of the contacts it was fitted on
+    params: dict[str, Any] = field(default_factory=dict)  # its training settings, to refit it elsewhere
 
     def prior(self, offer: str, channel: str) -> float:
-        """Non-personal P(accept): the pair's shrunk rate, else the channel's, else the overall rate."""
-        return self.pair_rates.get((offer, channel), self.channel_rates.get(channel, self.overall_rate))
+        """Non-personal P(accept): the pair's shrunk rate; for a pair never made, the overall rate x the
+        offer's effect x the channel's effect (1 for an offer or channel never used)."""
+        if (offer, channel) in self.pair_rates:
+            return self.pair_rates[(offer, channel)]
+        offer_effects = getattr(self, "offer_effects", {})
+        channel_effects = getattr(self, "channel_effects", {})
+        if not offer_effects and not channel_effects:  # a model registered before the effects
+            return self.channel_rates.get(channel, self.overall_rate)
+        rate = self.overall_rate * offer_effects.get(offer, 1.0) * channel_effects.get(channel, 1.0)
+        return float(min(rate, 1.0))
 
     def accept_probability(
         self, features: pd.DataFrame, offers: np.ndarray, channels: np.ndarray

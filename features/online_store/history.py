@@ -8,11 +8,13 @@ brings a different catalogue; days are counted from the record's ``as_of`` and a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from features import columns as c
 from features.dataset import Dataset
 from features.recommend.catalogue import Catalogue
 from features.recommend.history import INTEREST_EVENTS, MAX_VIEWED, CustomerHistory, Purchases
@@ -116,3 +118,42 @@ def _first_seen(index: np.ndarray) -> np.ndarray:
     valid = np.flatnonzero(index >= 0)
     _, first = np.unique(index[valid], return_index=True)
     return valid[np.sort(first)]
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """An event row of the ``events`` table, as the store keeps it (a ``StoredEvent``)."""
+
+    event_id: str
+    visitor_id: str
+    customer_id: str | None
+    timestamp: float
+    body: dict[str, Any]
+
+
+EVENT_FIELDS = (c.EVENT_ID, c.OCCURRED_AT, c.VISITOR_ID, c.CUSTOMER_ID, c.SESSION_ID, c.EVENT_TYPE, c.SKU)
+EVENT_FIELDS += (c.DEVICE, c.SOURCE)
+
+
+def recent_events(dataset: Dataset, as_of: pd.Timestamp, days: int = 30) -> list[BatchEvent]:
+    """The events of the ``days`` before ``as_of``, so real-time features start where the batch ends."""
+    events = dataset.before(as_of).events
+    events = events[events[c.OCCURRED_AT] >= as_of - pd.Timedelta(days=days)]
+    frame = events[list(EVENT_FIELDS)].astype(object).where(events[list(EVENT_FIELDS)].notna(), None)
+    times = events[c.OCCURRED_AT]
+    seconds = (times - pd.Timestamp(0)).dt.total_seconds().to_numpy()
+    iso = times.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy()
+    out = []
+    for row, ts, when in zip(frame.itertuples(index=False, name=None), seconds, iso, strict=True):
+        body = dict(zip(EVENT_FIELDS, row, strict=True))
+        body[c.OCCURRED_AT] = when
+        out.append(BatchEvent(body[c.EVENT_ID], body[c.VISITOR_ID], body[c.CUSTOMER_ID], float(ts), body))
+    return out
+
+
+def recent_contacts(dataset: Dataset, as_of: pd.Timestamp, days: int = 7) -> dict[str, list[str]]:
+    """When each customer was contacted in the ``days`` before ``as_of``: the contact-pressure window."""
+    contacts = dataset.before(as_of).contacts
+    recent = contacts[contacts[c.SENT_AT] >= as_of - pd.Timedelta(days=days)]
+    sent = recent[c.SENT_AT].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return sent.groupby(recent[c.CUSTOMER_ID]).agg(list).to_dict()

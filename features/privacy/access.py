@@ -24,10 +24,15 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def access_report(
-    customer_id: str, dataset: Dataset, memberships: MembershipStore, as_of: pd.Timestamp
+    customer_id: str,
+    dataset: Dataset,
+    memberships: MembershipStore,
+    as_of: pd.Timestamp,
+    rectifications: list[dict] | None = None,
 ) -> dict:
-    """Raw rows from every table, features, segment memberships (with the model versions that produced
-    them), consents with their proof and contacts made."""
+    """Raw rows from every table (with corrections applied), features, segment memberships (with the
+    model versions that produced them), consents with their proof, contacts made and the corrections the
+    person asked for (``rectifications``: the rectification ledger's entries)."""
     if not (dataset.customers[c.CUSTOMER_ID] == customer_id).any():
         raise KeyError(f"Cible holds no customer {customer_id!r}")
     rows = {}
@@ -53,6 +58,7 @@ def access_report(
         "segment_memberships": history,
         "consents": rows.get("consents", []),
         "contacts": rows.get("contacts", []),
+        "rectifications": [e for e in rectifications or [] if e[c.CUSTOMER_ID] == customer_id],
     }
 
 

@@ -11,9 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.settings import Settings
+
 
 def cli_actor() -> str:
+    """The person at the command line, as the operating system knows them."""
     return f"cli:{getpass.getuser()}"
+
+
+def api_actor(key_id: str) -> str:
+    """A caller of the service, by the id of its API key (never the key itself)."""
+    return f"api:{key_id}"
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,14 @@ class AuditTrail:
             os.close(fd)
 
     def query(
-        self, target: str | None = None, action: str | None = None, since: pd.Timestamp | None = None
+        self,
+        target: str | None = None,
+        action: str | None = None,
+        since: pd.Timestamp | None = None,
+        actor: str | None = None,
+        until: pd.Timestamp | None = None,
     ) -> list[dict]:
+        """Entries matching every filter given: ``since`` inclusive, ``until`` exclusive."""
         if not self.path.exists():
             return []
         entries = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
@@ -48,5 +62,21 @@ class AuditTrail:
             for e in entries
             if (target is None or e["target"] == target)
             and (action is None or e["action"] == action)
+            and (actor is None or e["actor"] == actor)
             and (since is None or pd.Timestamp(e["at"]) >= since)
+            and (until is None or pd.Timestamp(e["at"]) < until)
         ]
+
+
+def record(
+    settings: Settings, actor: str, action: str, customer_id: str | None, detail: dict | None = None
+) -> None:
+    """Log one act in the Cible home's audit trail: the entry point for the CLI and the service alike.
+
+    ``actor`` is :func:`cli_actor` or :func:`api_actor`; ``customer_id`` the person acted on (None for an
+    act on a segment or a whole table, whose name then goes in ``detail["target"]``). ``detail`` must hold
+    no personal data: counts, names of segments or columns, file names.
+    """
+    extra = dict(detail or {})
+    target = customer_id if customer_id is not None else str(extra.pop("target", ""))
+    AuditTrail(settings.audit_log).record(actor, action, target, **extra)

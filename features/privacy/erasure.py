@@ -28,9 +28,10 @@ def erase_customer(
     online_store: OnlineStore | None = None,
 ) -> ErasureResult:
     """Tombstone the person (every later load, feature build, training run, score, export and list leaves
-    them out), remove them from the online store at once and from stored segment memberships, and log the
-    erasure by hash only."""
+    them out), remove them from the online store at once, from stored segment memberships and from the
+    rectification ledger, and log the erasure by hash only."""
     digest = rules.add_tombstone(customer_id)
+    rules.rectifications.forget(customer_id)  # corrected attributes are personal data too
     removed = online_store.delete(customer_id) if online_store is not None else False
     rewritten = 0
     for date in memberships.dates():

@@ -1,4 +1,5 @@
-"""What every load of raw data must leave out: erased people (tombstones) and rows past retention."""
+"""What every load of raw data must leave out — erased people (tombstones) and rows past retention — and
+the corrections it must apply (the rectification ledger)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 from features import columns as c
 from features.io import atomic_path
 from features.privacy.hashing import SALT_ENV, hash_id, hash_ids, load_or_create_salt
+from features.privacy.rectification import RectificationLedger
 from features.privacy.retention import RetentionPolicy
 from features.settings import Settings
 
@@ -32,6 +34,10 @@ class PrivacyRules:
     @property
     def tombstone_file(self) -> Path:
         return self.folder / "tombstones.txt"
+
+    @property
+    def rectifications(self) -> RectificationLedger:
+        return RectificationLedger(self.folder / "rectifications.jsonl")
 
     def salt(self) -> str:
         return load_or_create_salt(self.folder / "salt", os.environ.get(SALT_ENV))
@@ -57,8 +63,11 @@ class PrivacyRules:
         return hash_ids(customer_ids, self.salt()).isin(tombstones)
 
     def apply(self, frames: dict[str, pd.DataFrame], now: pd.Timestamp) -> dict[str, pd.DataFrame]:
-        """The tables without erased customers (and their visitors' events) and without expired rows."""
+        """The tables with the rectification ledger's corrections, without erased customers (and their
+        visitors' events) and without expired rows."""
         out = dict(frames)
+        if "customers" in out and self.rectifications.path.exists():
+            out["customers"] = self.rectifications.apply(out["customers"], self.salt())
         gone = self.erased(frames["customers"][c.CUSTOMER_ID]) if "customers" in frames else None
         erased_ids = set(frames["customers"].loc[gone, c.CUSTOMER_ID]) if gone is not None else set()
         for table in TABLES_WITH_CUSTOMER:

@@ -13,6 +13,7 @@ from features.recommend.catalogue import Catalogue
 from features.recommend.config import RecommendConfig
 from features.recommend.history import DAY, INTEREST_EVENTS
 from features.recommend.neighbours import binary_matrix, item_knn
+from features.recommend.segments import assign, category_shares, fit_centroids
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Aggregates:
     repurchase: np.ndarray  # share of an item's buyers who bought it on two days or more
     regions: tuple[str, ...]
     region_popular: np.ndarray  # region x item, each row scaled to max 1
+    # popularity of an item among its category's items (recent distinct buyers, scaled to max 1 per category)
+    category_popular: np.ndarray
+    category_buyer_share: np.ndarray  # the item's share of its category's recent (item, buyer) pairs
+    segment_centroids: np.ndarray  # segment x category: mean category shares of the segment's customers
+    segment_popular: np.ndarray  # segment x item, recent distinct buyers of the segment, each row max 1
 
 
 def _scaled(counts: np.ndarray) -> np.ndarray:
@@ -80,6 +86,23 @@ def build_aggregates(
     everything = np.ones(len(item), dtype=bool)
     for r in range(len(regions)):
         region_counts[r] = _buyers(item, buyer, codes == r, n_items)
+    segment_centroids, segment_popular = _segments(o, item, age, catalogue, config)
+    recent = _buyers(item, buyer, age < config.popular_days, n_items)
+    top_in_category = np.zeros(len(catalogue.categories))
+    np.maximum.at(top_in_category, catalogue.category, recent)
+    category_popular = np.divide(
+        recent,
+        top_in_category[catalogue.category],
+        out=np.zeros(n_items),
+        where=top_in_category[catalogue.category] > 0,
+    )
+    in_category = np.bincount(catalogue.category, weights=recent, minlength=len(catalogue.categories))
+    category_buyer_share = np.divide(
+        recent,
+        in_category[catalogue.category],
+        out=np.zeros(n_items),
+        where=in_category[catalogue.category] > 0,
+    )
     buyer_days = pd.DataFrame({"i": item, "b": buyer, "d": np.floor(age)}).drop_duplicates()
     per_pair = buyer_days.groupby(["i", "b"]).size()
     repeaters = np.bincount(per_pair[per_pair > 1].index.get_level_values("i"), minlength=n_items)
@@ -92,10 +115,37 @@ def build_aggregates(
         together_sim=together[1],
         coview_idx=coview[0],
         coview_sim=coview[1],
-        popular=_scaled(_buyers(item, buyer, age < config.popular_days, n_items)),
+        popular=_scaled(recent),
         trending=_scaled(_buyers(item, buyer, age < config.trending_days, n_items)),
         overall=_scaled(_buyers(item, buyer, everything, n_items)),
         repurchase=repurchase,
         regions=tuple(regions.tolist()),
         region_popular=_scaled(region_counts),
+        category_popular=category_popular,
+        category_buyer_share=category_buyer_share,
+        segment_centroids=segment_centroids,
+        segment_popular=segment_popular,
     )
+
+
+def _segments(
+    orders: pd.DataFrame, item: np.ndarray, age: np.ndarray, catalogue: Catalogue, config: RecommendConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Segment centroids from known customers' product purchases (distinct item-days), and each
+    segment's recent distinct buyers per item."""
+    n_items, n_cat = len(catalogue), len(catalogue.categories)
+    known = orders[c.CUSTOMER_ID].notna().to_numpy() & catalogue.is_product[item]
+    cust = pd.factorize(orders[c.CUSTOMER_ID].to_numpy(dtype=object)[known])[0]
+    lines = pd.DataFrame({"b": cust, "i": item[known], "d": np.floor(age[known])}).drop_duplicates()
+    n_cust = int(cust.max(initial=-1)) + 1
+    shares = category_shares(
+        lines["b"].to_numpy(), catalogue.category[lines["i"].to_numpy()], np.ones(len(lines)), n_cust, n_cat
+    )
+    centroids = fit_centroids(shares, config.segments)
+    segment = assign(shares, centroids)
+    recent = lines[lines["d"] < config.segment_days]
+    counts = np.zeros((len(centroids), n_items))
+    pairs = recent[["b", "i"]].drop_duplicates()
+    if len(centroids):
+        np.add.at(counts, (segment[pairs["b"].to_numpy()], pairs["i"].to_numpy()), 1.0)
+    return centroids, _scaled(counts)

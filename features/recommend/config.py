@@ -12,9 +12,21 @@ CONTEXT = "context"
 REGION_POPULAR = "region_popular"
 TRENDING = "trending"
 POPULAR = "popular"
-SOURCES: tuple[str, ...] = (REPEAT, BOUGHT_WITH, CO_VIEWED, CONTEXT, REGION_POPULAR, TRENDING, POPULAR)
+SEGMENT_POPULAR = "segment_popular"
+SOURCES: tuple[str, ...] = (
+    REPEAT,
+    BOUGHT_WITH,
+    CO_VIEWED,
+    CONTEXT,
+    REGION_POPULAR,
+    TRENDING,
+    POPULAR,
+    SEGMENT_POPULAR,
+)
 # Sources that use what Cible knows about the person: withheld when `profiling` is not granted.
-PERSONAL_SOURCES: frozenset[str] = frozenset({REPEAT, BOUGHT_WITH, CO_VIEWED, REGION_POPULAR})
+PERSONAL_SOURCES: frozenset[str] = frozenset(
+    {REPEAT, BOUGHT_WITH, CO_VIEWED, REGION_POPULAR, SEGMENT_POPULAR}
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,11 @@ class RecommendConfig:
     per_source: int = 50  # candidates taken from each source before ranking
     popular_days: int = 30
     trending_days: int = 7
+    # "popular in the customer's segment": customers are grouped by the mix of categories they buy
+    # (k-means on category shares, before the cutoff); an item's popularity in a segment counts its
+    # distinct buyers of the segment over the last ``segment_days``.
+    segments: int = 8
+    segment_days: int = 90
     # A non-replenishable item bought within this many days is not recommended again.
     recent_purchase_days: int = 60
     max_per_category: int | None = 4  # diversity: at most this many items of one category per answer
@@ -31,7 +48,7 @@ class RecommendConfig:
     exclude_out_of_stock: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("neighbours", "per_source", "popular_days", "trending_days"):
+        for name in ("neighbours", "per_source", "popular_days", "trending_days", "segments", "segment_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.max_per_category is not None and self.max_per_category < 1:

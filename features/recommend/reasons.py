@@ -13,6 +13,7 @@ from features.recommend.config import (
     POPULAR,
     REGION_POPULAR,
     REPEAT,
+    SEGMENT_POPULAR,
     TRENDING,
     RecommendConfig,
 )
@@ -59,6 +60,13 @@ def reason(
         return f"goes with {catalogue.names[seed]}" if seed >= 0 else "goes with what you are looking at"
     if source == REGION_POPULAR and p is not None:
         return f"popular in {p.region}"
+    if source == SEGMENT_POPULAR and p is not None:
+        favourite = (
+            int(np.argmax(np.bincount(catalogue.category[p.items], weights=p.days))) if len(p.items) else -1
+        )
+        if favourite >= 0:
+            return f"popular with shoppers who, like you, buy {catalogue.categories[favourite]}"
+        return "popular with shoppers like you"
     if source == TRENDING:
         return f"trending over the last {config.trending_days} days"
     if source == POPULAR:

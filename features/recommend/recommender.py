@@ -19,8 +19,10 @@ from features.recommend.history import CustomerHistory, Purchases
 from features.recommend.reasons import reason
 from features.recommend.rules import allowed_mask, margin_order, pick
 
-# v2 adds each candidate's rank in every source's list; a ranker fitted on another set cannot score these rows
-RECOMMENDER_FEATURES_V2 = "recommender_features_v2"
+# v2 added each candidate's rank in every source's list; v3 adds the "popular in the customer's segment"
+# source and category-affinity, co-purchase, category-timing and price-fit features. A ranker fitted on
+# another set cannot score these rows.
+RECOMMENDER_FEATURES_V3 = "recommender_features_v3"
 CONTEXT_WEIGHT = 1.0
 _CONTEXT_COLUMN = FEATURES.index("src_context")
 
@@ -52,7 +54,7 @@ class Recommender:
         agg = self.aggregates_
         # fallback order: recent popularity, then all-time, then the catalogue order
         self.fill_order_ = np.lexsort((np.arange(len(self.catalogue_)), -agg.overall, -agg.popular))
-        self.feature_set_ = RECOMMENDER_FEATURES_V2
+        self.feature_set_ = RECOMMENDER_FEATURES_V3
         self.history_: CustomerHistory | None = None
         return self
 
@@ -62,6 +64,12 @@ class Recommender:
         return bound
 
     def candidates(self, p: Purchases | None, context: np.ndarray) -> Candidates:
+        if getattr(self, "feature_set_", None) != RECOMMENDER_FEATURES_V3:
+            # an older pickled model lacks the aggregates today's candidates are built from
+            raise ValueError(
+                f"this recommender was fitted on {getattr(self, 'feature_set_', 'an older feature set')}, "
+                f"Cible now builds {RECOMMENDER_FEATURES_V3}: retrain it with `cible train nbo`"
+            )
         return generate(self.aggregates_, self.catalogue_, self.config_, p, context)
 
     def score(self, cands: Candidates) -> np.ndarray:
@@ -70,7 +78,7 @@ class Recommender:
         if self.ranker.n_features_ != len(FEATURES):
             raise ValueError(
                 f"this recommender's ranker reads {self.ranker.n_features_} features, the candidates have "
-                f"{len(FEATURES)} ({RECOMMENDER_FEATURES_V2}): retrain it with `cible train nbo`"
+                f"{len(FEATURES)} ({RECOMMENDER_FEATURES_V3}): retrain it with `cible train nbo`"
             )
         raw = self.ranker.booster_.predict(cands.features, num_threads=1)  # threads cost more than a request
         # The ranker learns from purchase histories, which carry no request context: the page being viewed

@@ -11,7 +11,7 @@ import pytest
 from features.dataset import Dataset
 from features.offers.catalogue import DEFAULT_CATALOGUE, OfferCatalogueError, load_catalogue, parse_catalogue
 from features.offers.decision import NO_OFFER, next_best_offer
-from features.offers.eligible import customer_flags, eligibility
+from features.offers.eligible import customer_flags, eligibility, favourite_categories
 from tests.tiny_data import AS_OF, tiny_frames
 
 
@@ -46,6 +46,12 @@ def test_default_catalogue_is_valid() -> None:
         ({"offers": [offer(colour="red")]}, r"unknown field\(s\) \['colour'\]"),
         ({"offers": [{"id": "X", "channels": ["email"], "value": 1.0}]}, "needs `cost`"),
         ({"offers": [offer()], "max_offers_per_week": 0}, "max_offers_per_week"),
+        (
+            {"offers": [offer(categories=["wines"])]},
+            r"offer 'X'\.categories: only with `category: favourite`",
+        ),
+        ({"offers": [offer(category="favourite", categories="wines")]}, r"offer 'X'\.categories"),
+        ({"offers": [offer(category=3)]}, r"offer 'X'\.category: 3 must be a category name"),
     ],
 )
 def test_invalid_catalogues_get_a_clear_error(raw: dict, message: str) -> None:
@@ -113,3 +119,25 @@ def test_next_best_offer_maximises_expected_value_or_offers_nothing() -> None:
     assert choice.offer.tolist() == ["A", "B", NO_OFFER, "A"]
     assert choice.channel.tolist() == ["email", "sms", "", "email"]
     np.testing.assert_allclose(choice.expected_value, [0.4, 0.4, 0.0, 0.4])
+
+
+def test_favourite_category_is_the_most_spent_before_the_date_among_the_allowed() -> None:
+    data = Dataset.from_frames(tiny_frames())
+    ids = pd.Index(["C1", "C2", "C9"])
+    # C1 before AS_OF: cheese 2 x 10 + 10 x 50% = 25 EUR; wines 20 + 3 x 20 - 20 returned = 60 EUR
+    # (postage is not a category); C2: a 50 EUR gift box; C9 is unknown
+    assert favourite_categories(data, AS_OF, ids).tolist() == ["wines", "gift_boxes", ""]
+    assert favourite_categories(data, AS_OF, ids, ("cheese", "gift_boxes")).tolist() == [
+        "cheese",
+        "gift_boxes",
+        "",
+    ]
+    # nothing bought in the allowed categories: no favourite, so no personal coupon
+    assert favourite_categories(data, AS_OF, ids, ("coffee",)).tolist() == ["", "", ""]
+    # point in time: before C1's April order, cheese (25) beat wines (20)
+    assert favourite_categories(data, pd.Timestamp("2024-03-01"), ids).tolist()[0] == "cheese"
+
+
+def test_the_default_category_coupon_is_personal() -> None:
+    coupon = load_catalogue(DEFAULT_CATALOGUE).by_id("CAT15")
+    assert coupon.per_customer_category and coupon.categories == ()

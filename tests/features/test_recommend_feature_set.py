@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from features.recommend.candidates import FEATURES
-from features.recommend.recommender import RECOMMENDER_FEATURES_V2, Recommender
+from features.recommend.recommender import RECOMMENDER_FEATURES_V3, Recommender
 from tests.features.recommend_shop import AS_OF, shop
 
 
@@ -16,7 +16,7 @@ class OldRanker:
 
 def test_source_ranks_are_features_and_an_old_ranker_is_refused() -> None:
     model = Recommender().fit(shop(), AS_OF)
-    assert model.feature_set_ == RECOMMENDER_FEATURES_V2
+    assert model.feature_set_ == RECOMMENDER_FEATURES_V3
     cands = model.candidates(None, np.array([], dtype=np.int64))
     ranks = cands.features[:, FEATURES.index("rank_popular")]
     assert ranks.min() == 0 and cands.features.shape[1] == len(FEATURES)

@@ -17,7 +17,11 @@ from training.offers.in_vehicle import evaluate_coupons, load_coupons
 from training.offers.register import (
     MODEL_NAME,
     OfferResponseConfig,
+    _auc,
+    comparable_champion,
+    fit_response_model,
     load_offer_champion,
+    response_rows,
     train_offer_response,
 )
 from training.offers.response import (
@@ -92,6 +96,28 @@ def test_offer_response_is_registered_loaded_and_decides(
     )
     champion = connect(settings).get_model_version_by_alias(MODEL_NAME, "champion").version
     assert str(champion) == (again.version if again.decision.promoted else run.version)
+
+
+def test_a_rerun_compares_the_champion_like_with_like(small_synthetic: Dataset, settings: Settings) -> None:
+    as_of = small_synthetic.default_as_of()
+    h = pd.Timedelta(days=90)
+    config = OfferResponseConfig(n_estimators=60)
+    train_offer_response(small_synthetic, as_of, settings, config)
+    champion = load_offer_champion(connect(settings))
+    assert champion is not None and champion.trained_until == as_of  # refit on both windows
+    again = train_offer_response(small_synthetic, as_of, settings, config)
+    # the champion has seen the validation window's outcomes: it is scored as its settings refit on the
+    # candidate's training window, which, with the same settings, is the candidate itself: a tie
+    assert again.champion_auc == pytest.approx(again.model_auc)
+    assert "refit on the candidate's training window" in again.decision.reason
+    assert again.decision.promoted == (again.model_auc > again.baseline_auc)
+    # what the gate used to compare with: the champion scored on offers it was fitted on
+    valid = response_rows(small_synthetic, as_of - h, as_of)
+    assert _auc(champion, valid) > again.champion_auc
+    # a champion fitted before the validation window is scored as registered
+    train = response_rows(small_synthetic, as_of - 2 * h, as_of - h)
+    earlier = fit_response_model(train, config, as_of - h)
+    assert comparable_champion(earlier, train, as_of - h) == (earlier, "as registered")
 
 
 @pytest.mark.realdata

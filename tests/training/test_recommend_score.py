@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from cible.cli import app
 from features.dataset import Dataset
-from features.offers.best_offer import NEXT_BEST_OFFER, OFFER_CHANNEL, OFFER_EXPECTED_VALUE
+from features.offers.best_offer import NEXT_BEST_OFFER, OFFER_CATEGORY, OFFER_CHANNEL, OFFER_EXPECTED_VALUE
 from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from features.offers.decision import NO_OFFER
 from features.recommend.history import CustomerHistory
@@ -45,6 +45,9 @@ def test_score_has_top_items_and_next_best_offer(
     assert scored.exit_code == 0, scored.output
     scores = pd.read_parquet(out)
     assert len(scores) == 1500 and "no recommender champion" not in scored.output
+    # Customers without profiling consent keep an empty row (tests/privacy/test_profiling_consent.py).
+    assert scores.loc[~scores["profiling_consent"], TOP_ITEMS].isna().all()
+    scores = scores[scores["profiling_consent"]]
     assert scores[TOP_ITEMS].str.split(",").map(len).eq(3).all()
     offers = {o.id for o in load_catalogue(DEFAULT_CATALOGUE).offers}
     assert set(scores[NEXT_BEST_OFFER]) <= offers | {NO_OFFER}
@@ -55,6 +58,11 @@ def test_score_has_top_items_and_next_best_offer(
     assert (scores.loc[~none, OFFER_CHANNEL] != "").all() and (
         scores.loc[~none, OFFER_EXPECTED_VALUE] > 0
     ).all()
+    # the category coupon names its category (the customer's favourite); other offers have none
+    coupon = scores[NEXT_BEST_OFFER] == "CAT15"
+    categories = set(small_synthetic.products["category"]) - {"non_product"}
+    assert scores.loc[coupon, OFFER_CATEGORY].isin(categories).all()
+    assert (scores.loc[~coupon, OFFER_CATEGORY] == "").all()
 
     # the batch gives the served model's answer
     served = run.model.with_history(CustomerHistory.build(small_synthetic, as_of, run.model.catalogue_))

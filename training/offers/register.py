@@ -3,12 +3,14 @@ next best offer reads. Run by ``cible train nbo`` next to the product recommende
 
 Split: fit on the offers sent in [as_of - 2h, as_of - h), validate on [as_of - h, as_of); the gate asks for
 a better ROC-AUC than the offer x channel acceptance-rate baseline and than the current champion on that
-window. The registered model is refit on both windows (each with its own point-in-time features).
+window. The registered model is refit on both windows (each with its own point-in-time features), so a
+champion whose contacts reach into the validation window has seen its outcomes: it is then compared as
+its recipe (its settings) refit on the candidate's training window, like with like.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 import lightgbm as lgb
 import mlflow
@@ -25,6 +27,7 @@ from features.offers.response_model import (
     OfferResponseModel,
     catalogue_offer,
     design_matrix,
+    effect_rates,
     shrunk_rates,
 )
 from features.settings import Settings
@@ -79,7 +82,9 @@ def _check(rows: pd.DataFrame, where: str) -> None:
         )
 
 
-def fit_response_model(rows: pd.DataFrame, config: OfferResponseConfig) -> OfferResponseModel:
+def fit_response_model(
+    rows: pd.DataFrame, config: OfferResponseConfig, trained_until: pd.Timestamp | None = None
+) -> OfferResponseModel:
     columns = tuple(col for col in rows.columns if col not in (c.CUSTOMER_ID, ACCEPTED, *OFFER_KEYS))
     categories = {key: sorted(rows[key].unique().tolist()) for key in OFFER_KEYS}
     y = rows[ACCEPTED].to_numpy(dtype=int)
@@ -98,6 +103,9 @@ def fit_response_model(rows: pd.DataFrame, config: OfferResponseConfig) -> Offer
     classifier.fit(design_matrix(rows, rows[c.OFFER_ID], rows[c.CHANNEL], columns, categories), y)
     pair_rates, overall = shrunk_rates(rows, y, list(OFFER_KEYS))
     channel_rates, _ = shrunk_rates(rows, y, [c.CHANNEL])
+    offer_effects, channel_effects, _ = effect_rates(
+        rows[c.OFFER_ID].to_numpy(), rows[c.CHANNEL].to_numpy(), y
+    )
     return OfferResponseModel(
         classifier=classifier,
         feature_columns=columns,
@@ -107,6 +115,10 @@ def fit_response_model(rows: pd.DataFrame, config: OfferResponseConfig) -> Offer
         overall_rate=overall,
         horizon_days=config.horizon_days,
         trained_pairs=frozenset(pair_rates),
+        offer_effects=offer_effects,
+        channel_effects=channel_effects,
+        trained_until=trained_until,
+        params=asdict(config),
     )
 
 
@@ -116,6 +128,21 @@ def _auc(model: OfferResponseModel, rows: pd.DataFrame, personal: bool = True) -
     else:  # the baseline: each (offer, channel)'s acceptance rate on the training window
         p = np.array([model.prior(o, ch) for o, ch in zip(rows[c.OFFER_ID], rows[c.CHANNEL], strict=True)])
     return float(roc_auc_score(rows[ACCEPTED].to_numpy(dtype=int), p))
+
+
+def comparable_champion(
+    champion: OfferResponseModel, train: pd.DataFrame, validation_start: pd.Timestamp
+) -> tuple[OfferResponseModel, str]:
+    """The champion as it can fairly be scored on a window starting at ``validation_start``: as registered
+    when its contacts end before the window, else its settings refit on the candidate's training rows
+    (a champion refit on the validation window has seen its outcomes). Also says which one it is."""
+    until = getattr(champion, "trained_until", None)
+    if until is not None and until <= validation_start:
+        return champion, "as registered"
+    known = set(OfferResponseConfig.__dataclass_fields__)
+    params = {k: v for k, v in (getattr(champion, "params", None) or {}).items() if k in known}
+    refit = fit_response_model(train, OfferResponseConfig(**params), validation_start)
+    return refit, "its settings refit on the candidate's training window"
 
 
 def load_offer_champion(client: MlflowClient) -> OfferResponseModel | None:
@@ -134,11 +161,14 @@ def train_offer_response(
     valid = response_rows(dataset, as_of - h, as_of)
     _check(train, f"offers sent from {as_of - 2 * h:%Y-%m-%d} to {as_of - h:%Y-%m-%d}")
     _check(valid, f"offers sent from {as_of - h:%Y-%m-%d} to {as_of:%Y-%m-%d}")
-    candidate = fit_response_model(train, config)
+    candidate = fit_response_model(train, config, as_of - h)
     model_auc, baseline_auc = _auc(candidate, valid), _auc(candidate, valid, personal=False)
     client = connect(settings)
     champion = load_offer_champion(client)
-    champion_auc = _auc(champion, valid) if champion is not None else None
+    champion_auc, champion_as = None, ""
+    if champion is not None:
+        comparable, champion_as = comparable_champion(champion, train, as_of - h)
+        champion_auc = _auc(comparable, valid)
     if model_auc <= baseline_auc:
         reason = (
             f"candidate {AUC}={model_auc:.4f} does not beat the acceptance-rate baseline ({baseline_auc:.4f})"
@@ -146,7 +176,9 @@ def train_offer_response(
         decision = GateDecision(False, reason, AUC, model_auc, champion_auc)
     else:
         decision = decide(AUC, model_auc, champion_auc, margin=0.0)
-    final = fit_response_model(pd.concat([train, valid], ignore_index=True), config)
+        if champion_as:
+            decision = replace(decision, reason=f"{decision.reason} (champion: {champion_as})")
+    final = fit_response_model(pd.concat([train, valid], ignore_index=True), config, as_of)
     with mlflow.start_run(
         experiment_id=experiment_id(settings, EXPERIMENT), run_name=f"offer_response {as_of:%Y-%m-%d}"
     ):

@@ -20,6 +20,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features import columns as c
+from features.consent_gate import check_consent
 from features.customer_features import names as n
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
@@ -56,6 +57,9 @@ SCORE_COLUMNS: tuple[str, ...] = (
     SCORED_BY,
     *RECOMMEND_COLUMNS,
 )
+# Every column but the id and the cutoff is profiling: scores, bands, segments, reasons, recommendations.
+PERSONAL_COLUMNS: tuple[str, ...] = tuple(col for col in SCORE_COLUMNS if col not in (c.CUSTOMER_ID, AS_OF))
+PROFILING_CONSENT = "profiling_consent"
 MODELS: tuple[str, ...] = (CHURN, PROPENSITY, VALUE, NEXT_ORDER)
 OUTPUT_OF: dict[str, str] = {
     CHURN: CHURN_PROBABILITY,
@@ -137,4 +141,21 @@ def score_customers(dataset: Dataset, as_of: pd.Timestamp | str, settings: Setti
     out.attrs["missing_models"] = [name for name in MODELS if name not in models]
     out.attrs["missing_recommend_models"] = missing
     out.attrs["horizons_days"] = {name: float(model.horizon_days) for name, (model, _) in models.items()}
+    return out
+
+
+def withhold_profiling(scores: pd.DataFrame, consents: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
+    """``scores`` as they may leave Cible: customers who have not granted ``profiling`` as of ``at`` keep
+    their row (id and cutoff) with every personal column empty, and ``profiling_consent`` says why.
+
+    :func:`score_customers` returns every model output (evaluation and tests need them); every path that
+    writes scores out — the ``cible score`` file, the online store — goes through here, and the decision
+    itself is the shared :func:`features.consent_gate.check_consent`.
+    """
+    allowed = check_consent(consents, scores[c.CUSTOMER_ID], at, needs_profiling=True).allowed
+    out = scores.copy()
+    for column in PERSONAL_COLUMNS:
+        out[column] = out[column].where(allowed, None)
+    out[PROFILING_CONSENT] = allowed
+    out.attrs["withheld_profiling"] = int((~allowed).sum())
     return out

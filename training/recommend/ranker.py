@@ -64,12 +64,14 @@ def window_rows(
 def fit_ranker(
     dataset: Dataset, cutoff: pd.Timestamp, end: pd.Timestamp, config: NboConfig
 ) -> tuple[lgb.LGBMRanker, RankingRows]:
-    """A LambdaRank model on ``train_windows`` consecutive windows as long as [cutoff, end), the latest
-    ending at ``end``: more customers' next purchases to learn from than one window holds."""
+    """A LambdaRank model on ``train_windows`` windows as long as [cutoff, end), ``window_step_days``
+    apart, the latest ending at ``end``: more customers' next purchases to learn from than one window
+    holds. Every window's labels end at ``end`` at the latest, so the validation window stays unseen."""
     length = end - cutoff
+    step = pd.Timedelta(days=config.window_step_days) if config.window_step_days else length
     parts = []
     for w in range(config.train_windows):
-        start = cutoff - w * length
+        start = cutoff - w * step
         if start <= dataset.orders[c.ORDERED_AT].min():
             break
         try:
@@ -92,6 +94,7 @@ def fit_ranker(
         learning_rate=config.learning_rate,
         num_leaves=config.num_leaves,
         min_child_samples=config.min_child_samples,
+        lambdarank_truncation_level=config.lambdarank_truncation_level,
         random_state=config.seed,
         n_jobs=config.n_jobs,
         verbose=-1,

@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from features.dataset import Dataset
 from features.recommend.candidates import FEATURES
-from features.recommend.recommender import RECOMMENDER_FEATURES_V2, Recommender
+from features.recommend.recommender import RECOMMENDER_FEATURES_V3, Recommender
 from features.settings import Settings
 from training.recommend.config import NboConfig
 from training.recommend.evaluate import CIBLE, NDCG, Evaluation, evaluate
@@ -88,7 +88,7 @@ def train_nbo(
     step("evaluating against the baselines")
     models = {CIBLE: Recommender(config.recommend, ranker)}
     champion = load_champion(client)
-    if champion is not None and getattr(champion, "feature_set_", None) != RECOMMENDER_FEATURES_V2:
+    if champion is not None and getattr(champion, "feature_set_", None) != RECOMMENDER_FEATURES_V3:
         # a champion on an older feature set cannot rank today's candidates: the gate treats it as absent
         # and compares the candidate with the baselines only
         champion = None

@@ -1,0 +1,109 @@
+"""Intent features of every visitor active in the lookback before a cutoff, from the ``events`` table.
+
+The table is cut into one :class:`~features.intent.realtime.VisitorEvents` per visitor, in the same form
+and order the real-time path builds from the events it receives, and each goes through the same
+:func:`~features.intent.realtime.vector_of`. A visitor's customer is the latest customer id on their
+events in the lookback (they logged in); their customer features are those at the cutoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.customer_features.build import build_customer_features
+from features.dataset import Dataset
+from features.intent import names as f
+from features.intent.realtime import LOOKBACK_US, VisitorEvents, vector_of
+
+
+@dataclass(frozen=True)
+class Visitor:
+    visitor_id: str
+    customer_id: str | None
+    events: VisitorEvents
+
+
+def _texts(series: pd.Series) -> list[str | None]:
+    return [v if isinstance(v, str) and v != "" else None for v in series.tolist()]
+
+
+def visitors(events: pd.DataFrame, as_of: pd.Timestamp) -> Iterator[Visitor]:
+    """Each visitor with events in [as_of - lookback, as_of), in visitor id order."""
+    now = np.datetime64(pd.Timestamp(as_of).to_datetime64(), "us")
+    age = (now - events[c.OCCURRED_AT].to_numpy(dtype="datetime64[us]")).astype(np.int64)
+    frame = events[(age > 0) & (age <= LOOKBACK_US)].assign(_age=age[(age > 0) & (age <= LOOKBACK_US)])
+    # Oldest first within a visitor, ties in table order: two stable sorts, the last on the main key.
+    frame = frame.sort_values(c.OCCURRED_AT, kind="stable").sort_values(c.VISITOR_ID, kind="stable")
+    ages = frame["_age"].to_numpy(dtype=np.int64)
+    kinds = frame[c.EVENT_TYPE].map(f.EVENT_CODE).fillna(-1).to_numpy(dtype=np.int64)
+    devices = frame[c.DEVICE].map(f.DEVICE_CODE).fillna(-1).to_numpy(dtype=np.int64)
+    skus, sources, customers = _texts(frame[c.SKU]), _texts(frame[c.SOURCE]), _texts(frame[c.CUSTOMER_ID])
+    ids = frame[c.VISITOR_ID].to_numpy()
+    if ids.size == 0:
+        return
+    bounds = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    for start, end in zip(np.r_[0, bounds], np.r_[bounds, ids.size], strict=True):
+        known = [cid for cid in customers[start:end] if cid is not None]
+        yield Visitor(
+            visitor_id=str(ids[start]),
+            customer_id=known[-1] if known else None,
+            events=VisitorEvents(
+                age_us=ages[start:end],
+                kind=kinds[start:end],
+                sku=skus[start:end],
+                device=devices[start:end],
+                source=sources[start:end],
+            ),
+        )
+
+
+def customer_inputs(customer_features: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """The customer features the intent vector reads, per customer id, as plain floats."""
+    values = customer_features[list(f.CUSTOMER_INPUTS)].astype("float64").to_numpy()
+    return {
+        cid: dict(zip(f.CUSTOMER_INPUTS, row.tolist(), strict=True))
+        for cid, row in zip(customer_features[c.CUSTOMER_ID], values, strict=True)
+    }
+
+
+def visitor_vectors(
+    past: Dataset, as_of: pd.Timestamp, customer_features: pd.DataFrame | None = None
+) -> Iterator[tuple[Visitor, np.ndarray]]:
+    """Each visitor active in the lookback before ``as_of`` with their intent vector; ``past`` is already
+    ``dataset.before(as_of)``."""
+    if customer_features is None:
+        customer_features = build_customer_features(past, as_of)
+    inputs = customer_inputs(customer_features)
+    for visitor in visitors(past.events, as_of):
+        customer = inputs.get(visitor.customer_id, {}) if visitor.customer_id is not None else None
+        yield visitor, vector_of(visitor.events, visitor.customer_id is not None, customer)
+
+
+def intent_frame(
+    dataset: Dataset, as_of: pd.Timestamp | str, customer_features: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per visitor active in the lookback before ``as_of``: visitor_id, customer_id, then
+    :data:`~features.intent.names.INTENT_FEATURES`. Reads only ``dataset.before(as_of)``;
+    ``customer_features`` (from ``build_customer_features`` at ``as_of``) may be passed to reuse them."""
+    as_of = pd.Timestamp(as_of)
+    ids: list[str] = []
+    customers: list[str | None] = []
+    rows: list[np.ndarray] = []
+    for visitor, vector in visitor_vectors(dataset.before(as_of), as_of, customer_features):
+        ids.append(visitor.visitor_id)
+        customers.append(visitor.customer_id)
+        rows.append(vector)
+    return as_frame(ids, customers, rows)
+
+
+def as_frame(ids: list[str], customers: list[str | None], rows: list[np.ndarray]) -> pd.DataFrame:
+    matrix = np.vstack(rows) if rows else np.empty((0, len(f.INTENT_FEATURES)))
+    frame = pd.DataFrame(matrix, columns=list(f.INTENT_FEATURES))
+    frame.insert(0, c.CUSTOMER_ID, pd.Series(customers, dtype="object"))
+    frame.insert(0, c.VISITOR_ID, pd.Series(ids, dtype="object"))
+    return frame

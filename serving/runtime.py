@@ -1,0 +1,133 @@
+"""Everything a service worker holds, built once at start-up from configuration (no import-time work)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from features.load import load_dataset
+from features.online_store.base import OnlineStore
+from features.online_store.factory import open_store
+from features.privacy.access import access_report
+from features.privacy.audit import AuditTrail, api_actor
+from features.privacy.audit import record as audit_record
+from features.privacy.erasure import ErasureResult, erase_customer
+from features.privacy.rules import PrivacyRules
+from features.retarget.config import RetargetConfig, load_config
+from features.segments.memberships import MembershipStore
+from features.settings import Settings
+from serving.auth import ApiKeys, keys_path
+from serving.champions import Champions
+from serving.engine import Engine
+from serving.segments import SegmentIndex
+
+RELOAD_ENV = "CIBLE_RELOAD_SECONDS"
+DATA_ENV = "CIBLE_DATA"
+RETARGET_ENV = "CIBLE_RETARGET_CONFIG"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class ServeConfig:
+    settings: Settings
+    reload_seconds: float = 30.0
+    data_dir: Path | None = None  # raw data, for the admin access export only
+    retarget_config: Path | None = None
+
+    @classmethod
+    def from_env(cls) -> ServeConfig:
+        settings = Settings.from_env()
+        data = os.environ.get(DATA_ENV)
+        retarget = os.environ.get(RETARGET_ENV)
+        return cls(
+            settings=settings,
+            reload_seconds=float(os.environ.get(RELOAD_ENV, "30")),
+            data_dir=Path(data) if data else None,
+            retarget_config=Path(retarget) if retarget else None,
+        )
+
+
+@dataclass
+class Runtime:
+    config: ServeConfig
+    champions: Champions
+    store: OnlineStore
+    engine: Engine
+    segments: SegmentIndex
+    keys_file: Path
+    clock: Callable[[], datetime] = utc_now
+    _keys: ApiKeys | None = None
+    _keys_stamp: float | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def start(cls, config: ServeConfig, poll: bool = True) -> Runtime:
+        settings = config.settings
+        champions = Champions(settings.tracking_uri)
+        champions.refresh()
+        store = open_store(settings)
+        retarget: RetargetConfig = load_config(config.retarget_config)
+        runtime = cls(
+            config=config,
+            champions=champions,
+            store=store,
+            engine=Engine(champions, store, retarget, utc_now),
+            segments=SegmentIndex(MembershipStore(settings.segments_dir)),
+            keys_file=keys_path(settings.home),
+        )
+        if poll and config.reload_seconds > 0:
+            champions.poll(config.reload_seconds, runtime._stop)
+        return runtime
+
+    def keys(self) -> ApiKeys:
+        """The key file, reread when it changes, so a new or revoked key needs no restart."""
+        stamp = self.keys_file.stat().st_mtime if self.keys_file.exists() else None
+        if self._keys is None or stamp != self._keys_stamp:
+            self._keys, self._keys_stamp = ApiKeys.load(self.keys_file), stamp
+        return self._keys
+
+    def audit(self, key_id: str | None, action: str, customer_id: str | None, **detail: object) -> None:
+        audit_record(self.config.settings, api_actor(key_id or "unknown"), action, customer_id, detail)
+
+    def erase(self, customer_id: str, key_id: str | None) -> ErasureResult:
+        settings = self.config.settings
+        return erase_customer(
+            customer_id,
+            PrivacyRules.from_settings(settings),
+            MembershipStore(settings.segments_dir),
+            AuditTrail(settings.audit_log),
+            api_actor(key_id or "unknown"),
+            online_store=self.store,
+        )
+
+    def access_report(self, customer_id: str, key_id: str | None) -> dict:
+        """The access report, as ``cible privacy export`` writes it; needs the raw data (``CIBLE_DATA``)."""
+        if self.config.data_dir is None:
+            raise RuntimeError(f"set {DATA_ENV} (or `cible serve --data DIR`) to answer access requests")
+        settings = self.config.settings
+        rules = PrivacyRules.from_settings(settings)
+        dataset = load_dataset(self.config.data_dir, privacy=rules)
+        report = access_report(
+            customer_id,
+            dataset,
+            MembershipStore(settings.segments_dir),
+            pd.Timestamp.now(),
+            rules.rectifications.entries(),
+        )
+        report["online_store"] = self.store.get(customer_id)
+        self.audit(key_id, "access_export", customer_id)
+        return json.loads(json.dumps(report, default=str))
+
+    def close(self) -> None:
+        self._stop.set()
+        self.store.close()

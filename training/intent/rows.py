@@ -1,0 +1,82 @@
+"""The time split of the intent model: labelled visitor rows at weekly cutoffs before ``as_of``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from features.dataset import Dataset
+from features.intent.batch import intent_frame
+from training.intent.config import IntentConfig
+from training.intent.labels import LABEL, purchase_labels
+
+CUTOFF = "cutoff"
+
+
+class NotEnoughIntentHistoryError(ValueError):
+    """Too few events or purchases before ``as_of`` to train and evaluate the intent model."""
+
+
+@dataclass(frozen=True)
+class IntentCutoffs:
+    training: tuple[pd.Timestamp, ...]  # oldest first
+    calibration: pd.Timestamp
+    validation: pd.Timestamp
+
+    @staticmethod
+    def plan(as_of: pd.Timestamp, config: IntentConfig) -> IntentCutoffs:
+        horizon = pd.Timedelta(days=config.horizon_days)
+        validation = as_of - horizon
+        calibration = validation - horizon
+        step = pd.Timedelta(days=config.cutoff_step_days)
+        # The newest training rows' labels end where the calibration rows start.
+        training = tuple(
+            calibration - horizon - k * step for k in range(config.n_training_cutoffs - 1, -1, -1)
+        )
+        return IntentCutoffs(training, calibration, validation)
+
+    def describe(self) -> str:
+        return (
+            f"trained at {len(self.training)} weekly cutoffs "
+            f"{self.training[0]:%Y-%m-%d}..{self.training[-1]:%Y-%m-%d}, "
+            f"calibrated at {self.calibration:%Y-%m-%d}, validated at {self.validation:%Y-%m-%d}"
+        )
+
+
+def labelled_rows(dataset: Dataset, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
+    """Visitors active before ``cutoff`` with their intent features and whether they bought after it."""
+    frame = intent_frame(dataset, cutoff)
+    frame[LABEL] = purchase_labels(dataset, frame, cutoff, horizon_days)
+    frame[CUTOFF] = cutoff
+    return frame
+
+
+def _check(frame: pd.DataFrame, role: str) -> None:
+    if len(frame) == 0 or frame[LABEL].nunique() < 2:
+        buyers = int(frame[LABEL].sum()) if len(frame) else 0
+        raise NotEnoughIntentHistoryError(
+            f"{role}: {len(frame):,} active visitors and {buyers:,} buyers — need both buyers and non-buyers "
+            "(are there events in the weeks before --as-of?)"
+        )
+
+
+@dataclass(frozen=True)
+class IntentRows:
+    cutoffs: IntentCutoffs
+    training: pd.DataFrame
+    calibration: pd.DataFrame
+    validation: pd.DataFrame
+
+    @staticmethod
+    def build(dataset: Dataset, as_of: pd.Timestamp, config: IntentConfig) -> IntentRows:
+        cutoffs = IntentCutoffs.plan(as_of, config)
+        training = pd.concat(
+            [labelled_rows(dataset, t, config.horizon_days) for t in cutoffs.training], ignore_index=True
+        )
+        calibration = labelled_rows(dataset, cutoffs.calibration, config.horizon_days)
+        validation = labelled_rows(dataset, cutoffs.validation, config.horizon_days)
+        _check(training, "training cutoffs")
+        _check(calibration, f"calibration cutoff {cutoffs.calibration:%Y-%m-%d}")
+        _check(validation, f"validation cutoff {cutoffs.validation:%Y-%m-%d}")
+        return IntentRows(cutoffs, training, calibration, validation)

@@ -1,0 +1,265 @@
+"""The retargeting lists at ``as_of``: one per channel (email, SMS, push, ads audience), a call list for
+phone advisers and a follow-up list for delivery rounds, each with how many were left out for lack of
+consent and because of the contact-pressure cap.
+
+Scores come from the champions (``score_intent`` and ``score_customers``) unless given, so the
+experiments can replay the same decisions. Every list rests on the shared consent gate at ``as_of``
+(channel purpose and profiling), and the data set is loaded with the privacy rules (tombstoned people
+are not in it); the ads audience carries salted SHA-256 ids only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.consent_gate import check_consent
+from features.dataset import Dataset
+from features.io import atomic_path
+from features.privacy.hashing import hash_ids
+from features.privacy.rules import PrivacyRules
+from features.retarget import history
+from features.retarget.config import RetargetConfig
+from features.retarget.decide import (
+    CHANNEL,
+    CONTACT,
+    CONVERSION,
+    EXPECTED_VALUE,
+    PRESSURE_CAP,
+    SEND_AT,
+    STATUS,
+    decide,
+)
+from features.retarget.timing import call_hour, call_times
+from features.retarget.triggers import (
+    NEXT_BEST_OFFER,
+    PROBABILITY,
+    SKUS,
+    TOP_ITEMS,
+    TRIGGER,
+    WHY,
+    find_triggers,
+)
+from features.settings import Settings
+from training.intent.score import score_intent
+
+PHONE = "phone"
+ADS = "ads"
+CALLS = "calls"
+DELIVERY = "delivery"
+HASHED_ID = "hashed_id"
+CALL_AT = "call_at"
+TOP_REASONS = 3
+
+
+@dataclass
+class RetargetLists:
+    as_of: pd.Timestamp
+    lists: dict[str, pd.DataFrame]  # list name -> rows (email, sms, push, ads, calls, delivery)
+    left_out: dict[str, dict[str, object]]  # list name -> counts left out for consent / pressure cap
+    triggers: dict[str, int]  # candidates per trigger
+    status: dict[str, int] = field(default_factory=dict)  # decision status -> customers
+    # one row per triggered customer: trigger, probability, status, channel (kept in memory, never written)
+    decisions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "candidates_by_trigger": self.triggers,
+            "decisions": self.status,
+            "lists": {
+                name: {"rows": len(frame), **self.left_out.get(name, {})}
+                for name, frame in self.lists.items()
+            },
+        }
+
+
+def _top_reasons(text: str) -> str:
+    return "; ".join([part for part in text.split("; ") if part][:TOP_REASONS])
+
+
+def _with_scores(frame: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    extra = scores[[c.CUSTOMER_ID, TOP_ITEMS, NEXT_BEST_OFFER]].copy()
+    extra[c.CUSTOMER_ID] = extra[c.CUSTOMER_ID].astype(str)
+    return frame.merge(extra, on=c.CUSTOMER_ID, how="left")
+
+
+def message_list(rows: pd.DataFrame) -> pd.DataFrame:
+    """E-mail, SMS and push: who, why, what (abandoned or recommended items, offer), when."""
+    out = rows[
+        [
+            c.CUSTOMER_ID,
+            TRIGGER,
+            PROBABILITY,
+            CONVERSION,
+            SKUS,
+            TOP_ITEMS,
+            NEXT_BEST_OFFER,
+            EXPECTED_VALUE,
+            SEND_AT,
+        ]
+    ]
+    return out.sort_values(PROBABILITY, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def call_list(
+    rows: pd.DataFrame, dataset: Dataset, as_of: pd.Timestamp, config: RetargetConfig
+) -> pd.DataFrame:
+    """For advisers: the customer, P(order), top reasons, products and offer to propose, when to call
+    (the hour they usually order or visit, inside adviser hours and out of quiet hours)."""
+    ids = pd.Index(rows[c.CUSTOMER_ID])
+    usual = history.usual_hour(dataset, ids, as_of)
+    hours = pd.Series([call_hour(h, config.adviser_hours, config.quiet_hours) for h in usual], dtype="int64")
+    region = dataset.customers.set_index(c.CUSTOMER_ID)[c.REGION].reindex(ids).to_numpy()
+    out = pd.DataFrame(
+        {
+            c.CUSTOMER_ID: rows[c.CUSTOMER_ID].to_numpy(),
+            c.REGION: region,
+            CONVERSION: rows[CONVERSION].to_numpy(),
+            PROBABILITY: rows[PROBABILITY].to_numpy(),
+            TRIGGER: rows[TRIGGER].to_numpy(),
+            "top_reasons": [_top_reasons(w) for w in rows[WHY]],
+            "products": rows[SKUS].to_numpy(),
+            "recommended": rows[TOP_ITEMS].to_numpy(),
+            "offer": rows[NEXT_BEST_OFFER].to_numpy(),
+            EXPECTED_VALUE: rows[EXPECTED_VALUE].to_numpy(),
+            CALL_AT: call_times(pd.Series(pd.to_datetime(rows[SEND_AT]).to_numpy()), hours).to_numpy(),
+        }
+    )
+    return out.sort_values(CONVERSION, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def ads_audience(rows: pd.DataFrame, salt: str) -> pd.DataFrame:
+    """Hashed ids only: the ads platform never receives a customer id."""
+    hashed = hash_ids(rows[c.CUSTOMER_ID].astype(str), salt)
+    return pd.DataFrame({HASHED_ID: hashed.to_numpy()}).sort_values(HASHED_ID).reset_index(drop=True)
+
+
+def delivery_list(
+    dataset: Dataset, scores: pd.DataFrame, as_of: pd.Timestamp, config: RetargetConfig, recent: pd.Series
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Customers whose order is delivered between ``recent_days`` ago and ``soon_days`` ahead, by region
+    and round (the postcode's département), with what to propose. The proposal is personal (profiling)
+    and counts as a contact for the pressure cap."""
+    spec = config.delivery
+    orders = dataset.orders[
+        (dataset.orders[c.ORDERED_AT] < as_of)
+        & dataset.orders[c.CHANNEL].isin(spec.channels)
+        & dataset.orders[c.CUSTOMER_ID].notna()
+    ].drop_duplicates(c.ORDER_ID)
+    delivered = orders[c.ORDERED_AT] + pd.Timedelta(days=config.delivery_days)
+    window = (delivered >= as_of - pd.Timedelta(days=spec.recent_days)) & (
+        delivered < as_of + pd.Timedelta(days=spec.soon_days)
+    )
+    due = orders[window].assign(delivery_at=delivered[window])
+    due = due.sort_values("delivery_at").drop_duplicates(c.CUSTOMER_ID, keep="last")
+    ids = pd.Index(due[c.CUSTOMER_ID].astype(str))
+    gate = check_consent(dataset.consents, ids, as_of, needs_profiling=True)
+    capped = recent.reindex(ids).fillna(0).to_numpy() >= config.pressure.max_contacts
+    keep = gate.allowed & ~capped
+    customers = dataset.customers.set_index(c.CUSTOMER_ID)
+    picked = due[keep]
+    postcode = customers[c.POSTCODE].reindex(picked[c.CUSTOMER_ID]).fillna("").astype(str)
+    out = pd.DataFrame(
+        {
+            c.REGION: customers[c.REGION].reindex(picked[c.CUSTOMER_ID]).to_numpy(),
+            "round": postcode.str[:2].to_numpy(),
+            c.CUSTOMER_ID: picked[c.CUSTOMER_ID].to_numpy(),
+            c.ORDER_ID: picked[c.ORDER_ID].to_numpy(),
+            "delivery_at": picked["delivery_at"].to_numpy(),
+        }
+    )
+    extra = scores[[c.CUSTOMER_ID, TOP_ITEMS, NEXT_BEST_OFFER]].astype({c.CUSTOMER_ID: str})
+    out = out.merge(extra, on=c.CUSTOMER_ID, how="left").rename(
+        columns={TOP_ITEMS: "propose_items", NEXT_BEST_OFFER: "offer"}
+    )
+    out = out.sort_values([c.REGION, "round", "delivery_at", c.CUSTOMER_ID], kind="stable")
+    counts = {
+        "no_consent": int((~gate.allowed).sum()),
+        "no_consent_by_purpose": gate.removed_by_purpose(),
+        "pressure_cap": int((gate.allowed & capped).sum()),
+    }
+    return out.reset_index(drop=True), counts
+
+
+def build_lists(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    config: RetargetConfig,
+    salt: str,
+    intent: pd.DataFrame,
+    scores: pd.DataFrame,
+) -> RetargetLists:
+    """Every list at ``as_of`` from the given intent and customer scores (see the module doc)."""
+    as_of = pd.Timestamp(as_of)
+    horizon = scores.attrs.get("horizons_days", {}).get("propensity", 30.0)
+    candidates = find_triggers(intent, scores, dataset.orders, as_of, config, horizon)
+    ids = pd.Index(candidates[c.CUSTOMER_ID])
+    names = config.channel_names
+    consent = {
+        ch: check_consent(dataset.consents, ids, as_of, channel=ch, needs_profiling=True) for ch in names
+    }
+    base = {ch: config.channels[ch].response for ch in names}
+    response = history.channel_response(dataset, ids, as_of, names, base, config.response_prior_contacts)
+    recent_all = dataset.contacts[
+        (dataset.contacts[c.SENT_AT] >= as_of - pd.Timedelta(days=config.pressure.days))
+        & (dataset.contacts[c.SENT_AT] < as_of)
+    ][c.CUSTOMER_ID].value_counts()
+    recent = recent_all.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
+    value = history.mean_order_value(dataset, ids, as_of)
+    decisions = decide(candidates, consent, response, recent, value, as_of, config)
+    rows = _with_scores(decisions.frame, scores)
+
+    lists: dict[str, pd.DataFrame] = {}
+    left_out: dict[str, dict[str, object]] = {}
+    for ch in config.primary_channels:
+        chosen = rows[(rows[STATUS] == CONTACT) & (rows[CHANNEL] == ch)]
+        name = CALLS if ch == PHONE else ch
+        lists[name] = call_list(chosen, dataset, as_of, config) if ch == PHONE else message_list(chosen)
+        left_out[name] = decisions.left_out[ch]
+    for ch, included in decisions.additive.items():
+        chosen = rows[included]
+        lists[ch] = ads_audience(chosen, salt) if ch == ADS else message_list(chosen)
+        left_out[ch] = decisions.left_out[ch]
+    lists[DELIVERY], left_out[DELIVERY] = delivery_list(dataset, scores, as_of, config, recent_all)
+    status = rows[STATUS].value_counts().to_dict()
+    return RetargetLists(
+        as_of=as_of,
+        lists=lists,
+        left_out=left_out,
+        triggers={str(k): int(v) for k, v in candidates[TRIGGER].value_counts().items()},
+        status={str(k): int(v) for k, v in status.items()} | {PRESSURE_CAP: int(status.get(PRESSURE_CAP, 0))},
+        decisions=decisions.frame,
+    )
+
+
+def write_lists(result: RetargetLists, out: Path) -> dict[str, Path]:
+    """One CSV per list and ``summary.json``, each written atomically."""
+    written = {}
+    for name, frame in result.lists.items():
+        path = out / f"{name}.csv"
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        written[name] = path
+    summary = out / "summary.json"
+    with atomic_path(summary) as tmp:
+        tmp.write_text(json.dumps(result.summary(), indent=2, ensure_ascii=False, default=str) + "\n")
+    written["summary"] = summary
+    return written
+
+
+def lists_from_champions(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, config: RetargetConfig
+) -> RetargetLists:
+    """The lists with today's champions: intent scores, customer scores, the configured hashing salt."""
+    from training.predictive.score import score_customers  # MLflow-backed: only when the lists need it
+
+    intent = score_intent(dataset, as_of, settings)
+    scores = score_customers(dataset, as_of, settings)
+    salt = PrivacyRules.from_settings(settings).salt()
+    return build_lists(dataset, as_of, config, salt, intent, scores)
