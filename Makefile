@@ -8,8 +8,9 @@ DATA := $(CIBLE_HOME)/data/synthetic
 CUSTOMERS ?= 20000
 MONTHS ?= 24
 AS_OF ?= 2026-11-01
+PORT ?= 3000
 
-.PHONY: run test lint bench data features train materialize clean
+.PHONY: run test lint bench data features train materialize keys serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,10 +33,18 @@ train: features
 materialize: train
 	$(BIN)/cible materialize --data $(DATA) --as-of $(AS_OF)
 
-run: materialize
+# A first run makes one local key with every scope and prints it once; later runs keep it.
+keys: | $(STAMP)
+	$(BIN)/cible keys create local --scopes site,crm,admin --if-missing
+
+serve: | $(STAMP)
+	$(BIN)/cible serve --port $(PORT) --data $(DATA)
+
+run: materialize keys
+	$(BIN)/cible serve --port $(PORT) --data $(DATA)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,9 +16,11 @@ from features.dataset import Dataset
 from features.online_store.factory import open_store
 from features.settings import Settings
 from serving.auth import create_key
+from tests.training.predictive_data import FAST
 from training.intent.config import IntentConfig
 from training.intent.train import train_intent
 from training.materialize import materialize
+from training.predictive.train import train_target
 from training.recommend.config import NboConfig
 from training.recommend.train import MODEL_NAME as RECOMMENDER
 from training.recommend.train import train_nbo
@@ -55,6 +57,7 @@ def served_home(small_synthetic: Dataset, tmp_path_factory: pytest.TempPathFacto
         run = train_nbo(small_synthetic, as_of, settings, SMALL_NBO)
         if not run.decision.promoted:  # the gate is tested elsewhere; the service needs a live model
             connect(settings).set_registered_model_alias(RECOMMENDER, CHAMPION, run.version)
+        train_target(small_synthetic, as_of, settings, "churn", FAST)  # profiles show risk and reasons
         intent = train_intent(small_synthetic, as_of, settings, SMALL_INTENT)
         if not intent.decision.promoted:
             connect(settings).set_registered_model_alias("intent", CHAMPION, intent.version)
