@@ -28,6 +28,8 @@ MAX_BODY_BYTES = 2_000_000  # 1,000 events of a few hundred bytes each, with roo
 PUBLIC = frozenset({"/healthz", "/livez", "/readyz", "/metrics", "/", "/docs.json", "/schema.json"})
 PUBLIC_PREFIXES = ("/static_content/", "/assets/")
 SITE_ROUTES = frozenset({"/recommend", "/similar_items", "/bought_together", "/retargeting/score", "/events"})
+# consent is collected on the site (forms) and by advisers (the CRM): either scope may record it
+SITE_OR_CRM_ROUTES = frozenset({"/consents"})
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -102,11 +104,13 @@ def create_key(path: Path, key_id: str, scopes: Iterable[str]) -> str:
 
 
 def required_scope(method: str, path: str) -> str | None:
-    """The scope a request needs; None for public routes."""
+    """The scope a request needs ("site|crm": either); None for public routes."""
     if path in PUBLIC or path.startswith(PUBLIC_PREFIXES):
         return None
     if path in SITE_ROUTES:
         return "site"
+    if path in SITE_OR_CRM_ROUTES:
+        return "site|crm"
     if path.startswith("/admin/") or (method == "DELETE" and path.startswith("/customers/")):
         return "admin"
     if path.startswith("/customers/") and path.endswith("/export"):
@@ -156,7 +160,7 @@ class ApiKeyMiddleware:
                 return await reply(
                     send, 401, {"error": "unknown API key"}, [(b"www-authenticate", b"Bearer")]
                 )
-            if needed != "any" and needed not in key.scopes:
+            if needed != "any" and not key.scopes & set(needed.split("|")):
                 return await reply(send, 403, {"error": f"this key lacks the {needed!r} scope"})
             scope["cible.key_id"] = key.key_id
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from features.settings import Settings
 from serving.auth import ApiKeys, keys_path
 from serving.champions import Champions
 from serving.engine import Engine
+from serving.schemas import ConsentChange
 from serving.segments import SegmentIndex
 
 RELOAD_ENV = "CIBLE_RELOAD_SECONDS"
@@ -98,6 +99,21 @@ class Runtime:
 
     def audit(self, key_id: str | None, action: str, customer_id: str | None, **detail: object) -> None:
         audit_record(self.config.settings, api_actor(key_id or "unknown"), action, customer_id, detail)
+
+    def record_consents(self, changes: Sequence[ConsentChange], key_id: str | None) -> tuple[int, list[str]]:
+        """Durable first (the ledger every load merges), then the online store, then the audit trail."""
+        now = self.clock()
+        known = self.store.get_many({ch.customer_id for ch in changes})
+        kept = [ch for ch in changes if ch.customer_id in known]
+        rows = [{**ch.model_dump(), "recorded_at": ch.recorded_at or now} for ch in kept]
+        PrivacyRules.from_settings(self.config.settings).consent_updates.append(rows)
+        latest: dict[str, dict[str, bool]] = {}
+        for row in sorted(rows, key=lambda r: r["recorded_at"]):
+            latest.setdefault(row["customer_id"], {})[row["purpose"]] = row["granted"]
+        for cid, granted in latest.items():
+            self.store.set_consent(cid, granted)
+            self.audit(key_id, "record_consent", cid, purposes=sorted(granted))
+        return len(kept), sorted({ch.customer_id for ch in changes} - set(known))
 
     def erase(self, customer_id: str, key_id: str | None) -> ErasureResult:
         settings = self.config.settings

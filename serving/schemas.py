@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from features import vocab
 
@@ -80,6 +80,28 @@ class StoredEvent:
 
 
 EPOCH = datetime(1970, 1, 1)
+
+
+class ConsentChange(Strict):
+    """One consent given or withdrawn, as the ``consents`` contract records it (proof required to grant)."""
+
+    customer_id: Id
+    purpose: Literal[vocab.CONSENT_PURPOSES]  # type: ignore[valid-type]
+    granted: bool
+    recorded_at: Timestamp | None = Field(None, description="Default: when the service receives it.")
+    source: Literal[vocab.CONSENT_SOURCES]  # type: ignore[valid-type]
+    proof: Text | None = Field(None, description="Form version, call recording, signed slip.")
+
+    @model_validator(mode="after")
+    def _proof_when_granted(self) -> ConsentChange:
+        if self.granted and not self.proof:
+            raise ValueError("proof is required when consent is granted")
+        return self
+
+
+class ConsentsApplied(Strict):
+    applied: int
+    unknown_customers: list[str] = Field(description="Not in the online store: nothing recorded for them.")
 
 
 class Item(Strict):

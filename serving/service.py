@@ -120,6 +120,16 @@ class Cible:
         stored = self.rt.store.add_events([s.StoredEvent.of(e) for e in events])
         return s.EventsAccepted(received=len(events), stored=stored)
 
+    @bentoml.api(route="/consents")
+    async def consents(
+        self,
+        changes: Annotated[list[s.ConsentChange], Field(min_length=1, max_length=s.MAX_EVENTS)],
+        ctx: bentoml.Context,
+    ) -> s.ConsentsApplied:
+        """Consents given or withdrawn (web forms, advisers): they hold for every answer at once."""
+        applied, unknown = self.rt.record_consents(changes, _key_id(ctx))
+        return s.ConsentsApplied(applied=applied, unknown_customers=unknown)
+
     # -- admin -----------------------------------------------------------------------------------------
     @bentoml.api(route="/admin/reload")
     async def reload(self, ctx: bentoml.Context) -> dict[str, Any]:

@@ -83,6 +83,27 @@ class RedisStore:
         """The record and every event of the person, including those of the devices they logged in from."""
         return bool(self._erase(args=[self.key, customer_id]))
 
+    def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
+        """Change purposes of one record in place (False when the customer has no record); an optimistic
+        transaction, retried if a materialisation wrote the hash meanwhile."""
+        import redis
+
+        with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(self.key)
+                    text = pipe.hget(self.key, customer_id)
+                    if text is None:
+                        return False
+                    record = decode(text)
+                    record["consent"] = {**(record.get("consent") or {}), **granted}
+                    pipe.multi()
+                    pipe.hset(self.key, customer_id, encode(record))
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+
     def count(self) -> int:
         return int(self._redis.hlen(self.key))
 

@@ -74,6 +74,22 @@ class SQLiteStore:
                 removed += self._db.execute("DELETE FROM events WHERE visitor_id = ?", (visitor,)).rowcount
         return cursor.rowcount > 0 or removed > 0
 
+    def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
+        """Change purposes of one record in place (False when the customer has no record)."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")  # read-modify-write: no other writer in between
+            row = self._db.execute(
+                "SELECT record FROM customers WHERE customer_id = ?", (customer_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            record = decode(row[0])
+            record["consent"] = {**(record.get("consent") or {}), **granted}
+            self._db.execute(
+                "UPDATE customers SET record = ? WHERE customer_id = ?", (encode(record), customer_id)
+            )
+        return True
+
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
 

@@ -32,6 +32,7 @@ def erase_customer(
     rectification ledger, and log the erasure by hash only."""
     digest = rules.add_tombstone(customer_id)
     rules.rectifications.forget(customer_id)  # corrected attributes are personal data too
+    rules.consent_updates.forget(customer_id)
     removed = online_store.delete(customer_id) if online_store is not None else False
     rewritten = 0
     for date in memberships.dates():

@@ -1,5 +1,5 @@
 """What every load of raw data must leave out — erased people (tombstones) and rows past retention — and
-the corrections it must apply (the rectification ledger)."""
+the corrections it must apply (the rectification ledger, consent changes received by the service)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 
 from features import columns as c
 from features.io import atomic_path
+from features.privacy.consent_updates import ConsentUpdates
 from features.privacy.hashing import SALT_ENV, hash_id, hash_ids, load_or_create_salt
 from features.privacy.rectification import RectificationLedger
 from features.privacy.retention import RetentionPolicy
@@ -38,6 +39,10 @@ class PrivacyRules:
     @property
     def rectifications(self) -> RectificationLedger:
         return RectificationLedger(self.folder / "rectifications.jsonl")
+
+    @property
+    def consent_updates(self) -> ConsentUpdates:
+        return ConsentUpdates(self.folder / "consent_updates.jsonl")
 
     def salt(self) -> str:
         return load_or_create_salt(self.folder / "salt", os.environ.get(SALT_ENV))
@@ -68,6 +73,8 @@ class PrivacyRules:
         out = dict(frames)
         if "customers" in out and self.rectifications.path.exists():
             out["customers"] = self.rectifications.apply(out["customers"], self.salt())
+        if "consents" in out and "customers" in out and self.consent_updates.path.exists():
+            out["consents"] = self.consent_updates.merge(out["consents"], out["customers"][c.CUSTOMER_ID])
         gone = self.erased(frames["customers"][c.CUSTOMER_ID]) if "customers" in frames else None
         erased_ids = set(frames["customers"].loc[gone, c.CUSTOMER_ID]) if gone is not None else set()
         for table in TABLES_WITH_CUSTOMER:

@@ -112,3 +112,11 @@ def test_events_older_than_the_ttl_are_pruned(store) -> None:
     assert ids[0] == "E2"
     if isinstance(store, SQLiteStore):  # Redis expires by key TTL from the wall clock instead
         assert ids == ["E2"]
+
+
+def test_consent_changes_apply_in_place(store) -> None:
+    store.put_many({"C1": {"consent": {"profiling": True, "sms_marketing": True}, "features": {"n": 1}}})
+    assert store.set_consent("C1", {"sms_marketing": False})
+    assert store.get("C1") == {"consent": {"profiling": True, "sms_marketing": False}, "features": {"n": 1}}
+    assert not store.set_consent("nobody", {"profiling": False})
+    assert store.get("nobody") is None

@@ -34,7 +34,10 @@ def test_alias_moves_are_picked_up_and_failures_keep_the_live_version() -> None:
     champions = _champions(registry)
     assert champions.refresh() == {"recommender": "1"}
     ready, detail = champions.status()
-    assert ready and detail["models"]["intent"] == {"version": None, "error": "no intent@champion in the registry"}
+    assert ready and detail["models"]["intent"] == {
+        "version": None,
+        "error": "no intent@champion in the registry",
+    }
     assert champions.refresh() == {}  # nothing moved: nothing reloaded
 
     registry.aliases["recommender"] = "2"

@@ -60,7 +60,9 @@ def test_segment_lists_are_consent_filtered_and_paged(client: TestClient, served
     assert len(allowed) == min(5, page["total"])
     for cid in allowed:
         assert records[cid]["consent"][purpose] and records[cid]["consent"][PROFILING]
-    assert page["total"] + page["removed_for_consent"] == next(s["members"] for s in segments if s["name"] == name)
+    assert page["total"] + page["removed_for_consent"] == next(
+        s["members"] for s in segments if s["name"] == name
+    )
     second = client.get(
         f"/segments/{name}/members", params={"channel": "email", "page_size": 5, "page": 2}, headers=crm
     ).json()

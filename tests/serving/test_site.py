@@ -19,9 +19,10 @@ def _customer_with_history(served: Served, profiled: bool = True) -> str:
     try:
         for cid in sorted(served.dataset.customers[c.CUSTOMER_ID]):
             record = store.get(cid)
-            if record and bool(record["consent"].get(PROFILING)) == profiled:
-                if not profiled or (record["history"] and record["history"]["items"]):
-                    return cid
+            if not record or bool(record["consent"].get(PROFILING)) != profiled:
+                continue
+            if not profiled or (record["history"] and record["history"]["items"]):
+                return cid
     finally:
         store.close()
     raise AssertionError("no such customer in the small shop")
@@ -98,7 +99,9 @@ def test_a_purchase_posted_to_events_leaves_the_very_next_answer(
     site = served_home.headers("site")
     first = client.post("/recommend", json={"customer_id": cid, "k": 5}, headers=site).json()
     bought = first["items"][0]["sku"]
-    posted = client.post("/events", json={"events": [_event(1, "purchase", bought, "V-buy", cid)]}, headers=site)
+    posted = client.post(
+        "/events", json={"events": [_event(1, "purchase", bought, "V-buy", cid)]}, headers=site
+    )
     assert posted.status_code == 200 and posted.json() == {"received": 1, "stored": 1}
     after = client.post("/recommend", json={"customer_id": cid, "k": 5}, headers=site).json()
     assert bought not in [item["sku"] for item in after["items"]] and len(after["items"]) == 5
@@ -138,7 +141,9 @@ def test_events_are_idempotent_and_bounded(client: TestClient, served_home: Serv
         ("/similar_items", {"k": 5}, "sku"),
     ],
 )
-def test_bad_input_gets_400_naming_the_field(client: TestClient, served_home: Served, path, body, field) -> None:
+def test_bad_input_gets_400_naming_the_field(
+    client: TestClient, served_home: Served, path, body, field
+) -> None:
     answer = client.post(path, json=body, headers=served_home.headers("site"))
     assert answer.status_code == 400, answer.text
     assert field in answer.text
