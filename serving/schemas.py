@@ -182,3 +182,18 @@ class SegmentPage(Strict):
     total: int = Field(description="Members allowed on the channel (consent), before paging.")
     removed_for_consent: int
     members: list[dict[str, str | float | int | None]]
+
+
+class SegmentMove(Strict):
+    customer_id: str
+    reason: str
+
+
+class SegmentChanges(Strict):
+    name: str
+    channel: str | None
+    since: str = Field(description="Date of the earlier snapshot compared.")
+    until: str = Field(description="Date of the latest snapshot.")
+    entered: list[SegmentMove]
+    exited: list[SegmentMove]
+    removed_for_consent: int

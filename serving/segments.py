@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,14 @@ import numpy as np
 from features import columns as c
 from features.consent_gate import refused_purpose
 from features.online_store.base import OnlineStore
-from features.segments.memberships import AS_OF, MODEL_VERSION, SEGMENT_COLUMNS, MembershipStore
+from features.segments.memberships import (
+    AS_OF,
+    MODEL_VERSION,
+    SEGMENT_COLUMNS,
+    MembershipStore,
+    UnknownSegmentError,
+    diff,
+)
 from serving import schemas as s
 
 # what a CRM list shows per member besides the id; everything else in a snapshot stays in Cible
@@ -99,6 +107,39 @@ class SegmentIndex:
             total=len(kept),
             removed_for_consent=removed,
             members=[{c.CUSTOMER_ID: cid, **self._rows.get(cid, {})} for cid in chunk],
+        )
+
+    def changes(self, name: str, since: date, channel: str | None, online: OnlineStore) -> s.SegmentChanges:
+        """Who entered and who left since the snapshot at ``since``, with why, consent-filtered like the
+        lists (a CRM call reads snapshots from disk: not a site hot path)."""
+        import pandas as pd
+
+        try:
+            moved = diff(self.store, name, pd.Timestamp(since))
+        except (UnknownSegmentError, FileNotFoundError) as exc:
+            raise UnknownSegment(str(exc)) from exc
+        ids = moved[c.CUSTOMER_ID].astype(str).tolist()
+        records = online.get_many(ids)
+        allowed = [
+            cid in records and not refused_purpose(records[cid].get("consent") or {}, channel, True)
+            for cid in ids
+        ]
+        kept = moved[allowed]
+        rows = {
+            change: [
+                s.SegmentMove(customer_id=str(cid), reason=str(why))
+                for cid, why in zip(part[c.CUSTOMER_ID], part["reason"], strict=True)
+            ]
+            for change, part in ((ch, kept[kept["change"] == ch]) for ch in ("entered", "exited"))
+        }
+        return s.SegmentChanges(
+            name=name,
+            channel=channel,
+            since=moved.attrs["since"],
+            until=moved.attrs["until"],
+            entered=rows["entered"],
+            exited=rows["exited"],
+            removed_for_consent=len(ids) - len(kept),
         )
 
     def csv(self, name: str, channel: str | None, online: OnlineStore) -> str:

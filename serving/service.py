@@ -8,6 +8,7 @@ middleware checks API keys and body sizes before either runs.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 import bentoml
@@ -191,6 +192,22 @@ class Cible:
         except UnknownSegment as exc:
             raise HTTPException(404, str(exc)) from exc
         self.rt.audit(_key_id(request), "read_segment", None, target=name, channel=channel, page=page)
+        return result
+
+    @crm.get("/segments/{name}/changes", response_model=s.SegmentChanges)
+    def changes(
+        self,
+        request: Request,
+        name: Annotated[str, PathParam(max_length=100)],
+        since: date,
+        channel: s.Channel | None = None,
+    ) -> s.SegmentChanges:
+        """Who entered and who left the segment since a date, and why ("recency score 4→2")."""
+        try:
+            result = self.rt.segments.changes(name, since, channel, self.rt.store)
+        except UnknownSegment as exc:
+            raise HTTPException(404, str(exc)) from exc
+        self.rt.audit(_key_id(request), "read_segment_changes", None, target=name, since=str(since))
         return result
 
     @crm.get("/segments/{name}/members.csv", response_class=PlainTextResponse)

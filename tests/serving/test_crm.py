@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pandas as pd
 from starlette.testclient import TestClient
 
 from features import columns as c
@@ -113,3 +114,25 @@ def test_access_export_needs_admin_and_the_raw_data(
     report = answer.json()
     assert report["online_store"]["consent"] and cid in answer.text
     assert client.get("/customers/C999999/export", headers=admin).status_code == 404
+
+
+def test_who_entered_and_left_a_segment(client: TestClient, served_home: Served) -> None:
+    from training.segments.score import assign_segments
+
+    earlier = served_home.as_of - pd.Timedelta(days=90)
+    assign_segments(served_home.dataset, earlier, served_home.settings)  # an older snapshot beside the latest
+    crm = served_home.headers("crm")
+    segments = client.get("/segments", headers=crm).json()
+    name = next(s["name"] for s in segments if s["kind"] == "rfm_segment")
+    answer = client.get(f"/segments/{name}/changes", params={"since": f"{earlier:%Y-%m-%d}"}, headers=crm)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["since"].startswith(f"{earlier:%Y-%m-%d}") and body["until"].startswith(
+        f"{served_home.as_of:%Y-%m-%d}"
+    )
+    moves = body["entered"] + body["exited"]
+    assert moves and all(m["reason"] for m in moves)
+    records = _records(served_home)
+    assert all(records[m["customer_id"]]["consent"].get(PROFILING) for m in moves)
+    bad = client.get(f"/segments/{name}/changes", params={"since": "yesterday"}, headers=crm)
+    assert bad.status_code == 422
