@@ -28,6 +28,9 @@ MAX_BODY_BYTES = 2_000_000  # 1,000 events of a few hundred bytes each, with roo
 PUBLIC = frozenset({"/healthz", "/livez", "/readyz", "/metrics", "/", "/docs.json", "/schema.json"})
 PUBLIC_PREFIXES = ("/static_content/", "/assets/")
 SITE_ROUTES = frozenset({"/recommend", "/similar_items", "/bought_together", "/retargeting/score", "/events"})
+# Bodies BentoML would parse as forms (a malformed one raises inside BentoML and becomes a 500) or pickles:
+# every endpoint takes JSON, so these are refused up front.
+NOT_JSON = ("multipart/", "application/x-www-form-urlencoded", "application/vnd.bentoml+pickle")
 # consent is collected on the site (forms) and by advisers (the CRM): either scope may record it
 SITE_OR_CRM_ROUTES = frozenset({"/consents"})
 
@@ -129,6 +132,13 @@ def _presented_key(scope: Scope) -> str | None:
     return None
 
 
+def _content_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower()
+    return ""
+
+
 async def reply(send: Send, status: int, body: dict[str, Any], headers: list | None = None) -> None:
     payload = json.dumps(body).encode()
     head = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
@@ -164,6 +174,8 @@ class ApiKeyMiddleware:
                 return await reply(send, 403, {"error": f"this key lacks the {needed!r} scope"})
             scope["cible.key_id"] = key.key_id
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            if _content_type(scope).startswith(NOT_JSON):
+                return await reply(send, 415, {"error": "send the request body as application/json"})
             body = await self._read_body(receive)
             if body is None:
                 return await reply(send, 413, {"error": f"request body over {self.max_body} bytes"})

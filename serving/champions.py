@@ -72,6 +72,7 @@ class Champions:
     batch: Sequence[str] = BATCH
     loader: Callable[[str], Any] | None = None
     version_of: Callable[[str], str | None] | None = None
+    check: Callable[[str, Any], None] = lambda _name, _model: None
     slots: dict[str, Slot] = field(default_factory=dict)
     batch_versions: dict[str, str | None] = field(default_factory=dict)
 
@@ -118,6 +119,7 @@ class Champions:
         try:
             # by version number, not alias: the alias may move again while this loads
             model = self.loader(f"models:/{name}/{version}")  # type: ignore[misc]
+            self.check(name, model)
         except Exception as exc:
             slot.error = f"v{version} failed to load, keeping the live one: {type(exc).__name__}: {exc}"[:300]
             log.exception("could not load %s v%s", name, version)

@@ -28,6 +28,7 @@ from serving.champions import Champions
 from serving.engine import Engine
 from serving.schemas import ConsentChange
 from serving.segments import SegmentIndex
+from serving.warmup import warm_up
 
 RELOAD_ENV = "CIBLE_RELOAD_SECONDS"
 DATA_ENV = "CIBLE_DATA"
@@ -74,7 +75,7 @@ class Runtime:
     @classmethod
     def start(cls, config: ServeConfig, poll: bool = True) -> Runtime:
         settings = config.settings
-        champions = Champions(settings.tracking_uri)
+        champions = Champions(settings.tracking_uri, check=warm_up)
         champions.refresh()
         store = open_store(settings)
         retarget: RetargetConfig = load_config(config.retarget_config)

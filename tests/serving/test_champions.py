@@ -80,3 +80,19 @@ def test_the_poller_reloads_in_the_background() -> None:
     stop.set()
     thread.join(1)
     assert champions.model("recommender").version == "3"
+
+
+def test_a_model_that_fails_its_warm_up_request_never_goes_live() -> None:
+    registry = Registry()
+    champions = _champions(registry)
+    champions.refresh()
+
+    def refuse_v2(name: str, model: dict) -> None:
+        if model["uri"].endswith("/2"):
+            raise ValueError("reads 41 features, the code builds 43")
+
+    champions.check = refuse_v2
+    registry.aliases["recommender"] = "2"
+    assert champions.refresh() == {}
+    assert champions.model("recommender").version == "1"
+    assert "43" in champions.status()[1]["models"]["recommender"]["error"]
