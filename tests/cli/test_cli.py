@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pandas as pd
 import pytest
 import typer
@@ -23,11 +22,11 @@ def all_command_paths() -> list[list[str]]:
     root = typer.main.get_command(app)
     paths: list[list[str]] = []
 
-    def walk(command: click.Command, prefix: list[str]) -> None:
+    def walk(command, prefix: list[str]) -> None:
         paths.append(prefix)
-        if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
-                walk(sub, [*prefix, name])
+        # typer's groups are not click.Group subclasses in every typer version: look for sub-commands
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, [*prefix, name])
 
     walk(root, [])
     return paths
