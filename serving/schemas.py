@@ -28,6 +28,8 @@ Page = Literal["home", "product", "cart", "category", "search", "checkout", "acc
 def _naive_utc(value: datetime) -> datetime:
     """The data contract's times are naive UTC; a time with an offset is converted, not misread."""
     if value.tzinfo is not None:
+        if not 2 <= value.year <= 9998:  # year 1 at +01:00 is before year 1 in UTC: an OverflowError (a 500)
+            raise ValueError("must be between 2000-01-01 and 2100-01-01")
         value = value.astimezone(UTC).replace(tzinfo=None)
     if not datetime(2000, 1, 1) <= value <= datetime(2100, 1, 1):
         raise ValueError("must be between 2000-01-01 and 2100-01-01")

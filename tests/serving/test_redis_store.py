@@ -11,27 +11,25 @@ from starlette.testclient import TestClient
 
 from features import columns as c
 from features.online_store.redis_store import RedisStore
-from tests.online_store.test_backends import REDIS_URL, redis_store
+from tests.online_store.test_backends import redis_store
 from tests.serving.conftest import Served
 from training.materialize import materialize
 
 
 @pytest.fixture()
 def redis_client(
-    served_home: Served, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, served_home: Served, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[TestClient, RedisStore]]:
+    """The running service with its online store switched to Redis (one ASGI app per process: BentoML
+    registers its metrics once)."""
     store = redis_store()  # skips off CI when no server answers, fails on CI
     materialize(served_home.dataset, served_home.as_of, served_home.settings, store)
-    monkeypatch.setenv("CIBLE_HOME", str(served_home.settings.home))
-    monkeypatch.setenv("CIBLE_RELOAD_SECONDS", "0")
-    monkeypatch.setenv("CIBLE_ONLINE_STORE", REDIS_URL)
-    monkeypatch.setattr(
-        "features.online_store.factory.RedisStore", lambda url: RedisStore(url, key=store.key)
-    )
-    from serving.service import Cible
+    from serving import service
 
-    with TestClient(Cible.to_asgi()) as client:
-        yield client, store
+    runtime = service._runtime()
+    monkeypatch.setattr(runtime, "store", store)
+    monkeypatch.setattr(runtime.engine, "store", store)
+    yield client, store
     for key in store._redis.scan_iter(f"{store.key}*"):
         store._redis.delete(key)
     store.close()
