@@ -46,21 +46,22 @@ def best_offers(
 ) -> pd.DataFrame:
     """One row per row of ``features`` (customer features as of ``as_of``): the offer, its channel, its
     expected value in EUR and its category; ``no_offer`` when no eligible, consented offer has a positive
-    expected value. A per-customer category coupon is on the customer's favourite category and is not
-    eligible for customers who bought none of its categories."""
+    expected value. A per-customer category coupon is on the customer's favourite category (the shop's
+    for customers who refused profiling) and is not eligible for customers who bought none of its
+    categories."""
     ids = pd.Index(features[c.CUSTOMER_ID].astype(str))
     channels = catalogue_channels(catalogue)
     eligible = eligibility(customer_flags(dataset, as_of), catalogue, as_of)
     eligible = eligible.reindex(ids).fillna(False).to_numpy(dtype=bool, copy=True)
+    personal = check_consent(dataset.consents, ids, as_of, needs_profiling=True).allowed
     category = np.empty((len(ids), len(catalogue.offers)), dtype=object)
     for i, offer in enumerate(catalogue.offers):
         if offer.per_customer_category:
-            category[:, i] = favourite_categories(dataset, as_of, ids, offer.categories)
+            category[:, i] = favourite_categories(dataset, as_of, ids, offer.categories, personal)
             eligible[:, i] &= category[:, i] != ""
         else:
             category[:, i] = offer.category or ""
     consented = consented_channels(dataset, ids, as_of, channels)
-    personal = check_consent(dataset.consents, ids, as_of, needs_profiling=True).allowed
     offers = [o.id for o in catalogue.offers]
     probability = model.probability_grid(features.reset_index(drop=True), offers, channels, personal)
     choice = next_best_offer(catalogue, probability, eligible, consented, channels)

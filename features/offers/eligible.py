@@ -36,11 +36,9 @@ def customer_flags(dataset: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
     )
 
 
-def favourite_categories(
-    dataset: Dataset, as_of: pd.Timestamp, ids: pd.Index, allowed: tuple[str, ...] = ()
-) -> np.ndarray:
-    """Per customer of ``ids``, the product category of most net spend before ``as_of`` among ``allowed``
-    (every product category when empty), "" when they bought none; ties go to the first name."""
+def _category_spend(dataset: Dataset, as_of: pd.Timestamp, allowed: tuple[str, ...]) -> pd.DataFrame:
+    """Net spend per (customer, product category) before ``as_of``, positive only, best first per customer
+    (ties to the first name); categories limited to ``allowed`` unless it is empty."""
     past = dataset.before(as_of)
     o = past.orders[past.orders[c.CUSTOMER_ID].notna()]
     category = o[c.SKU].map(dataset.products.set_index(c.SKU)[c.CATEGORY])
@@ -50,9 +48,30 @@ def favourite_categories(
     spend = (o[c.QUANTITY] * o[c.UNIT_PRICE] * (1 - o[c.DISCOUNT]))[ok]
     table = pd.DataFrame({"cust": o.loc[ok, c.CUSTOMER_ID], "cat": category[ok], "spend": spend})
     totals = table.groupby(["cust", "cat"], sort=True)["spend"].sum().reset_index()
-    totals = totals[totals["spend"] > 0].sort_values(["cust", "spend", "cat"], ascending=[True, False, True])
+    totals = totals[totals["spend"] > 0]
+    return totals.sort_values(["cust", "spend", "cat"], ascending=[True, False, True])
+
+
+def favourite_categories(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    ids: pd.Index,
+    allowed: tuple[str, ...] = (),
+    personal: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per customer of ``ids``, the product category of most net spend before ``as_of`` among ``allowed``
+    (every product category when empty), "" when they bought none; ties go to the first name.
+
+    Customers with ``personal`` False (no profiling consent) get the shop's category of most spend
+    instead: choosing from their own history would be profiling them."""
+    totals = _category_spend(dataset, as_of, allowed)
     best = totals.drop_duplicates("cust").set_index("cust")["cat"]
-    return best.reindex(ids).fillna("").to_numpy(dtype=object)
+    out = best.reindex(ids).fillna("").to_numpy(dtype=object)
+    if personal is not None and not np.all(personal):
+        shop = totals.groupby("cat")["spend"].sum().sort_index()
+        top = str(shop.idxmax()) if len(shop) else ""
+        out = np.where(np.asarray(personal, dtype=bool), out, top).astype(object)
+    return out
 
 
 def rule_mask(flags: pd.DataFrame, rule: str) -> np.ndarray:

@@ -5,7 +5,7 @@ training). Offers are named by their catalogue family: the contacts' category co
 are all instances of the catalogue's ``CAT15`` (the category is picked when the coupon is sent), so their
 history teaches the model about ``CAT15``. An (offer, channel) pair the contacts never made has no
 response history: it gets a non-personal prior, the overall rate times the offer's effect times the
-channel's effect (a multiplicative model fitted on every pair that was made), the same for every
+channel's effect (fitted on every pair that was made, :func:`effect_rates`), the same for every
 customer, rather than an extrapolation of the model. A free-delivery text thus reads how free delivery
 fares against other offers and how texts fare against other channels for the same offer, not the rate of
 the 20%-off flash sale that happened to be the only offer sent by text.
@@ -43,14 +43,15 @@ def shrunk_rates(keys: pd.DataFrame, accepted: np.ndarray, by: list[str]) -> tup
 
 
 def effect_rates(
-    offers: np.ndarray, channels: np.ndarray, accepted: np.ndarray, rounds: int = 200
+    offers: np.ndarray, channels: np.ndarray, accepted: np.ndarray
 ) -> tuple[dict[str, float], dict[str, float], float]:
     """Multiplicative offer and channel effects: P(accept | o, ch) ~ overall x offer[o] x channel[ch].
 
-    Fitted by alternating updates (a Poisson model with log link, the iterative proportional fitting of a
-    two-way table), each effect shrunk towards 1 by ``RATE_PRIOR`` pseudo-contacts. A channel's effect
-    comes from comparing it with the other channels *for the same offers*: an offer sent on one channel
-    only is absorbed by its own offer effect and says nothing about the channel.
+    Offer effects first (each offer's rate over the overall rate), then channel effects from what the
+    offer effects leave unexplained, then the offer effects again given the channels; every effect is
+    shrunk towards 1 by ``RATE_PRIOR`` pseudo-contacts. A channel's effect thus comes from comparing it
+    with other channels *for the same offers*: a channel that carried a single offer (the 20%-off flash
+    sale by text) keeps an effect of about 1, and the offer's high rate stays with the offer.
     """
     accepted = np.asarray(accepted, dtype=float)
     overall = float(accepted.mean()) if len(accepted) else 0.0
@@ -58,13 +59,18 @@ def effect_rates(
         return {}, {}, overall
     o_codes, o_names = pd.factorize(np.asarray(offers, dtype=object))
     c_codes, c_names = pd.factorize(np.asarray(channels, dtype=object))
-    a, b = np.ones(len(o_names)), np.ones(len(c_names))
     o_acc = np.bincount(o_codes, weights=accepted, minlength=len(o_names))
     c_acc = np.bincount(c_codes, weights=accepted, minlength=len(c_names))
     pseudo = RATE_PRIOR * overall  # pseudo-accepts and pseudo-expected accepts at effect 1
-    for _ in range(rounds):
-        a = (o_acc + pseudo) / (np.bincount(o_codes, weights=overall * b[c_codes], minlength=len(a)) + pseudo)
-        b = (c_acc + pseudo) / (np.bincount(c_codes, weights=overall * a[o_codes], minlength=len(b)) + pseudo)
+
+    def offer_effects(b: np.ndarray) -> np.ndarray:
+        expected = np.bincount(o_codes, weights=overall * b[c_codes], minlength=len(o_names))
+        return (o_acc + pseudo) / (expected + pseudo)
+
+    a = offer_effects(np.ones(len(c_names)))
+    expected = np.bincount(c_codes, weights=overall * a[o_codes], minlength=len(c_names))
+    b = (c_acc + pseudo) / (expected + pseudo)
+    a = offer_effects(b)
     return (
         {str(k): float(v) for k, v in zip(o_names, a, strict=True)},
         {str(k): float(v) for k, v in zip(c_names, b, strict=True)},

@@ -44,6 +44,8 @@ FEATURES: tuple[str, ...] = (
     "overdue_days",
     "item_buys_per_30d",
     "customer_orders_per_30d",
+    "view_sessions",
+    "wishlisted",
     # where the item stands in each source's own list (per_source when the source did not propose it): a
     # score's meaning differs from customer to customer, its rank much less
     *(f"rank_{s}" for s in SOURCES),
@@ -146,6 +148,8 @@ def generate(
     carted = np.zeros(n_items)
     gap = np.full(n_items, np.nan)
     together = np.zeros(n_items)
+    sessions = np.zeros(n_items)
+    wished = np.zeros(n_items)
     cat_since = np.full(len(catalogue.categories), np.nan)
     log_price = np.log1p(np.maximum(catalogue.price, 0.0))
     price_fit = np.full(n_items, np.nan)
@@ -165,6 +169,12 @@ def generate(
         lines_per_30d = 30.0 * float(p.days.sum()) / max(since_first, 30.0)
         viewed[p.viewed] = p.viewed_days_since
         carted[p.viewed] = p.carted
+        if len(p.view_sessions) == len(p.viewed):
+            sessions[p.viewed] = p.view_sessions
+        else:  # a history without visit counts (older callers): each viewed item seen once
+            sessions[p.viewed] = 1.0
+        if len(p.wishlisted) == len(p.viewed):
+            wished[p.viewed] = p.wishlisted
     item_cat = catalogue.category[items]
     feats[:, n_src:] = np.column_stack(
         [
@@ -198,6 +208,8 @@ def generate(
             # purchase rates on one scale for every customer (a count means little without the span)
             30.0 * bought[items] / max(since_first, 30.0),
             np.full(len(items), 30.0 * orders / max(since_first, 30.0)),
+            sessions[items],
+            wished[items],
             *np.where(np.isfinite(ranks[:, items]), ranks[:, items], float(k)),
         ]
     )

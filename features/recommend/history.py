@@ -7,7 +7,7 @@ who have not granted `profiling` are left out, so they are served exactly as unk
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,9 @@ class Purchases:
     orders: int
     days_since_last: float
     days_since_first: float
+    # v3, aligned with ``viewed`` (empty when the caller does not know them: read as 1 session, no wish)
+    view_sessions: np.ndarray = field(default_factory=lambda: np.zeros(0))  # distinct visits showing it
+    wishlisted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # put in the wish list
 
 
 def _offsets(sorted_codes: np.ndarray, n: int) -> np.ndarray:
@@ -62,6 +65,8 @@ class CustomerHistory:
     viewed: np.ndarray
     viewed_days_since: np.ndarray
     carted: np.ndarray
+    view_sessions: np.ndarray
+    wishlisted: np.ndarray
 
     @classmethod
     def build(
@@ -121,10 +126,21 @@ class CustomerHistory:
         )
         ev_day = ((as_of - ev[c.OCCURRED_AT]) / DAY).to_numpy(dtype=np.float64)
         carted = (ev[c.EVENT_TYPE] != "product_view").to_numpy()
+        wished = (ev[c.EVENT_TYPE] == "wishlist_add").to_numpy()
         views = pd.DataFrame(
-            {"cust": ev_cust[ok], "item": ev_item[ok], "day": np.floor(ev_day[ok]), "carted": carted[ok]}
+            {
+                "cust": ev_cust[ok],
+                "item": ev_item[ok],
+                "day": np.floor(ev_day[ok]),
+                "carted": carted[ok],
+                "wished": wished[ok],
+                "session": ev[c.SESSION_ID].to_numpy(dtype=str)[ok],
+            }
         )
-        views["carted"] = views.groupby(["cust", "item"])["carted"].transform("max")
+        by_pair = views.groupby(["cust", "item"])
+        views["carted"] = by_pair["carted"].transform("max")
+        views["wished"] = by_pair["wished"].transform("max")
+        views["sessions"] = by_pair["session"].transform("nunique")
         views = views.drop_duplicates(["cust", "item"])  # latest first, so the latest view is kept
         views = views[views.groupby("cust").cumcount() < MAX_VIEWED].sort_values("cust", kind="stable")
 
@@ -145,6 +161,8 @@ class CustomerHistory:
             viewed=views["item"].to_numpy(dtype=np.int64),
             viewed_days_since=views["day"].to_numpy(dtype=np.float64),
             carted=views["carted"].to_numpy(dtype=bool),
+            view_sessions=views["sessions"].to_numpy(dtype=np.float64),
+            wishlisted=views["wished"].to_numpy(dtype=bool),
         )
 
     def position(self, customer_id: str | None) -> int:
@@ -168,6 +186,8 @@ class CustomerHistory:
             viewed=self.viewed[vs:ve],
             viewed_days_since=self.viewed_days_since[vs:ve],
             carted=self.carted[vs:ve],
+            view_sessions=self.view_sessions[vs:ve],
+            wishlisted=self.wishlisted[vs:ve],
             region=self.regions[self.region[i]] if self.region[i] >= 0 else "",
             orders=float(self.orders[i]),
             days_since_last=float(self.days_since_last[i]),

@@ -134,6 +134,9 @@ def test_favourite_category_is_the_most_spent_before_the_date_among_the_allowed(
     ]
     # nothing bought in the allowed categories: no favourite, so no personal coupon
     assert favourite_categories(data, AS_OF, ids, ("coffee",)).tolist() == ["", "", ""]
+    # without profiling consent, the shop's category of most spend (wines: 60 EUR), not their own
+    personal = np.array([True, False, True])
+    assert favourite_categories(data, AS_OF, ids, (), personal).tolist() == ["wines", "wines", ""]
     # point in time: before C1's April order, cheese (25) beat wines (20)
     assert favourite_categories(data, pd.Timestamp("2024-03-01"), ids).tolist()[0] == "cheese"
 

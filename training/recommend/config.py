@@ -14,9 +14,6 @@ class NboConfig:
     # consecutive label windows stacked to train the ranker: 6 rather than 3 gained +1 point of relative
     # NDCG@10 on the synthetic shop (experiments/RESULTS_recommend.md)
     train_windows: int = 6
-    # days between the starts of consecutive training windows; None = horizon_days (windows side by side).
-    # Shorter steps overlap the label windows: more groups from the recent, in-season past.
-    window_step_days: int | None = None
     n_estimators: int = 100
     learning_rate: float = 0.05
     num_leaves: int = 15
@@ -35,5 +32,3 @@ class NboConfig:
     def __post_init__(self) -> None:
         if self.horizon_days < 1:
             raise ValueError("horizon_days must be at least 1")
-        if self.window_step_days is not None and self.window_step_days < 1:
-            raise ValueError("window_step_days must be at least 1 (or None for the horizon)")

@@ -64,14 +64,12 @@ def window_rows(
 def fit_ranker(
     dataset: Dataset, cutoff: pd.Timestamp, end: pd.Timestamp, config: NboConfig
 ) -> tuple[lgb.LGBMRanker, RankingRows]:
-    """A LambdaRank model on ``train_windows`` windows as long as [cutoff, end), ``window_step_days``
-    apart, the latest ending at ``end``: more customers' next purchases to learn from than one window
-    holds. Every window's labels end at ``end`` at the latest, so the validation window stays unseen."""
+    """A LambdaRank model on ``train_windows`` consecutive windows as long as [cutoff, end), the latest
+    ending at ``end``: more customers' next purchases to learn from than one window holds."""
     length = end - cutoff
-    step = pd.Timedelta(days=config.window_step_days) if config.window_step_days else length
     parts = []
     for w in range(config.train_windows):
-        start = cutoff - w * step
+        start = cutoff - w * length
         if start <= dataset.orders[c.ORDERED_AT].min():
             break
         try:
