@@ -10,7 +10,7 @@ MONTHS ?= 24
 AS_OF ?= 2026-11-01
 PORT ?= 3000
 
-.PHONY: run test lint bench data features train materialize keys serve clean
+.PHONY: run test lint bench bench-serving data features train materialize keys serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python experiments/bench_synth.py
 	$(BIN)/python experiments/bench_features.py
+
+# p50/p99 at 200 req/s and saturated req/s of the service's endpoints (needs `make materialize` first)
+bench-serving: $(STAMP)
+	$(BIN)/python experiments/bench_serving.py --home $(CIBLE_HOME)
 
 clean:
 	rm -rf $(CIBLE_HOME)

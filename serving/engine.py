@@ -99,10 +99,12 @@ class Engine:
         # a customer who refused profiling is served as a visitor: only this visitor's own session counts
         events = self.store.recent_events(visitor_id, customer_id if personal else None, RECENT_EVENTS)
         events = [e.model_dump(mode="json") for e in inline] + events
-        events.sort(key=lambda e: str(e["occurred_at"]), reverse=True)
-        events = [e for e in events if _as_datetime(e["occurred_at"]) <= now]
-        ages = [(now - _as_datetime(e["occurred_at"])) / DAY for e in events]
-        return Visit(customer_id, visitor_id, record, personal, events, ages)
+        # each time parsed once (up to 100 events per request): newest first, none after now
+        timed = [(_as_datetime(e["occurred_at"]), e) for e in events]
+        timed.sort(key=lambda pair: pair[0], reverse=True)
+        timed = [(t, e) for t, e in timed if t <= now]
+        ages = [(now - t) / DAY for t, _ in timed]
+        return Visit(customer_id, visitor_id, record, personal, [e for _, e in timed], ages)
 
     def _recommender(self) -> tuple[Recommender, str]:
         live = self.champions.model("recommender")
@@ -131,7 +133,11 @@ class Engine:
         recs = bound.recommend(
             visit.customer_id, context_skus, k=k, exclude=[*exclude, *bought], personal=visit.personal
         )
-        items = [s.Item(sku=r.sku, score=round(r.score, 6), source=r.source, reason=r.reason) for r in recs]
+        # the recommender's own str/float fields: built without re-validation (~30 µs a request)
+        items = [
+            s.Item.model_construct(sku=r.sku, score=round(r.score, 6), source=r.source, reason=r.reason)
+            for r in recs
+        ]
         return items, version
 
     def related(self, sku: str, k: int, together: bool) -> tuple[list[s.Item], str]:
@@ -250,8 +256,8 @@ def _customer_inputs(visit: Visit) -> dict[str, float] | None:
     features = (visit.record or {}).get("features")
     if not features:
         return None
-    out = {k: float(v) for k, v in features.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-    out.update({k: float(v) for k, v in features.items() if isinstance(v, bool)})
+    # numbers and flags (bool is an int) as floats, in one pass over the record's ~100 features
+    out = {k: float(v) for k, v in features.items() if isinstance(v, (int, float))}
     for aged in ("days_since_last_order", "tenure_days"):  # the record was built age_days ago
         if aged in out:
             out[aged] += visit.age_days
