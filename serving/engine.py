@@ -160,7 +160,7 @@ class Engine:
         )
 
     # -- retargeting -----------------------------------------------------------------------------------
-    def retarget_score(self, visit: Visit, k: int) -> s.RetargetingScore:
+    def retarget_score(self, visit: Visit, k: int, explain: bool = False) -> s.RetargetingScore:
         live = self.champions.model("intent")
         if live is None:
             raise Unavailable("no intent champion is live: run `cible train intent`")
@@ -168,7 +168,8 @@ class Engine:
         customer = _customer_inputs(visit) if visit.personal else None
         vector = intent_vector(visit.events, now, customer)
         probability = float(live.model.score_one(vector))
-        reasons = live.model.reasons_one(vector, 3)
+        # TreeSHAP costs more than the rest of the answer: an ad bid does not read reasons, a person does
+        reasons = live.model.reasons_one(vector, 3) if explain else []
         contacts = _contacts_within(visit.record, now, PRESSURE_DAYS)
         cart, _, _ = _session(visit.events, None)
         value = _cart_value(visit, cart, self._recommender()[0].catalogue_)

@@ -108,13 +108,14 @@ class Cible:
         visitor_id: s.Id | None = None,
         events: Annotated[list[s.Event], Field(max_length=s.MAX_LIST)] = [],  # noqa: B006
         k: K = 5,
+        explain: bool = False,
     ) -> s.RetargetingScore:
         """Purchase intent within 7 days, whether a follow-up is allowed, on which channel, with what."""
         if customer_id is None and visitor_id is None:
             raise bentoml.exceptions.InvalidArgument("give a customer_id or a visitor_id")
         visit = self.rt.engine.visit(customer_id, visitor_id, events)
         try:
-            return self.rt.engine.retarget_score(visit, k)
+            return self.rt.engine.retarget_score(visit, k, explain)
         except Unavailable as exc:
             raise _unavailable(exc) from exc
 

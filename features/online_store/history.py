@@ -20,6 +20,7 @@ from features.recommend.catalogue import Catalogue
 from features.recommend.history import INTEREST_EVENTS, MAX_VIEWED, CustomerHistory, Purchases
 
 CART_EVENTS = frozenset({"add_to_cart", "wishlist_add"})
+WISHLIST = "wishlist_add"
 INTEREST = frozenset(INTEREST_EVENTS)
 
 
@@ -29,7 +30,7 @@ def _floats(values: np.ndarray) -> list[float | None]:
 
 def _float(value: float) -> float | None:
     """JSON has no NaN nor infinity: an unknown quantity is stored as null."""
-    return round(float(value), 3) if np.isfinite(value) else None
+    return float(value) if np.isfinite(value) else None
 
 
 def _number(value: float | None, age: float = 0.0) -> float:
@@ -41,24 +42,41 @@ def history_records(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, dict[str
     catalogue = Catalogue.from_products(dataset.products)
     history = CustomerHistory.build(dataset, as_of, catalogue)
     skus = catalogue.skus
+    last_session = _last_sessions(dataset, as_of)
     out: dict[str, dict[str, Any]] = {}
     for cid in history.customer_ids:
         p = history.of(str(cid))
         assert p is not None
+        viewed = skus[p.viewed].tolist()
         out[str(cid)] = {
             "items": skus[p.items].tolist(),
             "days": _floats(p.days),
             "days_since": _floats(p.days_since),
             "gap": _floats(p.gap),
-            "viewed": skus[p.viewed].tolist(),
+            "viewed": viewed,
             "viewed_days_since": _floats(p.viewed_days_since),
             "carted": p.carted.tolist(),
+            "view_sessions": p.view_sessions.tolist(),
+            "wishlisted": p.wishlisted.tolist(),
+            # a visit that goes on past as_of must not count twice when its later events arrive
+            "view_last_session": [last_session.get((str(cid), sku)) for sku in viewed],
             "region": p.region,
             "orders": p.orders,
             "days_since_last": _float(p.days_since_last),
             "days_since_first": _float(p.days_since_first),
         }
     return out
+
+
+def _last_sessions(dataset: Dataset, as_of: pd.Timestamp) -> dict[tuple[str, str], str]:
+    """(customer, sku) -> the visit of the customer's latest interest in the product before ``as_of``."""
+    events = dataset.before(as_of).events
+    events = events[events[c.EVENT_TYPE].isin(INTEREST_EVENTS) & events[c.CUSTOMER_ID].notna()]
+    latest = events.sort_values(c.OCCURRED_AT, kind="stable").drop_duplicates(
+        [c.CUSTOMER_ID, c.SKU], keep="last"
+    )
+    keys = zip(latest[c.CUSTOMER_ID].astype(str), latest[c.SKU].astype(str), strict=True)
+    return dict(zip(keys, latest[c.SESSION_ID].astype(str), strict=True))
 
 
 def _array(values: Sequence[float | None], age: float) -> np.ndarray:
@@ -90,52 +108,59 @@ def purchases_from(
     events: Sequence[Mapping[str, Any]] = (),
     event_age_days: Sequence[float] = (),
 ) -> Purchases | None:
-    """The history as of now: the stored one aged by ``age_days``, with the product views, cart and wish-list
-    adds of ``events`` (newest first, each ``event_age_days`` old) in front of the stored views."""
+    """The history as of now: the stored one aged by ``age_days``, merged with the product views, cart and
+    wish-list adds of ``events`` received since it was stored (newest first, each ``event_age_days`` old),
+    as :meth:`CustomerHistory.build` would have counted them: latest view, carted or wished if ever, one
+    more visit per new session."""
     if stored is None:
         return None
     items = _index_of(catalogue, stored["items"])
     known = items >= 0
-    viewed, viewed_age, carted = _recent_interest(events, event_age_days)
-    viewed += list(stored["viewed"])
-    viewed_age += _array(stored["viewed_days_since"], age_days).tolist()
-    carted += list(stored["carted"])
-    view_idx = _index_of(catalogue, viewed)
-    keep = _first_seen(view_idx)
+    views = _stored_views(stored, age_days)
+    for event, age in zip(events, event_age_days, strict=True):
+        kind, sku = event.get("type"), event.get("sku")
+        if kind not in INTEREST or not sku or age >= age_days:  # older events are in the stored history
+            continue
+        day = float(np.floor(age))  # whole days, as the batch history counts them
+        seen = views.setdefault(str(sku), [day, False, False, 0.0, set(), None])
+        seen[0] = min(seen[0], day)
+        seen[1] = seen[1] or kind in CART_EVENTS
+        seen[2] = seen[2] or kind == WISHLIST
+        if event.get("session_id") != seen[5]:
+            seen[4].add(event.get("session_id"))
+    latest = sorted(views.items(), key=lambda kv: kv[1][0])
+    view_idx = _index_of(catalogue, [sku for sku, _ in latest])
+    keep = np.flatnonzero(view_idx >= 0)[:MAX_VIEWED]
+    rows = [latest[i][1] for i in keep]
     return Purchases(
         items=items[known],
         days=_array(stored["days"], 0.0)[known],
         days_since=_array(stored["days_since"], age_days)[known],
         gap=_array(stored["gap"], 0.0)[known],
-        viewed=view_idx[keep][:MAX_VIEWED],
-        viewed_days_since=np.asarray(viewed_age, dtype=np.float64)[keep][:MAX_VIEWED],
-        carted=np.asarray(carted, dtype=bool)[keep][:MAX_VIEWED],
+        viewed=view_idx[keep],
+        viewed_days_since=np.array([r[0] for r in rows], dtype=np.float64),
+        carted=np.array([r[1] for r in rows], dtype=bool),
         region=str(stored["region"]),
         orders=float(stored["orders"]),
         days_since_last=_number(stored["days_since_last"], age_days),
         days_since_first=_number(stored["days_since_first"], age_days),
+        view_sessions=np.array([r[3] + len(r[4]) for r in rows], dtype=np.float64),
+        wishlisted=np.array([r[2] for r in rows], dtype=bool),
     )
 
 
-def _recent_interest(
-    events: Sequence[Mapping[str, Any]], ages: Sequence[float]
-) -> tuple[list[str], list[float], list[bool]]:
-    skus: list[str] = []
-    age: list[float] = []
-    carted: list[bool] = []
-    for event, days in zip(events, ages, strict=True):
-        if event.get("type") in INTEREST and event.get("sku"):
-            skus.append(str(event["sku"]))
-            age.append(days)
-            carted.append(event["type"] in CART_EVENTS)
-    return skus, age, carted
-
-
-def _first_seen(index: np.ndarray) -> np.ndarray:
-    """Positions of each known item's first (newest) occurrence, in order."""
-    valid = np.flatnonzero(index >= 0)
-    _, first = np.unique(index[valid], return_index=True)
-    return valid[np.sort(first)]
+def _stored_views(stored: Mapping[str, Any], age_days: float) -> dict[str, list[Any]]:
+    """sku -> [days since last seen, carted, wished, stored visits, new visits' ids, last stored visit]."""
+    n = len(stored["viewed"])
+    ages = _array(stored["viewed_days_since"], age_days)
+    sessions = stored.get("view_sessions") or [1.0] * n  # records written before visits were counted
+    wished = stored.get("wishlisted") or [False] * n
+    last = stored.get("view_last_session") or [None] * n
+    columns = zip(stored["viewed"], ages, stored["carted"], wished, sessions, last, strict=True)
+    return {
+        sku: [float(age), bool(cart), bool(wish), float(visits), set(), session]
+        for sku, age, cart, wish, visits, session in columns
+    }
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,8 @@ def test_retargeting_score_for_a_cart_abandoner(client: TestClient, served_home:
     sku = sorted(served_home.dataset.products[c.SKU])[3]
     events = [_event(i, kind, sku, "V-rt", cid) for i, kind in enumerate(["product_view", "add_to_cart"])]
     site = served_home.headers("site")
-    answer = client.post("/retargeting/score", json={"customer_id": cid, "events": events}, headers=site)
+    body = {"customer_id": cid, "events": events, "explain": True}
+    answer = client.post("/retargeting/score", json=body, headers=site)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert 0.0 <= body["intent_probability"] <= 1.0 and body["reasons"]
@@ -181,4 +182,5 @@ def test_retargeting_score_for_a_cart_abandoner(client: TestClient, served_home:
         assert body["follow_up"]["channel"] is not None
     cold = client.post("/retargeting/score", json={"visitor_id": "V-cold"}, headers=site).json()
     assert cold["intent_probability"] < body["intent_probability"]
+    assert cold["reasons"] == []  # reasons only when asked: an ad bid does not read them
     assert client.post("/retargeting/score", json={}, headers=site).status_code == 400
