@@ -38,4 +38,3 @@ def test_serving_never_imports_training_nor_the_cli() -> None:
     loaded = loaded_after_importing(modules_of("serving"))
     assert "serving" in loaded
     assert not loaded & {"training", "cible", "experiments"}
-
