@@ -5,7 +5,7 @@ Kept apart from :mod:`serving.service` so the logic is tested directly and the B
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,12 +21,12 @@ from features.retarget.config import RetargetConfig
 from features.retarget.realtime import follow_up
 from serving import schemas as s
 from serving.champions import Champions
+from serving.follow_up import follow_up_items, recommended_skus
+from serving.session import as_datetime, read_session
 
 DAY = timedelta(days=1)
-CART_ADD, CART_REMOVE, PURCHASE, VIEW = "add_to_cart", "remove_from_cart", "purchase", "product_view"
 NO_OFFER = "no_offer"
 RECENT_EVENTS = 100
-CONTEXT_VIEWS = 5  # a visitor's last product views that count as context
 PRESSURE_DAYS = 7
 
 
@@ -70,10 +70,6 @@ class Visit:
         return float((self.record or {}).get("age_days", 0.0))
 
 
-def _as_datetime(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-
-
 class Engine:
     def __init__(
         self,
@@ -93,14 +89,14 @@ class Engine:
         record = self.store.get(customer_id) if customer_id else None
         if record is not None:
             as_of = record.get("as_of")
-            record = dict(record, age_days=(now - _as_datetime(as_of)) / DAY if as_of else 0.0)
+            record = dict(record, age_days=(now - as_datetime(as_of)) / DAY if as_of else 0.0)
         consent = (record or {}).get("consent") or {}
         personal = record is not None and record.get("history") is not None and bool(consent.get(PROFILING))
         # a customer who refused profiling is served as a visitor: only this visitor's own session counts
         events = self.store.recent_events(visitor_id, customer_id if personal else None, RECENT_EVENTS)
         events = [e.model_dump(mode="json") for e in inline] + events
         # each time parsed once (up to 100 events per request): newest first, none after now
-        timed = [(_as_datetime(e["occurred_at"]), e) for e in events]
+        timed = [(as_datetime(e["occurred_at"]), e) for e in events]
         timed.sort(key=lambda pair: pair[0], reverse=True)
         timed = [(t, e) for t, e in timed if t <= now]
         ages = [(now - t) / DAY for t, _ in timed]
@@ -121,9 +117,9 @@ class Engine:
         exclude: Sequence[str] = (),
     ) -> tuple[list[s.Item], str]:
         model, version = self._recommender()
-        since = _as_datetime(visit.record["as_of"]) if visit.record and visit.record.get("as_of") else None
-        cart, viewed, bought = _session(visit.events, since)
-        context_skus = _context(context, cart, viewed)
+        since = as_datetime(visit.record["as_of"]) if visit.record and visit.record.get("as_of") else None
+        session = read_session(visit.events, since)
+        context_skus = _context(context, session.cart, session.viewed)
         purchases = None
         if visit.personal and visit.record is not None:
             purchases = purchases_from(
@@ -131,7 +127,7 @@ class Engine:
             )
         bound = model.with_history(_One(visit.customer_id, purchases))
         recs = bound.recommend(
-            visit.customer_id, context_skus, k=k, exclude=[*exclude, *bought], personal=visit.personal
+            visit.customer_id, context_skus, k=k, exclude=[*exclude, *session.bought], personal=visit.personal
         )
         # the recommender's own str/float fields: built without re-validation (~30 µs a request)
         items = [
@@ -171,10 +167,11 @@ class Engine:
         # TreeSHAP costs more than the rest of the answer: an ad bid does not read reasons, a person does
         reasons = live.model.reasons_one(vector, 3) if explain else []
         contacts = _contacts_within(visit.record, now, PRESSURE_DAYS)
-        cart, _, _ = _session(visit.events, None)
-        value = _cart_value(visit, cart, self._recommender()[0].catalogue_)
+        model = self._recommender()[0]
+        session = read_session(visit.events, None)  # bought at any time: out of the cart, not shown
+        value = _cart_value(visit, session.cart, model.catalogue_)
         decision = follow_up(probability, visit.consent, contacts, value, now, self.retarget)
-        items, _ = self.recommend(visit, k)
+        items = follow_up_items(model, visit, session, k)
         return s.RetargetingScore(
             customer_id=visit.customer_id,
             visitor_id=visit.visitor_id,
@@ -203,7 +200,8 @@ class Engine:
         scores = dict(record.get("scores") or {}) if profiled else {}
         segments = {k: scores.pop(k, None) for k in SEGMENT_FIELDS if k in scores}
         reasons = scores.pop("reasons", None) or []
-        top_items = scores.pop("top_items", None) or []
+        top_items = recommended_skus(scores)
+        scores.pop("top_items", None)
         visit = Visit(customer_id, None, record, profiled, [], [])
         return s.CustomerProfile(
             customer_id=customer_id,
@@ -215,32 +213,11 @@ class Engine:
             risk_band=scores.get("churn_risk_band"),
             reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [str(reasons)],
             next_best_offer=self.offer(visit),
-            top_items=[str(x) for x in top_items] if isinstance(top_items, list) else [],
+            top_items=top_items,
         )
 
 
 SEGMENT_FIELDS = ("rfm_segment", "cluster_name", "value_tier", "r_score", "f_score", "m_score")
-
-
-def _session(
-    events: Sequence[Mapping[str, Any]], since: datetime | None
-) -> tuple[list[str], list[str], list[str]]:
-    """From a visitor's events, newest first: the cart now, the latest products viewed, and the products
-    bought after ``since`` (the record's cutoff), which the next answer must not offer again."""
-    cart: dict[str, bool] = {}
-    viewed: list[str] = []
-    bought: list[str] = []
-    for e in events:
-        sku, kind = e.get("sku"), e.get("type")
-        if not sku:
-            continue
-        if kind in (CART_ADD, CART_REMOVE) and sku not in cart:
-            cart[sku] = kind == CART_ADD  # the newest cart event of a product decides
-        elif kind == VIEW and sku not in viewed and len(viewed) < CONTEXT_VIEWS:
-            viewed.append(sku)
-        elif kind == PURCHASE and (since is None or _as_datetime(e["occurred_at"]) >= since):
-            bought.append(sku)
-    return [sku for sku, inside in cart.items() if inside and sku not in bought], viewed, bought
 
 
 def _context(context: s.Context | None, cart: list[str], viewed: list[str]) -> list[str]:
@@ -267,13 +244,13 @@ def _customer_inputs(visit: Visit) -> dict[str, float] | None:
 
 def _contacts_within(record: Record | None, now: datetime, days: int) -> int:
     sent = (record or {}).get("recent_contacts") or []
-    return sum(1 for t in sent if now - _as_datetime(t) < timedelta(days=days))
+    return sum(1 for t in sent if now - as_datetime(t) < timedelta(days=days))
 
 
 def _cart_value(visit: Visit, cart: list[str], catalogue: Catalogue) -> float | None:
     """The order at stake: the cart's list price, else the customer's usual basket, else unknown."""
     if cart:
-        idx = catalogue.index_of(cart)
+        idx = catalogue.positions(cart)
         return float(catalogue.price[idx[idx >= 0]].sum()) or None
     features = (visit.record or {}).get("features") or {}
     value = features.get("avg_order_value")

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+import orjson
+
 Record = dict[str, Any]
 
 # Real-time features look back a few weeks at most; older events only cost memory.
@@ -49,7 +51,8 @@ def encode(record: Record) -> str:
 
 
 def decode(text: str | bytes) -> Record:
-    return json.loads(text)
+    # every request decodes a ~4 kB record and its recent events: orjson takes well under half json's time
+    return orjson.loads(text)
 
 
 def newest_first(events: Iterable[tuple[float, str, Record]], limit: int) -> list[Record]:

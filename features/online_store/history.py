@@ -84,23 +84,6 @@ def _array(values: Sequence[float | None], age: float) -> np.ndarray:
     return np.array(values, dtype=np.float64) + age
 
 
-# sku -> item index of the catalogues in use (the live recommender's, and the previous one's during a
-# reload), keyed by identity: a dict lookup per sku costs far less per request than the numpy text
-# conversion and binary search of Catalogue.index_of (same answers, -1 for unknown skus).
-_SKU_INDEX: dict[int, tuple[Catalogue, dict[str, int]]] = {}
-
-
-def _index_of(catalogue: Catalogue, skus: Sequence[str]) -> np.ndarray:
-    hit = _SKU_INDEX.get(id(catalogue))
-    if hit is None or hit[0] is not catalogue:
-        if len(_SKU_INDEX) >= 4:
-            _SKU_INDEX.clear()
-        hit = (catalogue, {sku: i for i, sku in enumerate(catalogue.skus.tolist())})
-        _SKU_INDEX[id(catalogue)] = hit
-    lookup = hit[1]
-    return np.fromiter((lookup.get(sku, -1) for sku in skus), dtype=np.int64, count=len(skus))
-
-
 def purchases_from(
     stored: Mapping[str, Any] | None,
     catalogue: Catalogue,
@@ -114,7 +97,7 @@ def purchases_from(
     more visit per new session."""
     if stored is None:
         return None
-    items = _index_of(catalogue, stored["items"])
+    items = catalogue.positions(stored["items"])
     known = items >= 0
     views = _stored_views(stored, age_days)
     for event, age in zip(events, event_age_days, strict=True):
@@ -129,7 +112,7 @@ def purchases_from(
         if event.get("session_id") != seen[5]:
             seen[4].add(event.get("session_id"))
     latest = sorted(views.items(), key=lambda kv: kv[1][0])
-    view_idx = _index_of(catalogue, [sku for sku, _ in latest])
+    view_idx = catalogue.positions([sku for sku, _ in latest])
     keep = np.flatnonzero(view_idx >= 0)[:MAX_VIEWED]
     rows = [latest[i][1] for i in keep]
     return Purchases(

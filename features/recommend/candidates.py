@@ -11,7 +11,6 @@ from features.recommend.catalogue import Catalogue
 from features.recommend.config import SOURCES, RecommendConfig
 from features.recommend.history import Purchases
 from features.recommend.neighbours import neighbour_scores
-from features.recommend.segments import assign
 
 # Ranking features, in column order: customer x item x candidate-source.
 FEATURES: tuple[str, ...] = (
@@ -96,7 +95,7 @@ def source_scores(
     s = np.zeros((len(SOURCES), n_items))
     due = np.full(n_items, np.nan)
     if p is not None and share is not None and share.sum() > 0 and len(agg.segment_centroids):
-        segment = int(assign(share[None, :], agg.segment_centroids)[0])
+        segment = int(np.argmin(((agg.segment_centroids - share) ** 2).sum(axis=1)))
         s[7] = agg.segment_popular[segment]
     if p is not None:
         s[0], due = repeat_scores(p, n_items)
@@ -115,6 +114,92 @@ def source_scores(
     return s, due
 
 
+# Where groups of features sit in a row of FEATURES, so each group is written in one assignment.
+_N_SRC = len(SOURCES)
+_ITEM_COLUMNS = [
+    FEATURES.index(f)
+    for f in (
+        "item_trend_ratio",
+        "item_overall_popularity",
+        "item_price",
+        "item_replenishable",
+        "item_repurchase_rate",
+        "item_category_popularity",
+    )
+]
+_CUSTOMER_COLUMNS = [
+    FEATURES.index(f)
+    for f in (
+        "customer_orders",
+        "customer_days_since_last",
+        "customer_days_per_order",
+        "customer_orders_per_30d",
+    )
+]
+_PAIR_COLUMNS = [
+    FEATURES.index(f)
+    for f in (
+        "bought_days",
+        "days_since_bought",
+        "usual_gap",
+        "due_ratio",
+        "days_since_viewed",
+        "carted",
+        "bought_since_viewed",
+        "category_share",
+        "item_order_share",
+        "sources_count",
+        "together_score",
+        "category_days_since",
+        "category_due_ratio",
+        "category_affinity",
+        "price_fit",
+        "overdue_days",
+        "item_buys_per_30d",
+        "view_sessions",
+        "wishlisted",
+    )
+]
+_RANK_COLUMNS = [FEATURES.index(f"rank_{s}") for s in SOURCES]
+# What a customer's item table holds for an item they never bought nor viewed: bought days, days since
+# bought, usual gap, due ratio, days since viewed, carted, visits, wished.
+_UNSEEN = np.array([0.0, np.nan, np.nan, np.nan, np.nan, 0.0, 0.0, 0.0])
+
+
+@dataclass(frozen=True)
+class _ItemTable:
+    """Per-item values that do not depend on the customer, computed once per fitted recommender."""
+
+    aggregates: Aggregates
+    catalogue: Catalogue
+    columns: np.ndarray  # n_items x _ITEM_COLUMNS
+    log_price: np.ndarray
+
+
+_TABLES: dict[int, _ItemTable] = {}
+
+
+def _item_table(agg: Aggregates, catalogue: Catalogue) -> _ItemTable:
+    # keyed by identity: the live recommender's, and the previous one's while a new champion is loaded
+    hit = _TABLES.get(id(agg))
+    if hit is None or hit.aggregates is not agg or hit.catalogue is not catalogue:
+        if len(_TABLES) >= 4:
+            _TABLES.clear()
+        columns = np.column_stack(
+            [
+                agg.trending / np.maximum(agg.popular, 1e-3),
+                agg.overall,
+                catalogue.price,
+                catalogue.replenishable,
+                agg.repurchase,
+                agg.category_popular,
+            ]
+        )
+        hit = _ItemTable(agg, catalogue, columns, np.log1p(np.maximum(catalogue.price, 0.0)))
+        _TABLES[id(agg)] = hit
+    return hit
+
+
 def generate(
     agg: Aggregates, catalogue: Catalogue, config: RecommendConfig, p: Purchases | None, context: np.ndarray
 ) -> Candidates:
@@ -122,96 +207,98 @@ def generate(
     n_items = len(catalogue)
     cat_share = category_share(p, catalogue)
     s, due = source_scores(agg, n_items, p, context, cat_share)
-    s[:, ~catalogue.is_product] = 0.0
+    s *= catalogue.is_product
     s[:, context] = 0.0  # what is being viewed or in the cart is not proposed back
-    k = min(config.per_source, n_items)
-    ranks = np.full(s.shape, np.inf)
-    top = (
-        np.argpartition(-s, k - 1, axis=1)[:, :k] if k < n_items else np.tile(np.arange(n_items), (len(s), 1))
-    )
-    top_scores = np.take_along_axis(s, top, axis=1)
-    order = np.argsort(-top_scores, axis=1, kind="stable")
-    top = np.take_along_axis(top, order, axis=1)
-    rows = np.repeat(np.arange(len(s)), k)
-    rank_values = np.tile(np.arange(k, dtype=np.float64), len(s))
-    chosen = np.take_along_axis(s, top, axis=1).ravel() > 0
-    ranks[rows[chosen], top.ravel()[chosen]] = rank_values[chosen]
-    items = np.flatnonzero(np.isfinite(ranks).any(axis=0))
-    source = np.argmin(ranks[:, items], axis=0)
+    items, ranks, k = _proposed(s, min(config.per_source, n_items))
+    scores = s[:, items]
+    source = np.argmin(ranks, axis=0)
 
-    feats = np.zeros((len(items), len(FEATURES)), dtype=np.float32)
-    n_src = len(SOURCES)
-    feats[:, :n_src] = s[:, items].T
-    bought = np.zeros(n_items)
-    since = np.full(n_items, np.nan)
-    viewed = np.full(n_items, np.nan)
-    carted = np.zeros(n_items)
-    gap = np.full(n_items, np.nan)
-    together = np.zeros(n_items)
-    sessions = np.zeros(n_items)
-    wished = np.zeros(n_items)
+    table = _item_table(agg, catalogue)
+    feats = np.empty((len(items), len(FEATURES)), dtype=np.float32)
+    feats[:, :_N_SRC] = scores.T
+    feats[:, _RANK_COLUMNS] = ranks.T
+    feats[:, _ITEM_COLUMNS] = table.columns[items]
+
+    seen = np.empty((n_items, len(_UNSEEN)))
+    seen[:] = _UNSEEN
+    together = np.zeros(len(items))
     cat_since = np.full(len(catalogue.categories), np.nan)
-    log_price = np.log1p(np.maximum(catalogue.price, 0.0))
-    price_fit = np.full(n_items, np.nan)
+    price_fit = np.full(len(items), np.nan)
     orders, since_last, per_order, since_first, lines_per_30d = 0.0, np.nan, np.nan, np.nan, 0.0
     if p is not None:
-        bought[p.items], since[p.items], gap[p.items] = p.days, p.days_since, p.gap
+        seen[p.items, 0], seen[p.items, 1], seen[p.items, 2] = p.days, p.days_since, p.gap
+        seen[p.items, 3] = due[p.items]
         orders, since_last = p.orders, p.days_since_last
         if len(p.items):
-            together = neighbour_scores(agg.together_idx, agg.together_sim, p.items, np.log1p(p.days))
+            together = neighbour_scores(agg.together_idx, agg.together_sim, p.items, np.log1p(p.days))[items]
             cat_since = np.full(len(catalogue.categories), np.inf)
             np.minimum.at(cat_since, catalogue.category[p.items], p.days_since)
             cat_since[np.isinf(cat_since)] = np.nan
             # how far the item's price is from what the customer usually pays, in log euros
-            price_fit = log_price - np.average(log_price[p.items], weights=p.days)
+            log_price = table.log_price
+            price_fit = log_price[items] - (log_price[p.items] * p.days).sum() / p.days.sum()
         per_order = p.days_since_first / max(p.orders, 1.0)
         since_first = p.days_since_first
         lines_per_30d = 30.0 * float(p.days.sum()) / max(since_first, 30.0)
-        viewed[p.viewed] = p.viewed_days_since
-        carted[p.viewed] = p.carted
+        seen[p.viewed, 4], seen[p.viewed, 5] = p.viewed_days_since, p.carted
         if len(p.view_sessions) == len(p.viewed):
-            sessions[p.viewed] = p.view_sessions
+            seen[p.viewed, 6] = p.view_sessions
         else:  # a history without visit counts (older callers): each viewed item seen once
-            sessions[p.viewed] = 1.0
+            seen[p.viewed, 6] = 1.0
         if len(p.wishlisted) == len(p.viewed):
-            wished[p.viewed] = p.wishlisted
+            seen[p.viewed, 7] = p.wishlisted
+    bought, since, gap, due_ratio, viewed, carted, sessions, wished = seen[items].T
     item_cat = catalogue.category[items]
-    feats[:, n_src:] = np.column_stack(
+    item_cat_since = cat_since[item_cat]
+    item_share = cat_share[item_cat]
+    feats[:, _CUSTOMER_COLUMNS] = (orders, since_last, per_order, 30.0 * orders / max(since_first, 30.0))
+    feats[:, _PAIR_COLUMNS] = np.array(
         [
-            bought[items],
-            since[items],
-            gap[items],
-            due[items],
-            viewed[items],
-            carted[items],
-            since[items] < viewed[items],  # bought after the last view: that interest was served
-            agg.trending[items] / np.maximum(agg.popular[items], 1e-3),
-            agg.overall[items],
-            catalogue.price[items],
-            catalogue.replenishable[items],
-            cat_share[item_cat],
-            np.full(len(items), orders),
-            np.full(len(items), since_last),
-            np.full(len(items), per_order),
-            bought[items] / max(orders, 1.0),
-            agg.repurchase[items],
-            np.isfinite(ranks[:, items]).sum(axis=0),
-            together[items],
-            cat_since[item_cat],
-            cat_since[item_cat] / max(per_order, 1.0),  # nan for visitors: per_order is nan
-            agg.category_popular[items],
+            bought,
+            since,
+            gap,
+            due_ratio,
+            viewed,
+            carted,
+            since < viewed,  # bought after the last view: that interest was served
+            item_share,
+            bought / max(orders, 1.0),
+            (ranks < k).sum(axis=0),
+            together,
+            item_cat_since,
+            item_cat_since / max(per_order, 1.0),  # nan for visitors: per_order is nan
             # expected draws of the item in the next 30 days if the customer's purchases keep their pace
             # and category mix and the item its share of the category's buyers
-            lines_per_30d * cat_share[item_cat] * agg.category_buyer_share[items],
-            price_fit[items],
-            since[items] - gap[items],
+            lines_per_30d * item_share * agg.category_buyer_share[items],
+            price_fit,
+            since - gap,
             # purchase rates on one scale for every customer (a count means little without the span)
-            30.0 * bought[items] / max(since_first, 30.0),
-            np.full(len(items), 30.0 * orders / max(since_first, 30.0)),
-            sessions[items],
-            wished[items],
-            *np.where(np.isfinite(ranks[:, items]), ranks[:, items], float(k)),
+            30.0 * bought / max(since_first, 30.0),
+            sessions,
+            wished,
         ]
-    )
-    heuristic = s[:, items].T @ HEURISTIC_WEIGHTS
+    ).T
+    heuristic = scores.T @ HEURISTIC_WEIGHTS
     return Candidates(items=items, features=feats, source=source, heuristic=heuristic)
+
+
+def _proposed(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The items in any source's top ``k`` (positive scores only), ascending, and each source's rank of
+    each of them (``k`` where the source did not propose it)."""
+    n_src, n_items = s.shape
+    rows = np.arange(n_src)[:, None]
+    top = (
+        np.argpartition(-s, k - 1, axis=1)[:, :k] if k < n_items else np.tile(np.arange(n_items), (n_src, 1))
+    )
+    top_scores = s[rows, top]
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    top = top[rows, order]
+    src, rank = np.nonzero(top_scores[rows, order] > 0)
+    proposed = top[src, rank]
+    slot = np.zeros(n_items, dtype=np.intp)
+    slot[proposed] = 1
+    items = np.flatnonzero(slot)
+    slot[items] = np.arange(len(items))
+    ranks = np.full((n_src, len(items)), float(k))
+    ranks[src, slot[proposed]] = rank
+    return items, ranks, k

@@ -58,13 +58,12 @@ def neighbour_scores(
     idx: np.ndarray, sim: np.ndarray, seeds: np.ndarray, weights: np.ndarray | None = None
 ) -> np.ndarray:
     """Sum over the seed items of their neighbours' similarities: one score per item (vectorised)."""
-    scores = np.zeros(idx.shape[0], dtype=np.float64)
     if len(seeds) == 0:
-        return scores
+        return np.zeros(idx.shape[0], dtype=np.float64)
     nbr = idx[seeds]
     contrib = sim[seeds].astype(np.float64)
     if weights is not None:
-        contrib = contrib * weights[:, None]
+        contrib *= weights[:, None]
     ok = nbr >= 0
-    np.add.at(scores, nbr[ok], contrib[ok])
-    return scores
+    # bincount adds in input order like np.add.at (the same sums), in a fraction of its time per request
+    return np.bincount(nbr[ok], weights=contrib[ok], minlength=idx.shape[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from features.recommend.aggregates import Aggregates
@@ -28,47 +30,67 @@ def strongest_seed(idx: np.ndarray, sim: np.ndarray, seeds: np.ndarray, item: in
     return int(seeds[np.argmax(hits)]) if hits.max() > 0 else -1
 
 
-def reason(
-    source: str,
-    item: int,
-    catalogue: Catalogue,
-    agg: Aggregates,
-    config: RecommendConfig,
-    p: Purchases | None,
-    context: np.ndarray,
-) -> str:
-    if source == REPEAT and p is not None:
-        at = int(np.flatnonzero(p.items == item)[0])
-        last = f"last {p.days_since[at]:.0f} days ago"
-        if np.isnan(p.gap[at]):
-            return f"bought once, {last}"
-        return f"bought every ~{p.gap[at]:.0f} days, {last}"
-    if source == BOUGHT_WITH and p is not None:
-        seed = strongest_seed(agg.similar_idx, agg.similar_sim, p.items, item)
-        if seed >= 0:
-            return f"often bought with {catalogue.names[seed]}"
-        return "bought by customers with a similar history"
-    if source == CO_VIEWED and p is not None:
-        if item in p.viewed:
-            return "viewed recently"
-        seed = strongest_seed(agg.coview_idx, agg.coview_sim, p.viewed, item)
-        return f"often viewed with {catalogue.names[seed]}" if seed >= 0 else "viewed with your recent views"
-    if source == CONTEXT:
-        seed = strongest_seed(agg.together_idx, agg.together_sim, context, item)
-        if seed < 0:
-            seed = strongest_seed(agg.coview_idx, agg.coview_sim, context, item)
-        return f"goes with {catalogue.names[seed]}" if seed >= 0 else "goes with what you are looking at"
-    if source == REGION_POPULAR and p is not None:
-        return f"popular in {p.region}"
-    if source == SEGMENT_POPULAR and p is not None:
-        favourite = (
-            int(np.argmax(np.bincount(catalogue.category[p.items], weights=p.days))) if len(p.items) else -1
+class Reasons:
+    """The reasons of one answer's items. What they share (where each bought item sits in the history,
+    the favourite category) is worked out once per answer, on first use."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        agg: Aggregates,
+        config: RecommendConfig,
+        p: Purchases | None,
+        context: np.ndarray,
+    ) -> None:
+        self.catalogue, self.agg, self.config, self.p, self.context = catalogue, agg, config, p, context
+
+    @cached_property
+    def _bought(self) -> dict[int, tuple[float, float]]:
+        p = self.p
+        assert p is not None
+        return dict(
+            zip(p.items.tolist(), zip(p.days_since.tolist(), p.gap.tolist(), strict=True), strict=True)
         )
-        if favourite >= 0:
-            return f"popular with shoppers who, like you, buy {catalogue.categories[favourite]}"
-        return "popular with shoppers like you"
-    if source == TRENDING:
-        return f"trending over the last {config.trending_days} days"
-    if source == POPULAR:
-        return f"popular over the last {config.popular_days} days"
-    return "popular"
+
+    @cached_property
+    def _favourite(self) -> int:
+        p = self.p
+        if p is None or len(p.items) == 0:
+            return -1
+        return int(np.argmax(np.bincount(self.catalogue.category[p.items], weights=p.days)))
+
+    def __call__(self, source: str, item: int) -> str:
+        p, agg, names = self.p, self.agg, self.catalogue.names
+        if source == REPEAT and p is not None and item in self._bought:
+            days_since, gap = self._bought[item]
+            last = f"last {days_since:.0f} days ago"
+            return f"bought once, {last}" if np.isnan(gap) else f"bought every ~{gap:.0f} days, {last}"
+        if source == BOUGHT_WITH and p is not None:
+            seed = strongest_seed(agg.similar_idx, agg.similar_sim, p.items, item)
+            return (
+                f"often bought with {names[seed]}"
+                if seed >= 0
+                else "bought by customers with a similar history"
+            )
+        if source == CO_VIEWED and p is not None:
+            if item in p.viewed.tolist():
+                return "viewed recently"
+            seed = strongest_seed(agg.coview_idx, agg.coview_sim, p.viewed, item)
+            return f"often viewed with {names[seed]}" if seed >= 0 else "viewed with your recent views"
+        if source == CONTEXT:
+            seed = strongest_seed(agg.together_idx, agg.together_sim, self.context, item)
+            if seed < 0:
+                seed = strongest_seed(agg.coview_idx, agg.coview_sim, self.context, item)
+            return f"goes with {names[seed]}" if seed >= 0 else "goes with what you are looking at"
+        if source == REGION_POPULAR and p is not None:
+            return f"popular in {p.region}"
+        if source == SEGMENT_POPULAR and p is not None:
+            if self._favourite >= 0:
+                category = self.catalogue.categories[self._favourite]
+                return f"popular with shoppers who, like you, buy {category}"
+            return "popular with shoppers like you"
+        if source == TRENDING:
+            return f"trending over the last {self.config.trending_days} days"
+        if source == POPULAR:
+            return f"popular over the last {self.config.popular_days} days"
+        return "popular"

@@ -16,7 +16,7 @@ from features.recommend.candidates import FEATURES, Candidates, generate
 from features.recommend.catalogue import Catalogue
 from features.recommend.config import PERSONAL_SOURCES, POPULAR, SOURCES, RecommendConfig
 from features.recommend.history import CustomerHistory, Purchases
-from features.recommend.reasons import reason
+from features.recommend.reasons import Reasons
 from features.recommend.rules import allowed_mask, margin_order, pick
 
 # v2 added each candidate's rank in every source's list; v3 adds the "popular in the customer's segment"
@@ -113,15 +113,16 @@ class Recommender:
         cat = self.catalogue_
         history = self.history_ if personal else None
         p = history.of(customer_id) if history is not None else None
-        context = cat.index_of(list(context_skus))
+        context = cat.positions(list(context_skus))
         context = context[context >= 0]
         cands = self.candidates(p, context)
-        taken, by_item = self._apply_rules(p, cands, self.score(cands), context, exclude, k)
+        taken, scored = self._apply_rules(p, cands, self.score(cands), context, exclude, k)
+        reason = Reasons(cat, self.aggregates_, self.config_, p, context)
+        skus = cat.skus[taken].tolist()
         out = []
-        for item in taken:
-            score, src = by_item.get(item, (0.0, POPULAR))
-            text = reason(src, item, cat, self.aggregates_, self.config_, p, context)
-            out.append(Recommendation(str(cat.skus[item]), score, src, text))
+        for sku, item in zip(skus, taken, strict=True):
+            score, src = scored.get(item, (0.0, POPULAR))
+            out.append(Recommendation(sku, score, src, reason(src, item)))
         return out
 
     def _apply_rules(
@@ -133,25 +134,26 @@ class Recommender:
         exclude: Sequence[str],
         k: int,
     ) -> tuple[list[int], dict[int, tuple[float, str]]]:
-        """Business rules over scored candidates: the ``k`` item indices kept, and each candidate's
-        (score, source)."""
+        """Business rules over scored candidates: the ``k`` item indices kept, and the (score, source) of
+        those among them that were candidates (the others fill from popularity)."""
         cat, config = self.catalogue_, self.config_
-        allowed = allowed_mask(cat, config, p, np.concatenate([cat.index_of(list(exclude)), context]))
-        keep = allowed[cands.items] & ((p is not None) | ~np.isin(cands.source, _PERSONAL_CODES))
+        allowed = allowed_mask(cat, config, p, np.concatenate([cat.positions(list(exclude)), context]))
+        keep = allowed[cands.items]
+        if p is None:
+            keep &= ~_PERSONAL[cands.source]
         items, scores, source = cands.items[keep], scores[keep], cands.source[keep]
         order = (
             margin_order(items, scores, cat) if config.margin_aware else np.argsort(-scores, kind="stable")
         )
         items, scores, source = items[order], scores[order], source[order]
         taken = pick(items, cat.category, k, config.max_per_category, [])
+        candidate = dict(zip(items.tolist(), zip(scores.tolist(), source.tolist(), strict=True), strict=True))
+        scored = {i: (candidate[i][0], SOURCES[candidate[i][1]]) for i in taken}
         fill = self.fill_order_[allowed[self.fill_order_]]
         taken = pick(fill, cat.category, k, config.max_per_category, taken)
         # diversity is a preference: relaxed only when the catalogue cannot otherwise fill k
         taken = pick(fill, cat.category, k, None, taken)
-        by_item = {
-            int(i): (float(s), SOURCES[int(src)]) for i, s, src in zip(items, scores, source, strict=True)
-        }
-        return taken, by_item
+        return taken, scored
 
     def top_skus(self, customer_ids: Sequence[str], k: int) -> list[list[str]]:
         """Batch :meth:`recommend` without context or reasons (for ``cible score``): the same candidates,
@@ -192,4 +194,4 @@ class Recommender:
         return self._related(self.aggregates_.together_idx, self.aggregates_.together_sim, sku, k)
 
 
-_PERSONAL_CODES = np.array([i for i, s in enumerate(SOURCES) if s in PERSONAL_SOURCES])
+_PERSONAL = np.array([s in PERSONAL_SOURCES for s in SOURCES])  # by source index

@@ -13,13 +13,25 @@ def allowed_mask(
     catalogue: Catalogue, config: RecommendConfig, p: Purchases | None, excluded: np.ndarray
 ) -> np.ndarray:
     """Items that may be shown at all: products, in stock, not excluded, not a one-off just bought."""
+    if p is None:
+        return allowed_given(catalogue, config, excluded, np.zeros(0, dtype=np.int64), np.zeros(0))
+    return allowed_given(catalogue, config, excluded, p.items, p.days_since)
+
+
+def allowed_given(
+    catalogue: Catalogue,
+    config: RecommendConfig,
+    excluded: np.ndarray,
+    bought: np.ndarray,
+    days_since_bought: np.ndarray,
+) -> np.ndarray:
+    """:func:`allowed_mask` from the items bought and the days since each (-1 items are ignored)."""
     ok = catalogue.is_product.copy()
     if config.exclude_out_of_stock:
         ok &= catalogue.in_stock
     ok[excluded[excluded >= 0]] = False
-    if p is not None:
-        recent = p.items[p.days_since < config.recent_purchase_days]
-        ok[recent[~catalogue.replenishable[recent]]] = False
+    recent = bought[(days_since_bought < config.recent_purchase_days) & (bought >= 0)]
+    ok[recent[~catalogue.replenishable[recent]]] = False
     return ok
 
 

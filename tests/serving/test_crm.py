@@ -32,6 +32,8 @@ def test_customer_profile_for_advisers(client: TestClient, served_home: Served) 
     assert body["profiled"] is True and body["customer_id"] == cid
     assert body["segments"]["rfm_segment"] and body["segments"]["cluster_name"]
     assert body["consent"] == records[cid]["consent"]
+    # the batch's recommendations, for the adviser to mention
+    assert body["top_items"] and body["top_items"] == records[cid]["scores"]["top_items"].split(",")
     entries = AuditTrail(served_home.settings.audit_log).query(target=cid, action="read_customer")
     assert entries and entries[-1]["actor"] == "api:crm"
 

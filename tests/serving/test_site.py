@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from features import columns as c
 from features.consent_gate import PROFILING
 from features.online_store.factory import open_store
+from features.vocab import NON_PRODUCT_CATEGORY
 from tests.serving.conftest import Served
 
 
@@ -184,3 +185,50 @@ def test_retargeting_score_for_a_cart_abandoner(client: TestClient, served_home:
     assert cold["intent_probability"] < body["intent_probability"]
     assert cold["reasons"] == []  # reasons only when asked: an ad bid does not read them
     assert client.post("/retargeting/score", json={}, headers=site).status_code == 400
+
+
+def _in_stock_skus(served: Served, n: int) -> list[str]:
+    products = served.dataset.products
+    shown = products[products[c.IN_STOCK] & (products[c.CATEGORY] != NON_PRODUCT_CATEGORY)]
+    return sorted(shown[c.SKU])[:n]
+
+
+def test_a_follow_up_shows_the_cart_then_wishes_and_views(client: TestClient, served_home: Served) -> None:
+    carted, wished, viewed = _in_stock_skus(served_home, 3)
+    kinds = [("product_view", viewed), ("wishlist_add", wished), ("add_to_cart", carted)]
+    events = [_event(i, kind, sku, "V-follow") for i, (kind, sku) in enumerate(kinds)]
+    site = served_home.headers("site")
+    body = client.post("/retargeting/score", json={"visitor_id": "V-follow", "events": events}, headers=site)
+    items = body.json()["items"]
+    assert [(i["sku"], i["source"]) for i in items[:3]] == [
+        (carted, "cart"),
+        (wished, "wishlist"),
+        (viewed, "viewed"),
+    ]
+    assert len(items) == 5 and len({i["sku"] for i in items}) == 5  # the default k, filled with popular
+    assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
+    # bought since: neither in the cart any more nor shown again
+    bought = [*events, _event(9, "purchase", carted, "V-follow")]
+    body = client.post("/retargeting/score", json={"visitor_id": "V-follow", "events": bought}, headers=site)
+    assert carted not in [i["sku"] for i in body.json()["items"]]
+
+
+def test_a_follow_up_shows_what_the_batch_recommended_to_a_customer(
+    client: TestClient, served_home: Served
+) -> None:
+    cid = _customer_with_history(served_home)
+    store = open_store(served_home.settings)
+    try:
+        top_items = store.get(cid)["scores"]["top_items"].split(",")
+    finally:
+        store.close()
+    body = client.post(
+        "/retargeting/score", json={"customer_id": cid, "k": 20}, headers=served_home.headers("site")
+    )
+    items = body.json()["items"]
+    recommended = [i["sku"] for i in items if i["source"] == "recommended"]
+    assert recommended and recommended == [sku for sku in top_items if sku in recommended]
+    sources = [i["source"] for i in items]
+    assert sources.index("recommended") > max(
+        (j for j, src in enumerate(sources) if src in ("cart", "wishlist", "viewed")), default=-1
+    )
