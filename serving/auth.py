@@ -176,10 +176,15 @@ class ApiKeyMiddleware:
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
             if _content_type(scope).startswith(NOT_JSON):
                 return await reply(send, 415, {"error": "send the request body as application/json"})
-            body = await self._read_body(receive)
-            if body is None:
+            declared = _content_length(scope)
+            if declared is not None and declared > self.max_body:
                 return await reply(send, 413, {"error": f"request body over {self.max_body} bytes"})
-            receive = _replay(body, receive)
+            if declared is None:  # chunked: counted as it comes, before the endpoint parses anything
+                body = await self._read_body(receive)
+                if body is None:
+                    return await reply(send, 413, {"error": f"request body over {self.max_body} bytes"})
+                receive = _replay(body, receive)
+            # with a Content-Length the server reads exactly that many bytes: nothing to count
         return await self.app(scope, receive, send)
 
     async def _read_body(self, receive: Receive) -> bytes | None:
@@ -197,6 +202,16 @@ class ApiKeyMiddleware:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def _replay(body: bytes, then: Receive) -> Receive:

@@ -130,10 +130,7 @@ class Engine:
             visit.customer_id, context_skus, k=k, exclude=[*exclude, *session.bought], personal=visit.personal
         )
         # the recommender's own str/float fields: built without re-validation (~30 µs a request)
-        items = [
-            s.Item.model_construct(sku=r.sku, score=round(r.score, 6), source=r.source, reason=r.reason)
-            for r in recs
-        ]
+        items = [s.Item(sku=r.sku, score=round(r.score, 6), source=r.source, reason=r.reason) for r in recs]
         return items, version
 
     def related(self, sku: str, k: int, together: bool) -> tuple[list[s.Item], str]:

@@ -54,7 +54,7 @@ def follow_up_items(model: Recommender, visit: Visit, session: Session, k: int) 
                 chosen[item] = (POPULAR, popular)
     skus = cat.skus[list(chosen)].tolist()
     return [
-        s.Item.model_construct(sku=sku, score=round(1.0 / (1 + j), 6), source=source, reason=reason)
+        s.Item(sku=sku, score=round(1.0 / (1 + j), 6), source=source, reason=reason)
         for j, (sku, (source, reason)) in enumerate(zip(skus, chosen.values(), strict=True))
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from serving.warmup import warm_up
 RELOAD_ENV = "CIBLE_RELOAD_SECONDS"
 DATA_ENV = "CIBLE_DATA"
 RETARGET_ENV = "CIBLE_RETARGET_CONFIG"
+KEYS_CHECK_SECONDS = 1.0  # how soon a new or revoked key takes effect
 
 
 def utc_now() -> datetime:
@@ -70,6 +72,7 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now
     _keys: ApiKeys | None = None
     _keys_stamp: float | None = None
+    _keys_checked: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
@@ -92,8 +95,16 @@ class Runtime:
         return runtime
 
     def keys(self) -> ApiKeys:
-        """The key file, reread when it changes, so a new or revoked key needs no restart."""
-        stamp = self.keys_file.stat().st_mtime if self.keys_file.exists() else None
+        """The key file, reread when it changes, so a new or revoked key needs no restart. Its time stamp
+        is looked at once a second at most: a system call per request is a cost for nothing."""
+        now = time.monotonic()
+        if self._keys is not None and now - self._keys_checked < KEYS_CHECK_SECONDS:
+            return self._keys
+        self._keys_checked = now
+        try:
+            stamp: float | None = self.keys_file.stat().st_mtime
+        except FileNotFoundError:
+            stamp = None
         if self._keys is None or stamp != self._keys_stamp:
             self._keys, self._keys_stamp = ApiKeys.load(self.keys_file), stamp
         return self._keys

@@ -22,12 +22,18 @@ from features.recommend.config import (
 from features.recommend.history import Purchases
 
 
-def strongest_seed(idx: np.ndarray, sim: np.ndarray, seeds: np.ndarray, item: int) -> int:
-    """The seed item whose neighbour list gives ``item`` its highest similarity, -1 if none."""
+def strongest_seeds(idx: np.ndarray, sim: np.ndarray, seeds: np.ndarray) -> dict[int, int]:
+    """For each item in the seeds' neighbour lists, the seed whose list gives it its highest similarity
+    (the first such seed on ties)."""
     if len(seeds) == 0:
-        return -1
-    hits = np.where(idx[seeds] == item, sim[seeds], 0.0).max(axis=1)
-    return int(seeds[np.argmax(hits)]) if hits.max() > 0 else -1
+        return {}
+    nbr, s = idx[seeds], sim[seeds]
+    ok = (nbr >= 0) & (s > 0)
+    owner = np.broadcast_to(seeds[:, None], nbr.shape)[ok]
+    nbr, s = nbr[ok], s[ok]
+    order = np.argsort(-s, kind="stable")  # seed by seed within a similarity: the first seed wins ties
+    items, first = np.unique(nbr[order], return_index=True)
+    return dict(zip(items.tolist(), owner[order][first].tolist(), strict=True))
 
 
 class Reasons:
@@ -53,6 +59,24 @@ class Reasons:
         )
 
     @cached_property
+    def _bought_with(self) -> dict[int, int]:
+        assert self.p is not None
+        return strongest_seeds(self.agg.similar_idx, self.agg.similar_sim, self.p.items)
+
+    @cached_property
+    def _viewed_with(self) -> dict[int, int]:
+        assert self.p is not None
+        return strongest_seeds(self.agg.coview_idx, self.agg.coview_sim, self.p.viewed)
+
+    @cached_property
+    def _goes_with(self) -> tuple[dict[int, int], dict[int, int]]:
+        agg = self.agg
+        return (
+            strongest_seeds(agg.together_idx, agg.together_sim, self.context),
+            strongest_seeds(agg.coview_idx, agg.coview_sim, self.context),
+        )
+
+    @cached_property
     def _favourite(self) -> int:
         p = self.p
         if p is None or len(p.items) == 0:
@@ -60,13 +84,13 @@ class Reasons:
         return int(np.argmax(np.bincount(self.catalogue.category[p.items], weights=p.days)))
 
     def __call__(self, source: str, item: int) -> str:
-        p, agg, names = self.p, self.agg, self.catalogue.names
+        p, names = self.p, self.catalogue.names
         if source == REPEAT and p is not None and item in self._bought:
             days_since, gap = self._bought[item]
             last = f"last {days_since:.0f} days ago"
             return f"bought once, {last}" if np.isnan(gap) else f"bought every ~{gap:.0f} days, {last}"
         if source == BOUGHT_WITH and p is not None:
-            seed = strongest_seed(agg.similar_idx, agg.similar_sim, p.items, item)
+            seed = self._bought_with.get(item, -1)
             return (
                 f"often bought with {names[seed]}"
                 if seed >= 0
@@ -75,12 +99,11 @@ class Reasons:
         if source == CO_VIEWED and p is not None:
             if item in p.viewed.tolist():
                 return "viewed recently"
-            seed = strongest_seed(agg.coview_idx, agg.coview_sim, p.viewed, item)
+            seed = self._viewed_with.get(item, -1)
             return f"often viewed with {names[seed]}" if seed >= 0 else "viewed with your recent views"
         if source == CONTEXT:
-            seed = strongest_seed(agg.together_idx, agg.together_sim, self.context, item)
-            if seed < 0:
-                seed = strongest_seed(agg.coview_idx, agg.coview_sim, self.context, item)
+            together, viewed = self._goes_with
+            seed = together.get(item, viewed.get(item, -1))
             return f"goes with {names[seed]}" if seed >= 0 else "goes with what you are looking at"
         if source == REGION_POPULAR and p is not None:
             return f"popular in {p.region}"
