@@ -10,6 +10,7 @@ import typer
 from cible import (
     data_commands,
     features_commands,
+    models_commands,
     predict_commands,
     privacy_commands,
     recommend_commands,
@@ -29,6 +30,7 @@ from training.predictive.config import PredictiveConfigError
 from training.predictive.cutoffs import NotEnoughHistoryError
 from training.predictive.score import NoPredictiveChampionError
 from training.recommend.errors import NoRecommenderError, RecommenderDataError
+from training.registry import RegistryError
 from training.segments.export import ExportRefused
 from training.segments.score import NoChampionError
 
@@ -46,6 +48,7 @@ app.add_typer(segments_commands.audiences_app, name="audiences")
 app.add_typer(privacy_commands.app, name="privacy")
 app.add_typer(retarget_commands.app, name="retarget")
 app.add_typer(serve_commands.keys_app, name="keys")
+app.add_typer(models_commands.app, name="models")
 app.command("materialize")(store_commands.materialize_command)
 app.command("serve")(serve_commands.serve)
 app.command("score")(predict_commands.score)
@@ -66,6 +69,7 @@ USER_ERRORS = (
     PredictiveConfigError,
     NoRecommenderError,
     RecommenderDataError,
+    RegistryError,
 )
 
 

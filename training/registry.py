@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import mlflow
 from mlflow.entities.model_registry import ModelVersion
@@ -27,6 +28,7 @@ class GateDecision:
             "gate.promoted": str(self.promoted).lower(),
             "gate.reason": self.reason,
             "gate.metric": self.metric,
+            "gate.candidate": f"{self.candidate:.6g}",
         }
 
 
@@ -67,3 +69,79 @@ def register(client: MlflowClient, model_uri: str, name: str, decision: GateDeci
     else:
         log.info("%s v%s registered, not promoted: %s", name, version.version, decision.reason)
     return version
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """A registered version as a data scientist compares it: its run's metrics and the gate's verdict."""
+
+    name: str
+    version: str
+    champion: bool
+    created: str  # UTC, to the minute
+    run_id: str | None
+    metrics: dict[str, float]
+    gate: str | None  # the gate's reason
+    gate_promoted: bool | None
+    gate_metric: str | None = None  # what the gate compared, and the version's value of it
+    gate_value: float | None = None
+    promoted_by_hand: bool = False
+
+
+class RegistryError(ValueError):
+    """A model or version that is not in the registry (the message names it)."""
+
+
+def versions(client: MlflowClient, name: str | None = None) -> list[VersionSummary]:
+    """Every version of ``name`` (or of every registered model), newest first within each model."""
+    names = [name] if name else sorted(m.name for m in client.search_registered_models())
+    out: list[VersionSummary] = []
+    for model in names:
+        champion = champion_version(client, model)
+        found = client.search_model_versions(f"name = '{model}'")
+        if name and not found:
+            raise RegistryError(f"no registered model {model!r}: `cible models list` shows the names")
+        for v in sorted(found, key=lambda v: int(v.version), reverse=True):
+            metrics = client.get_run(v.run_id).data.metrics if v.run_id else {}
+            tags = dict(v.tags or {})
+            created = datetime.fromtimestamp(v.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+            out.append(
+                VersionSummary(
+                    name=model,
+                    version=str(v.version),
+                    champion=champion is not None and str(champion.version) == str(v.version),
+                    created=created,
+                    run_id=v.run_id,
+                    metrics=dict(metrics),
+                    gate=tags.get("gate.reason"),
+                    gate_promoted={"true": True, "false": False}.get(tags.get("gate.promoted", "")),
+                    gate_metric=tags.get("gate.metric"),
+                    gate_value=_gate_value(tags, metrics),
+                    promoted_by_hand=tags.get("promoted_by_hand") == "true",
+                )
+            )
+    return out
+
+
+def _gate_value(tags: dict[str, str], metrics: dict[str, float]) -> float | None:
+    """The version's value of its gate metric: tagged since the tag existed, else from its run."""
+    if "gate.candidate" in tags:
+        return float(tags["gate.candidate"])
+    metric = tags.get("gate.metric")
+    if metric is None:
+        return None
+    return metrics.get(metric, metrics.get(f"cible.{metric}"))
+
+
+def promote(client: MlflowClient, name: str, version: str) -> str | None:
+    """Move ``name``'s champion alias to ``version`` by hand (a rollback is a promotion of an older one);
+    the running service picks it up at its next poll. Returns the version that was champion."""
+    try:
+        client.get_model_version(name, version)
+    except MlflowException as exc:
+        raise RegistryError(f"{name!r} has no version {version!r}: `cible models list {name}`") from exc
+    before = champion_version(client, name)
+    client.set_registered_model_alias(name, CHAMPION, version)
+    client.set_model_version_tag(name, version, "promoted_by_hand", "true")
+    log.info("%s v%s promoted by hand (champion was v%s)", name, version, before and before.version)
+    return str(before.version) if before else None

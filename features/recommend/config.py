@@ -33,7 +33,9 @@ PERSONAL_SOURCES: frozenset[str] = frozenset(
 class RecommendConfig:
     neighbours: int = 30  # kept per item for "similar items" / "bought together" and item-kNN scoring
     min_co_buyers: int = 2  # pairs bought together by fewer customers are noise, not neighbours
-    per_source: int = 50  # candidates taken from each source before ranking
+    # candidates taken from each source before ranking: 30 rather than 50 ranked as well on both development
+    # windows (+6.8/+8.2% against +7.0/+7.3% relative NDCG@10) with a third fewer rows for the ranker to score
+    per_source: int = 30
     popular_days: int = 30
     trending_days: int = 7
     # "popular in the customer's segment": customers are grouped by the mix of categories they buy

@@ -22,18 +22,19 @@ from features.recommend.config import (
 from features.recommend.history import Purchases
 
 
-def strongest_seeds(idx: np.ndarray, sim: np.ndarray, seeds: np.ndarray) -> dict[int, int]:
-    """For each item in the seeds' neighbour lists, the seed whose list gives it its highest similarity
-    (the first such seed on ties)."""
-    if len(seeds) == 0:
-        return {}
-    nbr, s = idx[seeds], sim[seeds]
-    ok = (nbr >= 0) & (s > 0)
-    owner = np.broadcast_to(seeds[:, None], nbr.shape)[ok]
-    nbr, s = nbr[ok], s[ok]
-    order = np.argsort(-s, kind="stable")  # seed by seed within a similarity: the first seed wins ties
-    items, first = np.unique(nbr[order], return_index=True)
-    return dict(zip(items.tolist(), owner[order][first].tolist(), strict=True))
+class _Seeds:
+    """The neighbour lists of an answer's seed items, gathered once; :meth:`strongest` then finds, for an
+    item, the seed whose list gives it its highest similarity (the first such seed on ties, -1 if none)."""
+
+    def __init__(self, idx: np.ndarray, sim: np.ndarray, seeds: np.ndarray) -> None:
+        self.seeds, self.idx, self.sim = seeds, idx[seeds], sim[seeds]
+
+    def strongest(self, item: int) -> int:
+        if len(self.seeds) == 0:
+            return -1
+        hits = np.where(self.idx == item, self.sim, 0.0).max(axis=1)
+        best = int(np.argmax(hits))
+        return int(self.seeds[best]) if hits[best] > 0 else -1
 
 
 class Reasons:
@@ -58,22 +59,23 @@ class Reasons:
             zip(p.items.tolist(), zip(p.days_since.tolist(), p.gap.tolist(), strict=True), strict=True)
         )
 
+    # an answer shows one or two items per source: the seeds' lists are gathered once, on first use
     @cached_property
-    def _bought_with(self) -> dict[int, int]:
+    def _bought_with(self) -> _Seeds:
         assert self.p is not None
-        return strongest_seeds(self.agg.similar_idx, self.agg.similar_sim, self.p.items)
+        return _Seeds(self.agg.similar_idx, self.agg.similar_sim, self.p.items)
 
     @cached_property
-    def _viewed_with(self) -> dict[int, int]:
+    def _viewed_with(self) -> _Seeds:
         assert self.p is not None
-        return strongest_seeds(self.agg.coview_idx, self.agg.coview_sim, self.p.viewed)
+        return _Seeds(self.agg.coview_idx, self.agg.coview_sim, self.p.viewed)
 
     @cached_property
-    def _goes_with(self) -> tuple[dict[int, int], dict[int, int]]:
+    def _goes_with(self) -> tuple[_Seeds, _Seeds]:
         agg = self.agg
         return (
-            strongest_seeds(agg.together_idx, agg.together_sim, self.context),
-            strongest_seeds(agg.coview_idx, agg.coview_sim, self.context),
+            _Seeds(agg.together_idx, agg.together_sim, self.context),
+            _Seeds(agg.coview_idx, agg.coview_sim, self.context),
         )
 
     @cached_property
@@ -90,7 +92,7 @@ class Reasons:
             last = f"last {days_since:.0f} days ago"
             return f"bought once, {last}" if np.isnan(gap) else f"bought every ~{gap:.0f} days, {last}"
         if source == BOUGHT_WITH and p is not None:
-            seed = self._bought_with.get(item, -1)
+            seed = self._bought_with.strongest(item)
             return (
                 f"often bought with {names[seed]}"
                 if seed >= 0
@@ -99,11 +101,13 @@ class Reasons:
         if source == CO_VIEWED and p is not None:
             if item in p.viewed.tolist():
                 return "viewed recently"
-            seed = self._viewed_with.get(item, -1)
+            seed = self._viewed_with.strongest(item)
             return f"often viewed with {names[seed]}" if seed >= 0 else "viewed with your recent views"
         if source == CONTEXT:
             together, viewed = self._goes_with
-            seed = together.get(item, viewed.get(item, -1))
+            seed = together.strongest(item)
+            if seed < 0:
+                seed = viewed.strongest(item)
             return f"goes with {names[seed]}" if seed >= 0 else "goes with what you are looking at"
         if source == REGION_POPULAR and p is not None:
             return f"popular in {p.region}"
