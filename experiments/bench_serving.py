@@ -9,12 +9,13 @@ One run starts, with one worker each:
   * a trivial ``async def`` BentoML endpoint (``experiments/trivial_service.py``), the framework's ceiling;
 and drives both from separate load generators (a Python client is too slow on 2 cores to load a server):
   * ``hey -z 10s -q 200 -c 1``: one body at exactly 200 requests/s, for p50/p99 latency;
-  * ``wrk -t1 -c16 -d10s`` with a Lua script that varies the body per request (random customer ids, visitor
+  * ``wrk -t1 -c16 -d5s`` with a Lua script that varies the body per request (random customer ids, visitor
     contexts, unique event ids), for saturated throughput.
 ``hey`` repeats one body, so in the latency run the /events batch is stored once and then ignored as
 duplicates (validation and the store's transaction still run); the saturation run stores unique events.
-Each endpoint's throughput is compared with the trivial endpoint's measured just before it: the other load
-on a shared machine drifts over a run.
+Each endpoint's throughput is measured in three back-to-back pairs with the trivial endpoint's, which one
+goes first alternating, and the median ratio is reported: the other load on a shared machine moves the
+ceiling by a third within a minute.
 
 Targets (issue 7): p99 <= 15 ms at 200 requests/s, saturated throughput >= 0.5x the trivial endpoint's.
 
@@ -32,6 +33,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,8 +63,11 @@ class Row:
     p99_ms: float
     saturated_rps: float
     errors: int
-    ratio: float | None = None  # saturated_rps / ceiling_rps
-    ceiling_rps: float | None = None  # the trivial endpoint, measured just before this row
+    ratio: float | None = (
+        None  # median over the rounds of saturated_rps / ceiling_rps, each pair back to back
+    )
+    ceiling_rps: float | None = None  # the trivial endpoint, median of the rounds interleaved with this row's
+    ratio_range: tuple[float, float] | None = None  # lowest and highest round
 
 
 @dataclass
@@ -296,9 +301,7 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, 
     return rps, pct, errors
 
 
-def measure(
-    case: Case, base: str, headers: dict[str, str], work: Path, seconds: int, rate: int, conns: int
-) -> Row:
+def measure(case: Case, base: str, headers: dict[str, str], work: Path, seconds: int, rate: int) -> Row:
     body = work / "body.json"
     body.write_text(json.dumps(case.body))
     url = base + case.path
@@ -311,24 +314,46 @@ def measure(
         check=True,
     )
     p50, p99, bad = hey(url, body, headers, seconds, rate)
-    script = work / "varied.lua"
-    script.write_text(lua_script(case, headers))
-    rps, _, bad_s = wrk(url, script, seconds, conns)
-    return Row(case.name, round(p50, 2), round(p99, 2), round(rps, 1), bad + bad_s)
+    return Row(case.name, round(p50, 2), round(p99, 2), 0.0, bad)
+
+
+def saturate(
+    row: Row, url: str, script: Path, ceiling: tuple[str, Path], seconds: int, conns: int, rounds: int
+) -> None:
+    """Saturated requests/s of the endpoint and of the trivial one in back-to-back pairs, which goes first
+    alternating: this machine's other load moves the ceiling by a third within a minute, so a ratio is
+    only fair between neighbours, and the median of several pairs says more than one."""
+    ratios, mine, theirs = [], [], []
+    for r in range(rounds):
+        first_mine = r % 2 == 1
+        if first_mine:
+            rps, _, bad = wrk(url, script, seconds, conns)
+        top = wrk(ceiling[0], ceiling[1], seconds, conns)[0]
+        if not first_mine:
+            rps, _, bad = wrk(url, script, seconds, conns)
+        row.errors += bad
+        ratios.append(rps / top)
+        mine.append(rps)
+        theirs.append(top)
+    row.saturated_rps = round(statistics.median(mine), 1)
+    row.ceiling_rps = round(statistics.median(theirs), 1)
+    row.ratio = round(statistics.median(ratios), 2)
+    row.ratio_range = (round(min(ratios), 2), round(max(ratios), 2))
 
 
 # -- report ------------------------------------------------------------------------------------------------
 def table(rows: list[Row]) -> str:
     lines = [
         "| endpoint | p50 ms @200/s | p99 ms @200/s | saturated req/s "
-        "| trivial req/s (just before) | x trivial | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| trivial req/s (interleaved) | x trivial (median) | rounds | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else ""
+        spread = f"{r.ratio_range[0]:.2f}–{r.ratio_range[1]:.2f}" if r.ratio_range else ""
         lines.append(
             f"| {r.endpoint} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.saturated_rps:.0f} "
-            f"| {r.ceiling_rps or 0:.0f} | {ratio} "
+            f"| {r.ceiling_rps or 0:.0f} | {ratio} | {spread} "
             f"| {r.errors} |"
         )
     return "\n".join(lines)
@@ -347,8 +372,9 @@ def write_results(rows: list[Row], meta: dict, path: Path) -> None:
         f"`{meta['command']}` on {meta['date']}: {meta['machine']}; one BentoML worker per service; "
         f"home {meta['home']} ({meta['customers']} profiled customers sampled).\n"
         f"Latency: `hey -z {meta['seconds']}s -q {meta['rate']} -c 1` (one body, repeated). Saturation: "
-        f"`wrk -t1 -c{meta['connections']} -d{meta['seconds']}s`, a different body per request, compared "
-        "with the trivial endpoint measured just before. BentoML access log "
+        f"`wrk -t1 -c{meta['connections']} -d{meta['wrk_seconds']}s`, a different body per request, in "
+        f"{meta['rounds']} back-to-back pairs with the trivial endpoint (median ratio; the rounds' lowest "
+        "and highest beside it). BentoML access log "
         f"{'on' if meta['access_log'] else 'off'}.\n\n"
         + table(rows)
         + "\n\nTargets: p99 <= 15 ms at 200 requests/s, saturated throughput >= 0.5x the trivial "
@@ -374,6 +400,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rate", type=int, default=200, help="fixed request rate for the latency runs")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for saturation")
+    parser.add_argument("--rounds", type=int, default=3, help="saturation pairs (endpoint, trivial) each")
+    parser.add_argument("--wrk-seconds", type=int, default=5, help="length of each saturation run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
         "--no-access-log", action="store_true", help="turn BentoML's access log off in both services"
@@ -424,24 +452,22 @@ def main() -> None:
             ]
             ceiling_script = work / "ceiling.lua"
             ceiling_script.write_text(lua_script(TRIVIAL, {}))
-            ceiling_url = f"http://127.0.0.1:{trivial_port}{TRIVIAL.path}"
+            ceiling = (f"http://127.0.0.1:{trivial_port}{TRIVIAL.path}", ceiling_script)
             for case, base, head in todo:
                 if args.only and args.only not in case.name and case is not TRIVIAL:
                     continue
-                row = measure(case, base, head, work, args.seconds, args.rate, args.connections)
-                # The machine's other load drifts: each endpoint is compared with the ceiling measured just
-                # before it, not with one measured minutes earlier.
-                if case is TRIVIAL:
-                    ceiling = row.saturated_rps
-                else:
-                    ceiling = wrk(ceiling_url, ceiling_script, args.seconds, args.connections)[0]
-                row.ratio = round(row.saturated_rps / ceiling, 2)
-                row.ceiling_rps = round(ceiling, 1)
+                row = measure(case, base, head, work, args.seconds, args.rate)
+                script = work / "varied.lua"
+                script.write_text(lua_script(case, head))
+                saturate(
+                    row, base + case.path, script, ceiling, args.wrk_seconds, args.connections, args.rounds
+                )
                 rows.append(row)
+                low, high = row.ratio_range or (0.0, 0.0)
                 print(
                     f"{row.endpoint}: p50 {row.p50_ms} ms, p99 {row.p99_ms} ms, "
                     f"{row.saturated_rps} req/s ({row.ratio}x the ceiling's "
-                    f"{row.ceiling_rps}), errors {row.errors}",
+                    f"{row.ceiling_rps}; rounds {low}-{high}x), errors {row.errors}",
                     flush=True,
                 )
         finally:
@@ -454,6 +480,8 @@ def main() -> None:
         "home": str(home),
         "customers": len(customers),
         "seconds": args.seconds,
+        "wrk_seconds": args.wrk_seconds,
+        "rounds": args.rounds,
         "rate": args.rate,
         "connections": args.connections,
         "access_log": not args.no_access_log,
