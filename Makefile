@@ -10,7 +10,7 @@ MONTHS ?= 24
 AS_OF ?= 2026-11-01
 PORT ?= 3000
 
-.PHONY: run test lint bench bench-serving data features train materialize keys serve clean
+.PHONY: run test lint bench bench-serving data features train materialize keys serve clean retrain
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,11 +27,27 @@ data: $(DATA)/orders.parquet
 features: data
 	$(BIN)/cible features build $(DATA) --as-of $(AS_OF) --out $(CIBLE_HOME)/features/customers_$(AS_OF).parquet
 
+# `make train` and `make materialize` always run; `make run` does them again only when the data or the
+# code that trains changed since the last time (stamps in the home), so a second `make run` starts at once.
+STAMPS := $(CIBLE_HOME)/.stamps
+TRAINED := $(STAMPS)/trained-$(AS_OF)
+MATERIALIZED := $(STAMPS)/materialized-$(AS_OF)
+TRAINING_CODE := $(shell find features training -name '*.py' -o -name '*.yaml' 2>/dev/null) pyproject.toml
+
 train: features
 	$(BIN)/cible train all --data $(DATA) --as-of $(AS_OF)
+	mkdir -p $(STAMPS) && touch $(TRAINED)
 
 materialize: train
 	$(BIN)/cible materialize --data $(DATA) --as-of $(AS_OF)
+	mkdir -p $(STAMPS) && touch $(MATERIALIZED)
+
+$(TRAINED): $(DATA)/orders.parquet $(TRAINING_CODE) | $(STAMP)
+	$(MAKE) --no-print-directory train
+
+$(MATERIALIZED): $(TRAINED)
+	$(BIN)/cible materialize --data $(DATA) --as-of $(AS_OF)
+	touch $(MATERIALIZED)
 
 # A first run makes one local key with every scope and prints it once; later runs keep it.
 keys: | $(STAMP)
@@ -40,7 +56,7 @@ keys: | $(STAMP)
 serve: | $(STAMP)
 	$(BIN)/cible serve --port $(PORT) --data $(DATA)
 
-run: materialize keys
+run: $(MATERIALIZED) keys
 	$(BIN)/cible serve --port $(PORT) --data $(DATA)
 
 test: $(STAMP)
@@ -61,3 +77,7 @@ bench-serving: $(STAMP)
 
 clean:
 	rm -rf $(CIBLE_HOME)
+
+# train and materialize again on the next `make run`, even if nothing changed
+retrain:
+	rm -rf $(STAMPS)

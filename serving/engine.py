@@ -12,7 +12,7 @@ from typing import Any
 
 from features.consent_gate import PROFILING, refused_purpose
 from features.intent.realtime import intent_vector
-from features.online_store.base import OnlineStore, Record
+from features.online_store.base import REPORTED_CONTACTS, OnlineStore, Record
 from features.online_store.history import purchases_from
 from features.recommend.catalogue import Catalogue
 from features.recommend.history import Purchases
@@ -27,7 +27,6 @@ from serving.session import as_datetime, read_session
 DAY = timedelta(days=1)
 NO_OFFER = "no_offer"
 RECENT_EVENTS = 100
-PRESSURE_DAYS = 7
 
 
 class Unavailable(RuntimeError):
@@ -163,7 +162,7 @@ class Engine:
         probability = float(live.model.score_one(vector))
         # TreeSHAP costs more than the rest of the answer: an ad bid does not read reasons, a person does
         reasons = live.model.reasons_one(vector, 3) if explain else []
-        contacts = _contacts_within(visit.record, now, PRESSURE_DAYS)
+        contacts = _contacts_within(visit.record, now, self.retarget.pressure.days)
         model = self._recommender()[0]
         session = read_session(visit.events, None)  # bought at any time: out of the cart, not shown
         value = _cart_value(visit, session.cart, model.catalogue_)
@@ -240,7 +239,10 @@ def _customer_inputs(visit: Visit) -> dict[str, float] | None:
 
 
 def _contacts_within(record: Record | None, now: datetime, days: int) -> int:
-    sent = (record or {}).get("recent_contacts") or []
+    sent = [
+        *((record or {}).get("recent_contacts") or []),
+        *((record or {}).get(REPORTED_CONTACTS) or {}).values(),
+    ]
     return sum(1 for t in sent if now - as_datetime(t) < timedelta(days=days))
 
 

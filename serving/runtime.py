@@ -27,7 +27,7 @@ from features.settings import Settings
 from serving.auth import ApiKeys, keys_path
 from serving.champions import Champions
 from serving.engine import Engine
-from serving.schemas import ConsentChange
+from serving.schemas import ConsentChange, ContactMade
 from serving.segments import SegmentIndex
 from serving.warmup import warm_up
 
@@ -126,6 +126,17 @@ class Runtime:
             self.store.set_consent(cid, granted)
             self.audit(key_id, "record_consent", cid, purposes=sorted(granted))
         return len(kept), sorted({ch.customer_id for ch in changes} - set(known))
+
+    def record_contacts(self, contacts: Sequence[ContactMade]) -> tuple[int, list[str]]:
+        """Each customer's sends added to their record (a retried report adds nothing)."""
+        now = self.clock()
+        sent: dict[str, dict[str, str]] = {}
+        for contact in contacts:
+            when = contact.sent_at or now
+            sent.setdefault(contact.customer_id, {})[contact.contact_id] = when.isoformat(timespec="seconds")
+        known = {cid for cid, times in sent.items() if self.store.add_contacts(cid, times)}
+        applied = sum(1 for contact in contacts if contact.customer_id in known)
+        return applied, sorted(set(sent) - known)
 
     def erase(self, customer_id: str, key_id: str | None) -> ErasureResult:
         settings = self.config.settings

@@ -102,9 +102,19 @@ class ConsentChange(Strict):
         return self
 
 
-class ConsentsApplied(Strict):
+class Applied(Strict):
     applied: int
     unknown_customers: list[str] = Field(description="Not in the online store: nothing recorded for them.")
+
+
+class ContactMade(Strict):
+    """A message the CRM sent (or a call an adviser made): it counts against the contact-pressure cap at
+    once, not only from the next materialisation."""
+
+    contact_id: Id = Field(description="The `contacts` contract's key: a retried report counts once.")
+    customer_id: Id
+    channel: Literal[vocab.CONTACT_CHANNELS]  # type: ignore[valid-type]
+    sent_at: Timestamp | None = Field(None, description="Default: when the service receives it.")
 
 
 class Item(TypedDict):

@@ -132,10 +132,18 @@ class Cible:
         self,
         changes: Annotated[list[s.ConsentChange], Field(min_length=1, max_length=s.MAX_EVENTS)],
         ctx: bentoml.Context,
-    ) -> s.ConsentsApplied:
+    ) -> s.Applied:
         """Consents given or withdrawn (web forms, advisers): they hold for every answer at once."""
         applied, unknown = self.rt.record_consents(changes, _key_id(ctx))
-        return s.ConsentsApplied(applied=applied, unknown_customers=unknown)
+        return s.Applied(applied=applied, unknown_customers=unknown)
+
+    @bentoml.api(route="/contacts")
+    async def contacts(
+        self, contacts: Annotated[list[s.ContactMade], Field(min_length=1, max_length=s.MAX_EVENTS)]
+    ) -> s.Applied:
+        """Messages sent and calls made since the last materialisation: the pressure cap counts them now."""
+        applied, unknown = self.rt.record_contacts(contacts)
+        return s.Applied(applied=applied, unknown_customers=unknown)
 
     # -- admin -----------------------------------------------------------------------------------------
     @bentoml.api(route="/admin/reload")

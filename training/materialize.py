@@ -12,7 +12,7 @@ from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.customer_features.consent import consent_state
 from features.dataset import Dataset
-from features.online_store.base import OnlineStore, Record
+from features.online_store.base import CONTACT_KEEP_SECONDS, OnlineStore, Record
 from features.online_store.history import history_records, recent_contacts, recent_events
 from features.settings import Settings
 from training.predictive.score import NoPredictiveChampionError, score_customers, withhold_profiling
@@ -60,7 +60,8 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
         zip(ids, check_consent(dataset.consents, ids, now, needs_profiling=True).allowed, strict=True)
     )
     histories = history_records(dataset, as_of)
-    contacted = recent_contacts(dataset, as_of)
+    # a month of sends, whatever the pressure window is set to (the service counts the window's)
+    contacted = recent_contacts(dataset, as_of, days=CONTACT_KEEP_SECONDS // 86400)
     return {
         cid: {
             "as_of": as_of.isoformat(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
@@ -24,6 +25,7 @@ class OnlineStore(Protocol):
     def count(self) -> int: ...
     def add_events(self, events: Sequence[StoredEvent]) -> int: ...
     def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool: ...
+    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool: ...
     def recent_events(
         self, visitor_id: str | None, customer_id: str | None, limit: int = 200
     ) -> list[Record]: ...
@@ -53,6 +55,31 @@ def encode(record: Record) -> str:
 def decode(text: str | bytes) -> Record:
     # every request decodes a ~4 kB record and its recent events: orjson takes well under half json's time
     return orjson.loads(text)
+
+
+# The contact-pressure window is a week by default; a record keeps a month of sends, whatever it is set to.
+CONTACT_KEEP_SECONDS = 31 * 24 * 3600
+# materialised sends are the record's `recent_contacts` (ISO times); sends reported to the service since
+# are kept apart, by contact id, and dropped by the next materialisation, whose data then holds them
+REPORTED_CONTACTS = "reported_contacts"
+
+
+def with_consent(record: Record, granted: Mapping[str, bool]) -> Record:
+    return {**record, "consent": {**(record.get("consent") or {}), **granted}}
+
+
+def with_contacts(record: Record, sent: Mapping[str, str]) -> Record:
+    """The record with these sends (contact id -> ISO time) among those reported since it was
+    materialised: keyed by id, so a retried report changes nothing; a month's only."""
+    reported = {**(record.get(REPORTED_CONTACTS) or {}), **sent}
+    if reported:
+        newest = max(datetime.fromisoformat(t) for t in reported.values())
+        reported = {
+            cid: t
+            for cid, t in reported.items()
+            if (newest - datetime.fromisoformat(t)).total_seconds() <= CONTACT_KEEP_SECONDS
+        }
+    return {**record, REPORTED_CONTACTS: reported}
 
 
 def newest_first(events: Iterable[tuple[float, str, Record]], limit: int) -> list[Record]:

@@ -4,7 +4,7 @@ idempotent on event id."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from features.online_store.base import (
     EVENT_TTL_SECONDS,
@@ -14,6 +14,8 @@ from features.online_store.base import (
     decode,
     encode,
     newest_first,
+    with_consent,
+    with_contacts,
 )
 
 KEY = "cible:customers"
@@ -84,8 +86,16 @@ class RedisStore:
         return bool(self._erase(args=[self.key, customer_id]))
 
     def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
-        """Change purposes of one record in place (False when the customer has no record); an optimistic
-        transaction, retried if a materialisation wrote the hash meanwhile."""
+        """Change purposes of one record in place (False when the customer has no record)."""
+        return self._update(customer_id, lambda record: with_consent(record, granted))
+
+    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool:
+        """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap
+        (False: no record)."""
+        return self._update(customer_id, lambda record: with_contacts(record, sent))
+
+    def _update(self, customer_id: str, change: Callable[[Record], Record]) -> bool:
+        """An optimistic transaction, retried if a materialisation wrote the hash meanwhile."""
         import redis
 
         with self._redis.pipeline(transaction=True) as pipe:
@@ -95,10 +105,8 @@ class RedisStore:
                     text = pipe.hget(self.key, customer_id)
                     if text is None:
                         return False
-                    record = decode(text)
-                    record["consent"] = {**(record.get("consent") or {}), **granted}
                     pipe.multi()
-                    pipe.hset(self.key, customer_id, encode(record))
+                    pipe.hset(self.key, customer_id, encode(change(decode(text))))
                     pipe.execute()
                     return True
                 except redis.WatchError:

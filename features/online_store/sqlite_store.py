@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from features.online_store.base import (
@@ -13,6 +13,8 @@ from features.online_store.base import (
     decode,
     encode,
     newest_first,
+    with_consent,
+    with_contacts,
 )
 
 SCHEMA = (
@@ -76,6 +78,14 @@ class SQLiteStore:
 
     def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
         """Change purposes of one record in place (False when the customer has no record)."""
+        return self._update(customer_id, lambda record: with_consent(record, granted))
+
+    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool:
+        """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap
+        (False: no record)."""
+        return self._update(customer_id, lambda record: with_contacts(record, sent))
+
+    def _update(self, customer_id: str, change: Callable[[Record], Record]) -> bool:
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")  # read-modify-write: no other writer in between
             row = self._db.execute(
@@ -83,10 +93,9 @@ class SQLiteStore:
             ).fetchone()
             if row is None:
                 return False
-            record = decode(row[0])
-            record["consent"] = {**(record.get("consent") or {}), **granted}
             self._db.execute(
-                "UPDATE customers SET record = ? WHERE customer_id = ?", (encode(record), customer_id)
+                "UPDATE customers SET record = ? WHERE customer_id = ?",
+                (encode(change(decode(row[0]))), customer_id),
             )
         return True
 

@@ -138,3 +138,39 @@ def test_who_entered_and_left_a_segment(client: TestClient, served_home: Served)
     assert all(records[m["customer_id"]]["consent"].get(PROFILING) for m in moves)
     bad = client.get(f"/segments/{name}/changes", params={"since": "yesterday"}, headers=crm)
     assert bad.status_code == 422
+
+
+def test_contacts_reported_by_the_crm_count_against_the_pressure_cap_at_once(
+    client: TestClient, served_home: Served
+) -> None:
+    records = _records(served_home)
+    cid = next(
+        cid
+        for cid, r in sorted(records.items())
+        if r["consent"].get(PROFILING) and r["consent"].get("email_marketing")
+    )
+    site, crm = served_home.headers("site"), served_home.headers("crm")
+    before = client.post("/retargeting/score", json={"customer_id": cid}, headers=site).json()
+    assert "contacts in" not in before["follow_up"]["reason"]
+    sent = [
+        {"contact_id": "K-test-1", "customer_id": cid, "channel": "email"},
+        {"contact_id": "K-test-2", "customer_id": cid, "channel": "sms"},
+    ]
+    assert client.post("/contacts", json={"contacts": sent}, headers=site).status_code == 403
+    answer = client.post(
+        "/contacts",
+        json={"contacts": [*sent, {**sent[0], "contact_id": "K-test-3", "customer_id": "C999999"}]},
+        headers=crm,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"applied": 2, "unknown_customers": ["C999999"]}
+    after = client.post("/retargeting/score", json={"customer_id": cid}, headers=site).json()
+    assert after["follow_up"]["allowed"] is False
+    assert after["follow_up"]["reason"].endswith("contacts in 7 days (cap 2)")
+    again = client.post("/contacts", json={"contacts": sent}, headers=crm)  # a retried report
+    assert again.json()["applied"] == 2
+    retried = client.post("/retargeting/score", json={"customer_id": cid}, headers=site).json()
+    assert retried["follow_up"]["reason"] == after["follow_up"]["reason"]  # counted once
+    bad_contact = {"contact_id": "K-test-4", "customer_id": cid, "channel": "fax"}
+    bad = client.post("/contacts", json={"contacts": [bad_contact]}, headers=crm)
+    assert bad.status_code == 400 and "channel" in bad.text

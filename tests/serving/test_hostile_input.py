@@ -61,9 +61,17 @@ VALID: dict[str, dict[str, Any]] = {
             }
         ]
     },
+    # an unknown customer too: nothing recorded
+    "/contacts": {
+        "contacts": [
+            {"contact_id": "K-hostile", "customer_id": "ZZ-hostile-1", "channel": "sms", "sent_at": None}
+        ]
+    },
     "/admin/reload": {},
 }
-SCOPE = {path: "admin" if path.startswith("/admin") else "site" for path in VALID}
+SCOPE = {
+    path: "admin" if path.startswith("/admin") else "crm" if path == "/contacts" else "site" for path in VALID
+}
 
 # Python's json module writes NaN/Infinity literals (not JSON, but clients send them): allowed here on purpose
 json_scalars = (
@@ -263,6 +271,7 @@ def test_random_json_bodies(api: Api, endpoint: str, body: Any) -> None:
         ("/events", ["events", 0, "occurred_at"]),
         ("/retargeting/score", ["events", 0, "occurred_at"]),
         ("/consents", ["changes", 0, "recorded_at"]),
+        ("/contacts", ["contacts", 0, "sent_at"]),
     ],
 )
 def test_times_at_the_edges_of_the_calendar(api: Api, endpoint: str, path: list, when: str) -> None:
