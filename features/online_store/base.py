@@ -4,7 +4,7 @@ visitor's and customer's recent events, appended idempotently as the service rec
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -80,6 +80,23 @@ def with_contacts(record: Record, sent: Mapping[str, str]) -> Record:
             if (newest - datetime.fromisoformat(t)).total_seconds() <= CONTACT_KEEP_SECONDS
         }
     return {**record, REPORTED_CONTACTS: reported}
+
+
+class RecordChanges:
+    """In-place changes of one record, for a backend that can read-modify-write a record atomically."""
+
+    def _update(self, customer_id: str, change: Callable[[Record], Record]) -> bool:
+        """Apply ``change`` to the record; False when the customer has no record."""
+        raise NotImplementedError
+
+    def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
+        """Change purposes of one record in place (False when the customer has no record)."""
+        return self._update(customer_id, lambda record: with_consent(record, granted))
+
+    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool:
+        """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap
+        (False: no record)."""
+        return self._update(customer_id, lambda record: with_contacts(record, sent))
 
 
 def newest_first(events: Iterable[tuple[float, str, Record]], limit: int) -> list[Record]:

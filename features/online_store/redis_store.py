@@ -10,12 +10,11 @@ from features.online_store.base import (
     EVENT_TTL_SECONDS,
     MAX_EVENTS_PER_KEY,
     Record,
+    RecordChanges,
     StoredEvent,
     decode,
     encode,
     newest_first,
-    with_consent,
-    with_contacts,
 )
 
 KEY = "cible:customers"
@@ -56,7 +55,7 @@ return n + redis.call('DEL', prefix .. ':ev:c:' .. customer, prefix .. ':cv:' ..
 """
 
 
-class RedisStore:
+class RedisStore(RecordChanges):
     def __init__(self, url: str, key: str = KEY):
         import redis  # imported here: the embedded default (SQLite) must not need the Redis client
 
@@ -84,15 +83,6 @@ class RedisStore:
     def delete(self, customer_id: str) -> bool:
         """The record and every event of the person, including those of the devices they logged in from."""
         return bool(self._erase(args=[self.key, customer_id]))
-
-    def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
-        """Change purposes of one record in place (False when the customer has no record)."""
-        return self._update(customer_id, lambda record: with_consent(record, granted))
-
-    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool:
-        """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap
-        (False: no record)."""
-        return self._update(customer_id, lambda record: with_contacts(record, sent))
 
     def _update(self, customer_id: str, change: Callable[[Record], Record]) -> bool:
         """An optimistic transaction, retried if a materialisation wrote the hash meanwhile."""

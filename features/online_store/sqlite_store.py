@@ -9,12 +9,11 @@ from pathlib import Path
 from features.online_store.base import (
     EVENT_TTL_SECONDS,
     Record,
+    RecordChanges,
     StoredEvent,
     decode,
     encode,
     newest_first,
-    with_consent,
-    with_contacts,
 )
 
 SCHEMA = (
@@ -27,7 +26,7 @@ SCHEMA = (
 )
 
 
-class SQLiteStore:
+class SQLiteStore(RecordChanges):
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -75,15 +74,6 @@ class SQLiteStore:
             for visitor in visitors:
                 removed += self._db.execute("DELETE FROM events WHERE visitor_id = ?", (visitor,)).rowcount
         return cursor.rowcount > 0 or removed > 0
-
-    def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
-        """Change purposes of one record in place (False when the customer has no record)."""
-        return self._update(customer_id, lambda record: with_consent(record, granted))
-
-    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool:
-        """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap
-        (False: no record)."""
-        return self._update(customer_id, lambda record: with_contacts(record, sent))
 
     def _update(self, customer_id: str, change: Callable[[Record], Record]) -> bool:
         with self._db:
