@@ -205,13 +205,18 @@ class ApiKeyMiddleware:
 
 
 def _content_length(scope: Scope) -> int | None:
+    """The declared body size, or None when the server will not hold the body to it: no header, or a
+    chunked body (HTTP servers let Transfer-Encoding win over Content-Length)."""
+    declared = None
     for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding":
+            return None
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
                 return None
-    return None
+    return declared
 
 
 def _replay(body: bytes, then: Receive) -> Receive:
