@@ -10,7 +10,7 @@ MONTHS ?= 24
 AS_OF ?= 2026-11-01
 PORT ?= 3000
 
-.PHONY: run test lint bench bench-serving data features train materialize keys serve clean retrain
+.PHONY: run test lint bench bench-serving data features train materialize keys serve clean retrain FORCE
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,14 @@ data: $(DATA)/orders.parquet
 features: data
 	$(BIN)/cible features build $(DATA) --as-of $(AS_OF) --out $(CIBLE_HOME)/features/customers_$(AS_OF).parquet
 
-# `make train` and `make materialize` always run; `make run` does them again only when the data or the
-# code that trains changed since the last time (stamps in the home), so a second `make run` starts at once.
+# `make train` and `make materialize` always run; `make run` does them again only when the data, the code
+# that trains or the settings below changed since the last time (stamps in the home), so a second `make run`
+# starts at once.
 STAMPS := $(CIBLE_HOME)/.stamps
-TRAINED := $(STAMPS)/trained-$(AS_OF)
-MATERIALIZED := $(STAMPS)/materialized-$(AS_OF)
-TRAINING_CODE := $(shell find features training -name '*.py' -o -name '*.yaml' 2>/dev/null) pyproject.toml
+TRAINED := $(STAMPS)/trained
+MATERIALIZED := $(STAMPS)/materialized
+SETTINGS := $(STAMPS)/settings
+TRAINING_CODE := $(shell find features training cible -name '*.py' -o -name '*.yaml' 2>/dev/null) pyproject.toml
 
 train: features
 	$(BIN)/cible train all --data $(DATA) --as-of $(AS_OF)
@@ -42,12 +44,19 @@ materialize: train
 	$(BIN)/cible materialize --data $(DATA) --as-of $(AS_OF)
 	mkdir -p $(STAMPS) && touch $(MATERIALIZED)
 
-$(TRAINED): $(DATA)/orders.parquet $(TRAINING_CODE) | $(STAMP)
+# rewritten only when a setting changes, so that only then it is newer than the stamps
+$(SETTINGS): FORCE
+	@mkdir -p $(STAMPS)
+	@echo 'AS_OF=$(AS_OF) DATA=$(DATA)' | cmp -s - $@ || echo 'AS_OF=$(AS_OF) DATA=$(DATA)' > $@
+
+$(TRAINED): $(DATA)/orders.parquet $(TRAINING_CODE) $(SETTINGS) | $(STAMP)
 	$(MAKE) --no-print-directory train
 
 $(MATERIALIZED): $(TRAINED)
 	$(BIN)/cible materialize --data $(DATA) --as-of $(AS_OF)
 	touch $(MATERIALIZED)
+
+FORCE:
 
 # A first run makes one local key with every scope and prints it once; later runs keep it.
 keys: | $(STAMP)

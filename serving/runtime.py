@@ -8,13 +8,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
 from features.load import load_dataset
-from features.online_store.base import OnlineStore
+from features.online_store.base import CONTACT_KEEP_SECONDS, OnlineStore
 from features.online_store.factory import open_store
 from features.privacy.access import access_report
 from features.privacy.audit import AuditTrail, api_actor
@@ -127,14 +127,21 @@ class Runtime:
             self.audit(key_id, "record_consent", cid, purposes=sorted(granted))
         return len(kept), sorted({ch.customer_id for ch in changes} - set(known))
 
-    def record_contacts(self, contacts: Sequence[ContactMade]) -> tuple[int, list[str]]:
-        """Each customer's sends added to their record (a retried report adds nothing)."""
+    def record_contacts(self, contacts: Sequence[ContactMade], key_id: str | None) -> tuple[int, list[str]]:
+        """Each customer's sends added to their record (a retried report adds nothing). A send dated in the
+        future counts from now: it could otherwise hold the cap shut for good."""
         now = self.clock()
+        window = max(
+            timedelta(seconds=CONTACT_KEEP_SECONDS), timedelta(days=self.engine.retarget.pressure.days)
+        )
+        keep_after = (now - window).isoformat(timespec="seconds")
         sent: dict[str, dict[str, str]] = {}
         for contact in contacts:
-            when = contact.sent_at or now
+            when = min(contact.sent_at or now, now)
             sent.setdefault(contact.customer_id, {})[contact.contact_id] = when.isoformat(timespec="seconds")
-        known = {cid for cid, times in sent.items() if self.store.add_contacts(cid, times)}
+        known = {cid for cid, times in sent.items() if self.store.add_contacts(cid, times, keep_after)}
+        for cid in sorted(known):
+            self.audit(key_id, "record_contacts", cid, contacts=len(sent[cid]))
         applied = sum(1 for contact in contacts if contact.customer_id in known)
         return applied, sorted(set(sent) - known)
 

@@ -139,10 +139,12 @@ class Cible:
 
     @bentoml.api(route="/contacts")
     async def contacts(
-        self, contacts: Annotated[list[s.ContactMade], Field(min_length=1, max_length=s.MAX_EVENTS)]
+        self,
+        contacts: Annotated[list[s.ContactMade], Field(min_length=1, max_length=s.MAX_EVENTS)],
+        ctx: bentoml.Context,
     ) -> s.Applied:
         """Messages sent and calls made since the last materialisation: the pressure cap counts them now."""
-        applied, unknown = self.rt.record_contacts(contacts)
+        applied, unknown = self.rt.record_contacts(contacts, _key_id(ctx))
         return s.Applied(applied=applied, unknown_customers=unknown)
 
     # -- admin -----------------------------------------------------------------------------------------

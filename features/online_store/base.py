@@ -25,7 +25,7 @@ class OnlineStore(Protocol):
     def count(self) -> int: ...
     def add_events(self, events: Sequence[StoredEvent]) -> int: ...
     def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool: ...
-    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool: ...
+    def add_contacts(self, customer_id: str, sent: Mapping[str, str], keep_after: str) -> bool: ...
     def recent_events(
         self, visitor_id: str | None, customer_id: str | None, limit: int = 200
     ) -> list[Record]: ...
@@ -57,7 +57,7 @@ def decode(text: str | bytes) -> Record:
     return orjson.loads(text)
 
 
-# The contact-pressure window is a week by default; a record keeps a month of sends, whatever it is set to.
+# The contact-pressure window is a week by default; a record keeps at least a month of sends.
 CONTACT_KEEP_SECONDS = 31 * 24 * 3600
 # materialised sends are the record's `recent_contacts` (ISO times); sends reported to the service since
 # are kept apart, by contact id, and dropped by the next materialisation, whose data then holds them
@@ -68,18 +68,15 @@ def with_consent(record: Record, granted: Mapping[str, bool]) -> Record:
     return {**record, "consent": {**(record.get("consent") or {}), **granted}}
 
 
-def with_contacts(record: Record, sent: Mapping[str, str]) -> Record:
+def with_contacts(record: Record, sent: Mapping[str, str], keep_after: str) -> Record:
     """The record with these sends (contact id -> ISO time) among those reported since it was
-    materialised: keyed by id, so a retried report changes nothing; a month's only."""
+    materialised: keyed by id, so a retried report changes nothing; none before ``keep_after``."""
     reported = {**(record.get(REPORTED_CONTACTS) or {}), **sent}
-    if reported:
-        newest = max(datetime.fromisoformat(t) for t in reported.values())
-        reported = {
-            cid: t
-            for cid, t in reported.items()
-            if (newest - datetime.fromisoformat(t)).total_seconds() <= CONTACT_KEEP_SECONDS
-        }
-    return {**record, REPORTED_CONTACTS: reported}
+    oldest = datetime.fromisoformat(keep_after)
+    return {
+        **record,
+        REPORTED_CONTACTS: {k: t for k, t in reported.items() if datetime.fromisoformat(t) >= oldest},
+    }
 
 
 class RecordChanges:
@@ -93,10 +90,10 @@ class RecordChanges:
         """Change purposes of one record in place (False when the customer has no record)."""
         return self._update(customer_id, lambda record: with_consent(record, granted))
 
-    def add_contacts(self, customer_id: str, sent: Mapping[str, str]) -> bool:
-        """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap
-        (False: no record)."""
-        return self._update(customer_id, lambda record: with_contacts(record, sent))
+    def add_contacts(self, customer_id: str, sent: Mapping[str, str], keep_after: str) -> bool:
+        """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap;
+        those before ``keep_after`` are dropped (False: no record)."""
+        return self._update(customer_id, lambda record: with_contacts(record, sent, keep_after))
 
 
 def newest_first(events: Iterable[tuple[float, str, Record]], limit: int) -> list[Record]:

@@ -147,12 +147,13 @@ class Recommender:
         )
         items, scores, source = items[order], scores[order], source[order]
         taken = pick(items, cat.category, k, config.max_per_category, [])
-        candidate = dict(zip(items.tolist(), zip(scores.tolist(), source.tolist(), strict=True), strict=True))
-        scored = {i: (candidate[i][0], SOURCES[candidate[i][1]]) for i in taken}
         fill = self.fill_order_[allowed[self.fill_order_]]
         taken = pick(fill, cat.category, k, config.max_per_category, taken)
         # diversity is a preference: relaxed only when the catalogue cannot otherwise fill k
         taken = pick(fill, cat.category, k, None, taken)
+        # a popular fill may also be a candidate: it keeps its own score and source
+        candidate = dict(zip(items.tolist(), zip(scores.tolist(), source.tolist(), strict=True), strict=True))
+        scored = {i: (candidate[i][0], SOURCES[candidate[i][1]]) for i in taken if i in candidate}
         return taken, scored
 
     def top_skus(self, customer_ids: Sequence[str], k: int) -> list[list[str]]:

@@ -60,6 +60,19 @@ def test_at_most_n_per_category_until_the_catalogue_runs_out() -> None:
     assert len(model.recommend(None, k=5)) == 5
 
 
+def test_a_candidate_taken_once_the_cap_yields_keeps_its_score_and_source() -> None:
+    model = served(max_per_category=1)
+    capped = {r.sku: r for r in model.recommend("C1", k=10)}
+    uncapped = {r.sku: r for r in served(max_per_category=None).recommend("C1", k=10)}
+    assert capped.keys() == uncapped.keys()  # every eligible item, once the cap yields
+    for sku, rec in capped.items():
+        assert (rec.score, rec.source, rec.reason) == (
+            uncapped[sku].score,
+            uncapped[sku].source,
+            uncapped[sku].reason,
+        )
+
+
 def test_margin_aware_order() -> None:
     recs = served(max_per_category=None, margin_aware=True).recommend(None, k=5)
     values = [r.score * MARGIN[r.sku] for r in recs]

@@ -124,12 +124,13 @@ def test_consent_changes_apply_in_place(store) -> None:
 
 def test_reported_contacts_join_the_record_once_and_old_ones_leave(store) -> None:
     store.put_many({"C1": {"recent_contacts": ["2026-11-01T09:00:00"]}})
-    assert store.add_contacts("C1", {"K1": "2026-10-01T09:00:00", "K2": "2026-11-20T09:00:00"})
-    assert store.add_contacts("C1", {"K3": "2026-11-22T10:00:00", "K2": "2026-11-20T09:00:00"})  # K2 retried
-    # a month of sends is kept: K1 is over 31 days before the newest; the materialised ones stay as they were
+    keep_after = "2026-10-23T00:00:00"
+    assert store.add_contacts("C1", {"K1": "2026-10-01T09:00:00", "K2": "2026-11-20T09:00:00"}, keep_after)
+    assert store.add_contacts("C1", {"K3": "2026-11-22T10:00:00", "K2": "2026-11-20T09:00:00"}, keep_after)
+    # K2 retried counts once; K1 is older than what is kept; the materialised sends stay as they were
     assert store.get("C1") == {
         "recent_contacts": ["2026-11-01T09:00:00"],
         "reported_contacts": {"K2": "2026-11-20T09:00:00", "K3": "2026-11-22T10:00:00"},
     }
-    assert not store.add_contacts("nobody", {"K4": "2026-11-22T10:00:00"})
+    assert not store.add_contacts("nobody", {"K4": "2026-11-22T10:00:00"}, keep_after)
     assert store.get("nobody") is None

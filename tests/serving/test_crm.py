@@ -171,6 +171,18 @@ def test_contacts_reported_by_the_crm_count_against_the_pressure_cap_at_once(
     assert again.json()["applied"] == 2
     retried = client.post("/retargeting/score", json={"customer_id": cid}, headers=site).json()
     assert retried["follow_up"]["reason"] == after["follow_up"]["reason"]  # counted once
+    entries = AuditTrail(served_home.settings.audit_log).query(target=cid, action="record_contacts")
+    assert entries and entries[-1]["actor"] == "api:crm"
+    # a send dated in the future counts from now, so it leaves the window like the others
+    future = {
+        "contact_id": "K-test-5",
+        "customer_id": cid,
+        "channel": "sms",
+        "sent_at": "2099-01-01T00:00:00",
+    }
+    client.post("/contacts", json={"contacts": [future]}, headers=crm)
+    stored = _records(served_home)[cid]["reported_contacts"]
+    assert stored["K-test-5"] < "2027-01-01" and {"K-test-1", "K-test-2"} <= stored.keys()
     bad_contact = {"contact_id": "K-test-4", "customer_id": cid, "channel": "fax"}
     bad = client.post("/contacts", json={"contacts": [bad_contact]}, headers=crm)
     assert bad.status_code == 400 and "channel" in bad.text
