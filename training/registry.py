@@ -102,7 +102,7 @@ def versions(client: MlflowClient, name: str | None = None) -> list[VersionSumma
         if name and not found:
             raise RegistryError(f"no registered model {model!r}: `cible models list` shows the names")
         for v in sorted(found, key=lambda v: int(v.version), reverse=True):
-            metrics = client.get_run(v.run_id).data.metrics if v.run_id else {}
+            metrics = _run_metrics(client, v.run_id)
             tags = dict(v.tags or {})
             created = datetime.fromtimestamp(v.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M")
             out.append(
@@ -121,6 +121,16 @@ def versions(client: MlflowClient, name: str | None = None) -> list[VersionSumma
                 )
             )
     return out
+
+
+def _run_metrics(client: MlflowClient, run_id: str | None) -> dict[str, float]:
+    """A version's run metrics; none when its run was deleted (the version outlives it)."""
+    if not run_id:
+        return {}
+    try:
+        return dict(client.get_run(run_id).data.metrics)
+    except MlflowException:
+        return {}
 
 
 def _gate_value(tags: dict[str, str], metrics: dict[str, float]) -> float | None:
