@@ -12,7 +12,7 @@ from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.customer_features.consent import consent_state
 from features.dataset import Dataset
-from features.online_store.base import CONTACT_KEEP_SECONDS, OnlineStore, Record
+from features.online_store.base import CONTACT_KEEP_SECONDS, REPORTED_CONTACTS, OnlineStore, Record
 from features.online_store.history import history_records, recent_contacts, recent_events
 from features.settings import Settings
 from training.predictive.score import NoPredictiveChampionError, score_customers, withhold_profiling
@@ -77,6 +77,17 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
 
 def materialize(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store: OnlineStore) -> int:
     records = customer_records(dataset, as_of, settings)
+    _keep_reported_contacts(records, store, dataset)
     store.put_many(records)
     store.add_events(recent_events(dataset, as_of))
     return len(records)
+
+
+def _keep_reported_contacts(records: dict[str, Record], store: OnlineStore, dataset: Dataset) -> None:
+    """Sends reported to the service (``POST /contacts``) that the data does not hold yet stay in the new
+    records: an export taken before them must not reopen the contact-pressure cap."""
+    in_data = set(dataset.contacts[c.CONTACT_ID].astype(str))
+    for cid, old in store.get_many(records).items():
+        reported = {k: t for k, t in (old.get(REPORTED_CONTACTS) or {}).items() if k not in in_data}
+        if reported:
+            records[cid][REPORTED_CONTACTS] = reported

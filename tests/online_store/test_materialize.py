@@ -34,6 +34,13 @@ def test_materialize_then_erase(small_synthetic_dir, small_synthetic, settings) 
         "profiling",
     }
     assert record["scores"] is None  # no predictive champion trained in this test
+    # sends reported to the service survive the next materialisation until the data holds them
+    exported = str(small_synthetic.contacts["contact_id"].iloc[0])
+    store.add_contacts(
+        cid, {"K-after-export": "2026-11-20T10:00:00", exported: "2026-11-20T11:00:00"}, "2026-01-01"
+    )
+    invoke("materialize", "--data", data)
+    assert store.get(cid)["reported_contacts"] == {"K-after-export": "2026-11-20T10:00:00"}
     store.close()
     assert "online store: removed" in invoke("privacy", "erase", cid)
     store = open_store(settings)
