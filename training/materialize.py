@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from features import clock
 from features import columns as c
 from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
@@ -47,7 +48,7 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
     A customer who has not granted ``profiling`` gets a record with the consent state only (features and
     scores None): the service then answers as for an unknown visitor (non-personal recommendations), and
     nothing in the store could let it personalise by mistake."""
-    now = pd.Timestamp.now()
+    now = clock.now()
     features = build_customer_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
     try:
         scores = _rows(withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now))
