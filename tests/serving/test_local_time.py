@@ -32,7 +32,9 @@ def _event(event_id: str, visitor: str, occurred_at: str) -> dict:
     }
 
 
-@pytest.mark.parametrize(("n", "given"), enumerate([*SPRING[:2], SPRING[2], "2026-03-28T21:30:00.000-04:00"]))
+@pytest.mark.parametrize(
+    ("n", "given"), list(enumerate([*SPRING[:2], SPRING[2], "2026-03-28T21:30:00.000-04:00"]))
+)
 def test_an_event_posted_with_an_offset_is_stored_at_the_paris_wall_time(
     client: TestClient, served_home: Served, n: int, given: str
 ) -> None:
