@@ -13,10 +13,11 @@ from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.customer_features.consent import consent_state
 from features.dataset import Dataset
+from features.errors import NoChampionError
 from features.online_store.base import CONTACT_KEEP_SECONDS, REPORTED_CONTACTS, OnlineStore, Record
 from features.online_store.history import history_records, recent_contacts, recent_events
 from features.settings import Settings
-from training.predictive.score import NoPredictiveChampionError, score_customers, withhold_profiling
+from training.predictive.score import score_customers, withhold_profiling
 
 
 def _clean(value: object) -> object:
@@ -52,7 +53,7 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
     features = build_customer_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
     try:
         scores = _rows(withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now))
-    except NoPredictiveChampionError:
+    except NoChampionError:
         scores = {}
     ids = pd.Index(features[c.CUSTOMER_ID])
     consent = consent_state(dataset.consents, ids, now)
