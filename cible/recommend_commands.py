@@ -31,6 +31,12 @@ from training.tracking import connect
 
 
 def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
+    """The recommender, then the offer response model."""
+    run_recommender(dataset, as_of, settings)
+    run_offers(dataset, as_of, settings)
+
+
+def run_recommender(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     with steps("recommender", total=4) as progress:
         run = train_nbo(dataset, as_of, settings, progress=progress)
     cut = run.cutoffs
@@ -40,6 +46,9 @@ def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     )
     console.print(markdown(metrics_table(run.evaluation)), highlight=False)
     console.print(f"  gate: {run.decision.reason}", highlight=False)
+
+
+def run_offers(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     try:
         with steps("offer response model"):
             offers = train_offer_response(dataset, as_of, settings)

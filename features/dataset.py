@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features import columns as c
 from features.schema import TABLES, Kind, Table
@@ -101,9 +103,8 @@ class Dataset:
         contacts = self.contacts[self.contacts[c.SENT_AT] < ts].copy()
         for col in (c.OPENED_AT, c.CLICKED_AT):
             contacts[col] = contacts[col].where(contacts[col] < ts)
-        known_orders = pd.Index(orders[c.ORDER_ID].unique())
         converted = contacts[c.CONVERTED_ORDER_ID]
-        contacts[c.CONVERTED_ORDER_ID] = converted.where(converted.isin(known_orders))
+        contacts[c.CONVERTED_ORDER_ID] = converted.where(_isin(converted, orders[c.ORDER_ID]))
         return replace(
             self,
             customers=customers.reset_index(drop=True),
@@ -112,6 +113,15 @@ class Dataset:
             contacts=contacts.reset_index(drop=True),
             consents=consents.reset_index(drop=True),
         )
+
+
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` through Arrow: pandas' isin on Arrow strings builds a Python object per value
+    of ``among`` (0.6 s of CPU per call at 20k customers, and training slices the data 60 times)."""
+    found = pc.is_in(
+        pa.array(values, from_pandas=True), value_set=pc.unique(pa.array(among, from_pandas=True))
+    )
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def line_amounts(orders: pd.DataFrame) -> np.ndarray:

@@ -10,7 +10,8 @@ from features import clock
 from features.dataset import Dataset
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
-from features.validate import DataValidationError, validate_folder
+from features.validate import DataValidationError
+from features.validated_cache import validate_folder_cached
 
 
 def load_dataset(
@@ -24,8 +25,9 @@ def load_dataset(
     rules of the Cible home in the environment), so no later step can use them.
     """
     now = clock.now() if now is None else pd.Timestamp(now)
-    problems, frames = validate_folder(Path(folder), now=now)
+    settings = Settings.from_env()
+    problems, frames = validate_folder_cached(Path(folder), now, settings.home / "cache" / "validated")
     if problems:
         raise DataValidationError(problems)
-    rules = privacy or PrivacyRules.from_settings(Settings.from_env())
+    rules = privacy or PrivacyRules.from_settings(settings)
     return Dataset.from_frames(rules.apply(frames, now))
