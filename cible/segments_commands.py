@@ -11,8 +11,10 @@ from rich.table import Table as RichTable
 from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, resolve_as_of
 from cible.console import UserError, console
 from features import columns as c
+from features.campaigns.ledger import check_campaign_id
 from features.customer_features.build import build_customer_features
 from features.privacy.audit import AuditTrail, cli_actor
+from features.privacy.rules import PrivacyRules
 from features.segments.audiences import load_audience_file
 from features.segments.memberships import AS_OF, SEGMENT_COLUMNS, MembershipStore, diff, segment_kind
 from features.settings import Settings
@@ -95,10 +97,21 @@ def export(
     fmt: str = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: from --out)."),
     control: float = typer.Option(0.0, min=0, max=50, help="Percent of members flagged as a control group."),
     min_size: int = typer.Option(SegmentsConfig.min_export_size, help="Refuse exports smaller than this."),
+    campaign: str = typer.Option(
+        None,
+        help="Campaign id written on every row and in the assignment ledger (default: NAME-CHANNEL-date).",
+    ),
+    offer: str = typer.Option(None, help="Offer id the campaign makes, if any (for its results)."),
     data: Path = DataOption,
 ) -> None:
-    """Export a segment for the CRM: only customers whose consent allows the channel (and profiling)."""
+    """Export a segment for the CRM: only customers whose consent allows the channel (and profiling).
+
+    Who was picked, treated or held out as control, is recorded in the Cible home
+    (campaigns/assignments/CAMPAIGN.parquet) and merged into the `assignments` table at every load, so
+    `cible campaigns results CAMPAIGN` measures the campaign once its orders are in the data."""
     settings = Settings.from_env()
+    now = pd.Timestamp.now()
+    campaign_id = check_campaign_id(campaign or f"{name}-{channel}-{now:%Y%m%d-%H%M}")
     members, needs_profiling = _members(settings, name, data)
     dataset = load_data(settings, data)
     result = export_members(
@@ -107,17 +120,23 @@ def export(
         dataset.consents,
         channel,
         out,
-        pd.Timestamp.now(),
+        now,
         needs_profiling,
         control,
         min_size,
         fmt,
+        campaign_id,
+        offer,
     )
+    ledger = PrivacyRules.from_settings(settings).assignments
+    assert result.assignments is not None
+    ledger.record(result.assignments)
     AuditTrail(settings.audit_log).record(
         cli_actor(), "export_segment", name, channel=channel, rows=result.exported, file=str(out)
     )
     console.print(
-        f"wrote {result.exported:,} customers to {result.path} ({result.control:,} in the control group)"
+        f"wrote {result.exported:,} customers to {result.path} ({result.control:,} in the control group); "
+        f"campaign {campaign_id!r} recorded in {ledger.path_for(campaign_id)}"
     )
     for purpose, count in sorted(result.removed.items()):
         console.print(f"  removed {count:,}: no '{purpose}' consent")

@@ -1,4 +1,4 @@
-"""The six tables held together, in their canonical dtypes, and sliced at a point in time."""
+"""The seven tables held together, in their canonical dtypes, and sliced at a point in time."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ class Dataset:
     orders: pd.DataFrame
     events: pd.DataFrame
     contacts: pd.DataFrame
+    assignments: pd.DataFrame
     consents: pd.DataFrame
 
     @classmethod
@@ -98,6 +99,7 @@ class Dataset:
         orders = self.orders[self.orders[c.ORDERED_AT] < ts]
         events = self.events[self.events[c.OCCURRED_AT] < ts]
         consents = self.consents[self.consents[c.RECORDED_AT] < ts]
+        assignments = self.assignments[self.assignments[c.ASSIGNED_AT] < ts]
         contacts = self.contacts[self.contacts[c.SENT_AT] < ts].copy()
         for col in (c.OPENED_AT, c.CLICKED_AT):
             contacts[col] = contacts[col].where(contacts[col] < ts)
@@ -110,6 +112,7 @@ class Dataset:
             orders=orders.reset_index(drop=True),
             events=events.reset_index(drop=True),
             contacts=contacts.reset_index(drop=True),
+            assignments=assignments.reset_index(drop=True),
             consents=consents.reset_index(drop=True),
         )
 

@@ -1,4 +1,4 @@
-"""From the generator's index arrays to the six contract tables (ids, strings, canonical dtypes) and the
+"""From the generator's index arrays to the seven contract tables (ids, strings, canonical dtypes) and the
 hidden-truth tables. Ids are numbered in time order, as a real system would issue them."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.dataset import conform
+from features.dataset import conform, empty_frame
 from features.io import write_dataset_frames, write_tables
 from features.schema import TABLES
 from features.synth import assemble, truth
@@ -49,7 +49,7 @@ STAGES: tuple[str, ...] = (
 
 @dataclass
 class SynthResult:
-    tables: dict[str, pd.DataFrame]  # the six contract tables, in canonical dtypes
+    tables: dict[str, pd.DataFrame]  # the seven contract tables, in canonical dtypes
     truth: dict[str, pd.DataFrame]  # hidden truth: customers, sessions, orders, replenishment
 
 
@@ -137,6 +137,7 @@ def generate(config: SynthConfig, progress: Callable[[str], None] | None = None)
         "orders": assemble.orders_table(plan, lines, returns, ids),
         "events": events_frame,
         "contacts": contacts_frame,
+        "assignments": empty_frame(TABLES["assignments"]),
         "consents": assemble.consents_table(ledger, ids),
     }
     hidden = {
@@ -151,7 +152,7 @@ def generate(config: SynthConfig, progress: Callable[[str], None] | None = None)
 def write_synthetic(
     config: SynthConfig, out: Path, fmt: str = "parquet", progress: Callable[[str], None] | None = None
 ) -> SynthResult:
-    """Generate and write the six tables to ``out`` and the truth to ``out/truth`` (parquet)."""
+    """Generate and write the seven tables to ``out`` and the truth to ``out/truth`` (parquet)."""
     result = generate(config, progress)
     if progress is not None:
         progress("write")

@@ -8,6 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features.load import load_dataset
 
 runner = CliRunner()
 
@@ -40,9 +41,22 @@ def test_segments_workflow(small_synthetic_dir, settings, tmp_path) -> None:
         data,
         "--min-size",
         "5",
+        "--campaign",
+        "champions-nl1",
+        "--offer",
+        "FREE_DELIVERY",
     )
     rows = json.loads(export.read_text())
     assert rows and all(r["segment"] == "champions" and r["channel"] == "email" for r in rows)
+    assert {r["campaign_id"] for r in rows} == {"champions-nl1"}
+    # the pick is recorded in the home, treated and control, and every load merges it into `assignments`
+    assert "campaign 'champions-nl1' recorded in" in out
+    loaded = load_dataset(small_synthetic_dir).assignments
+    picked = loaded[loaded["campaign_id"] == "champions-nl1"].set_index("customer_id")
+    assert len(picked) == len(rows)
+    for r in rows:
+        assert picked.loc[r["customer_id"], "group"] == ("control" if r["control_group"] else "treated")
+    assert set(picked["offer_id"]) == {"FREE_DELIVERY"} and set(picked["channel"]) == {"email"}
     assert "removed" in out and "no 'email_marketing' consent" in out
     consents = pd.read_parquet(small_synthetic_dir / "consents.parquet")
     latest = consents.sort_values("recorded_at").drop_duplicates(["customer_id", "purpose"], keep="last")
