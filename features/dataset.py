@@ -124,3 +124,12 @@ def line_amounts(orders: pd.DataFrame) -> np.ndarray:
         * orders[c.UNIT_PRICE].to_numpy(dtype=np.float64)
         * (1.0 - orders[c.DISCOUNT].to_numpy(dtype=np.float64))
     )
+
+
+def line_margins(orders: pd.DataFrame, products: pd.DataFrame) -> np.ndarray:
+    """Gross margin of each order line: quantity x (the product's unit margin - the discount granted,
+    unit price x discount); negative for returns. A SKU absent from ``products`` counts no margin."""
+    unit_margin = orders[c.SKU].map(products.set_index(c.SKU)[c.UNIT_MARGIN]).to_numpy(dtype=np.float64)
+    quantity = orders[c.QUANTITY].to_numpy(dtype=np.float64)
+    given = orders[c.UNIT_PRICE].to_numpy(dtype=np.float64) * orders[c.DISCOUNT].to_numpy(dtype=np.float64)
+    return np.nan_to_num(quantity * (unit_margin - given))
