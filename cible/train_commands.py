@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cible import intent_commands, predict_commands, recommend_commands
+from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
 from cible.console import console, steps
 from features.dataset import Dataset
@@ -50,6 +50,7 @@ for _name, _command in predict_commands.TRAIN_COMMANDS.items():
     app.command(_name)(_command)
 app.command("nbo")(recommend_commands.nbo)
 app.command("intent")(intent_commands.intent)
+app.command("uplift")(uplift_commands.uplift)
 
 
 @app.command("all")
@@ -63,3 +64,4 @@ def train_all(data: Path = DataOption, as_of: str = AsOfOption) -> None:
     predict_commands.train_predictive_all(dataset, cutoff, settings)
     recommend_commands.run_nbo(dataset, cutoff, settings)
     intent_commands.run_intent(dataset, cutoff, settings)
+    uplift_commands.run_uplift(dataset, cutoff, settings, skip_missing=True)

@@ -31,6 +31,7 @@ from features.dataset import Dataset, line_amounts, line_margins
 from features.offers.catalogue import DEFAULT_CATALOGUE, OfferCatalogue, load_catalogue
 from features.offers.response_model import catalogue_offer
 
+CAMPAIGN_RESULTS_FILE = "campaign_results.parquet"  # under <home>/reports, written by cible materialize
 Z95 = 1.959963984540054
 PRE_PERIOD_DAYS = 90
 SMD_LIMIT = 0.1
