@@ -37,6 +37,13 @@ class UpliftModel:
     treated_share: float
     trained_until: pd.Timestamp | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    # observed effect / treated conversion rate in training: the share of a response that is incremental,
+    # the prior of offers and channels no control group has tested
+    incremental_share: float = 0.0
+
+    def knows(self, offer: str | None, channel: str) -> bool:
+        family = str(catalogue_offer(pd.Series([offer if offer is not None else "none"])).iloc[0])
+        return family in self.categories[c.OFFER_ID] and channel in self.categories[c.CHANNEL]
 
     def _x(
         self, features: pd.DataFrame, offers: Sequence[object], channels: Sequence[object]
@@ -70,18 +77,25 @@ class UpliftModel:
             return np.full(len(features), np.nan)
         return self.models["treated"].predict_proba(self._x(features, offers, channels))[:, 1]
 
-    def uplift_grid(
-        self, features: pd.DataFrame, offers: Sequence[str], channels: Sequence[str], personal: np.ndarray
+    def incremental_grid(
+        self,
+        features: pd.DataFrame,
+        offers: Sequence[str],
+        channels: Sequence[str],
+        personal: np.ndarray,
+        response: np.ndarray,
     ) -> np.ndarray:
-        """customers x offers x channels uplift; customers without profiling consent get the pair's mean
-        uplift over the others (not their own features), 0 when nobody may be profiled."""
-        grid = np.zeros((len(features), len(offers), len(channels)))
+        """customers x offers x channels incremental P(order): the uplift for (offer, channel) pairs the
+        control groups tested; otherwise the response model's ``response`` grid x ``incremental_share``.
+        Customers without profiling consent get the pair's mean uplift over the others (their own
+        features are not read), the prior when nobody may be profiled."""
+        grid = response * float(getattr(self, "incremental_share", 0.0))
         rows = np.flatnonzero(personal)
-        if not len(rows):
-            return grid
         part = features.iloc[rows]
         for i, offer in enumerate(offers):
             for j, channel in enumerate(channels):
+                if not len(rows) or not self.knows(offer, channel):
+                    continue
                 values = self.uplift(part, [offer] * len(rows), [channel] * len(rows))
                 grid[:, i, j] = float(values.mean())
                 grid[rows, i, j] = values

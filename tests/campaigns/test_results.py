@@ -160,7 +160,7 @@ def test_measured_outcomes_are_the_truths_potential_outcomes(synthetic) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_intervals_cover_the_true_effect(seed: int) -> None:
     """The benchmark runs 100 seeds (experiments/campaigns_coverage.py); CI checks three."""
-    result = generate(SynthConfig(customers=1500, months=6, seed=seed))
+    result = generate(SynthConfig(customers=6000, months=6, seed=seed))
     data = Dataset.from_frames(result.tables)
     measured = campaign_results(data, pd.Timestamp(SynthConfig().end)).set_index(c.CAMPAIGN_ID)
     truth = result.truth["assignments"]
@@ -173,4 +173,4 @@ def test_intervals_cover_the_true_effect(seed: int) -> None:
     covered = (both["incremental_conversion_rate_low"] <= both["true"]) & (
         both["true"] <= both["incremental_conversion_rate_high"]
     )
-    assert len(both) > 20 and covered.mean() >= 0.85
+    assert len(both) > 20 and covered.mean() >= 0.9

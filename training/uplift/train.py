@@ -158,7 +158,11 @@ def fit_uplift(
         models = {"transformed": regressor.fit(x, z)}
     else:
         raise ValueError(f"unknown learner {learner!r}; use one of {', '.join(LEARNERS)}")
-    return UpliftModel(learner, models, columns, categories, share, trained_until, asdict(config))
+    effect = float(y[w].mean() - y[~w].mean())
+    incremental = min(max(effect / y[w].mean(), 0.0), 1.0) if y[w].mean() > 0 else 0.0
+    return UpliftModel(
+        learner, models, columns, categories, share, trained_until, asdict(config), incremental
+    )
 
 
 def score(model: UpliftModel, rows: pd.DataFrame) -> tuple[float, float]:
