@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cible import intent_commands, predict_commands, recommend_commands
+from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
 from cible.console import UserError, console, steps
 from features.dataset import Dataset
@@ -51,6 +51,7 @@ for _name, _command in predict_commands.TRAIN_COMMANDS.items():
     app.command(_name)(_command)
 app.command("nbo")(recommend_commands.nbo)
 app.command("intent")(intent_commands.intent)
+app.command("uplift")(uplift_commands.uplift)
 
 
 @app.command("all")
@@ -66,6 +67,7 @@ def train_all(data: Path = DataOption, as_of: str = AsOfOption) -> None:
         "recommender": lambda: recommend_commands.run_recommender(dataset, cutoff, settings),
         "offer response": lambda: recommend_commands.run_offers(dataset, cutoff, settings),
         "intent": lambda: intent_commands.run_intent(dataset, cutoff, settings),
+        "uplift": lambda: uplift_commands.run_uplift(dataset, cutoff, settings, skip_missing=True),
     }
     skipped = {}
     for name, run in pipelines.items():

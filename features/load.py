@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from features import clock
+from features import columns as c
 from features.dataset import Dataset
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
@@ -30,4 +31,7 @@ def load_dataset(
     if problems:
         raise DataValidationError(problems)
     rules = privacy or PrivacyRules.from_settings(settings)
+    if "customers" in frames:  # assignments recorded by Cible's own exports (features.campaigns.ledger)
+        customer_ids = frames["customers"][c.CUSTOMER_ID]
+        frames["assignments"] = rules.assignments.merge(frames.get("assignments"), customer_ids)
     return Dataset.from_frames(rules.apply(frames, now))

@@ -120,7 +120,7 @@ def required_scope(method: str, path: str) -> str | None:
         return "admin"
     if path.startswith("/customers/") and path.endswith("/export"):
         return "admin"
-    if path.startswith(("/customers/", "/segments")) or path in ("/page", "/contacts"):
+    if path.startswith(("/customers/", "/segments", "/campaigns/")) or path in ("/page", "/contacts"):
         return "crm"
     return "any"
 

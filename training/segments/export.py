@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features import vocab
 from features.consent_gate import check_consent
 from features.errors import CibleError
 from features.io import atomic_path
@@ -31,6 +32,8 @@ class ExportResult:
     exported: int
     control: int
     removed: dict[str, int] = field(default_factory=dict)
+    # the campaign's pick, treated and control, for the assignment ledger (features.campaigns.ledger)
+    assignments: pd.DataFrame | None = None
 
 
 def in_control_group(customer_ids: pd.Series, segment: str, percent: float, seed: int = 0) -> np.ndarray:
@@ -74,8 +77,13 @@ def export_members(
     control_percent: float = 0.0,
     min_size: int = 50,
     fmt: str | None = None,
+    campaign_id: str | None = None,
+    offer_id: str | None = None,
 ) -> ExportResult:
-    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based)."""
+    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based).
+
+    Every row carries ``campaign_id`` (default: the segment name) for the CRM to credit sends and orders;
+    the result's ``assignments`` say who is treated and who is held out, stamped ``now``."""
     fmt = fmt or out.suffix.lstrip(".")
     if fmt not in FORMATS:
         raise ExportRefused(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -91,9 +99,11 @@ def export_members(
             f"under the minimum of {min_size}: too small to act on; nothing was written"
         )
     control = in_control_group(kept[c.CUSTOMER_ID], segment, control_percent)
+    campaign_id = campaign_id or segment
     table = pd.DataFrame(
         {
             c.CUSTOMER_ID: kept[c.CUSTOMER_ID],
+            c.CAMPAIGN_ID: campaign_id,
             "segment": segment,
             "channel": channel,
             "address_key": kept[c.CUSTOMER_ID],
@@ -116,4 +126,14 @@ def export_members(
             table.to_parquet(tmp, index=False)
         else:
             table.to_json(tmp, orient="records", force_ascii=False, indent=1)
-    return ExportResult(out, len(table), int(control.sum()), removed)
+    assignments = pd.DataFrame(
+        {
+            c.CAMPAIGN_ID: campaign_id,
+            c.CUSTOMER_ID: kept[c.CUSTOMER_ID],
+            c.ASSIGNED_AT: now,
+            c.GROUP: np.where(control, vocab.CONTROL, vocab.TREATED),
+            c.CHANNEL: channel,
+            c.OFFER_ID: offer_id,
+        }
+    )
+    return ExportResult(out, len(table), int(control.sum()), removed, assignments)
