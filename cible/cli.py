@@ -24,6 +24,7 @@ from cible.console import UserError, err_console
 from features.importers.errors import ImportFormatError
 from features.io import DataFileError
 from features.segments.audiences import AudienceRuleError
+from features.segments.export import ExportRefused
 from features.segments.memberships import UnknownSegmentError
 from features.validate import DataValidationError
 from training.predictive.config import PredictiveConfigError
@@ -31,7 +32,6 @@ from training.predictive.cutoffs import NotEnoughHistoryError
 from training.predictive.score import NoPredictiveChampionError
 from training.recommend.errors import NoRecommenderError, RecommenderDataError
 from training.registry import RegistryError
-from training.segments.export import ExportRefused
 from training.segments.score import NoChampionError
 
 app = typer.Typer(

@@ -30,7 +30,7 @@ from features.settings import Settings
 from training.registry import CHAMPION, GateDecision, champion_version, decide, register
 from training.segments.config import SegmentsConfig
 from training.segments.plots import cluster_profiles, rfm_heatmap
-from training.segments.profile import segment_profile
+from features.segments.profile import segment_profile
 from training.tracking import connect, experiment_id
 
 MODEL_NAME = "segments"

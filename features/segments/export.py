@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
-from features.consent_gate import check_consent
+from features.consent_gate import ConsentCheck, check_consent
 from features.io import atomic_path
 from features.segments.clusters import CLUSTER_NAME
 from features.segments.memberships import AS_OF, MODEL_VERSION
@@ -62,25 +62,16 @@ def _reason(members: pd.DataFrame) -> list[str]:
     ]
 
 
-def export_members(
+def export_table(
     members: pd.DataFrame,
     segment: str,
-    consents: pd.DataFrame,
     channel: str,
-    out: Path,
-    now: pd.Timestamp,
-    needs_profiling: bool = True,
+    check: ConsentCheck,
     control_percent: float = 0.0,
     min_size: int = 50,
-    fmt: str | None = None,
-) -> ExportResult:
-    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based)."""
-    fmt = fmt or out.suffix.lstrip(".")
-    if fmt not in FORMATS:
-        raise ExportRefused(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    check = check_consent(
-        consents, members[c.CUSTOMER_ID], now, channel=channel, needs_profiling=needs_profiling
-    )
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows a CRM gets for ``members`` given their consent ``check`` (from the ledger for a batch
+    export, from the online store for the page), and how many each purpose removed."""
     kept = members[check.allowed].reset_index(drop=True)
     removed = check.removed_by_purpose()
     if len(kept) < min_size:
@@ -108,6 +99,29 @@ def export_members(
             "model_version": kept[MODEL_VERSION],
         }
     )
+    return table, removed
+
+
+def export_members(
+    members: pd.DataFrame,
+    segment: str,
+    consents: pd.DataFrame,
+    channel: str,
+    out: Path,
+    now: pd.Timestamp,
+    needs_profiling: bool = True,
+    control_percent: float = 0.0,
+    min_size: int = 50,
+    fmt: str | None = None,
+) -> ExportResult:
+    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based)."""
+    fmt = fmt or out.suffix.lstrip(".")
+    if fmt not in FORMATS:
+        raise ExportRefused(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check = check_consent(
+        consents, members[c.CUSTOMER_ID], now, channel=channel, needs_profiling=needs_profiling
+    )
+    table, removed = export_table(members, segment, channel, check, control_percent, min_size)
     with atomic_path(out) as tmp:
         if fmt == "csv":
             table.to_csv(tmp, index=False)
@@ -115,4 +129,4 @@ def export_members(
             table.to_parquet(tmp, index=False)
         else:
             table.to_json(tmp, orient="records", force_ascii=False, indent=1)
-    return ExportResult(out, len(table), int(control.sum()), removed)
+    return ExportResult(out, len(table), int(table["control_group"].sum()), removed)
