@@ -29,7 +29,8 @@ def test_kpis_by_channel_worked_out_by_hand(tiny: Dataset) -> None:
     rows = _rows(kpis, "channel")
     assert sorted(k[0] for k in rows) == ["email", "phone", "sms", "store", "web"]
     web = rows[("web",)]
-    # O1 40 (margin 40 - 2x6 - 12 = 16), O3 65 (65 - 3x12 - 5 = 24), return R1 -20 (-20 + 12 = -8), guest O5 10 (4)
+    # O1 40 (margin 40 - 2x6 - 12 = 16), O3 65 (65 - 3x12 - 5 = 24), return R1 -20 (-20 + 12 = -8),
+    # guest O5 10 (margin 4)
     assert (web["orders"], web["revenue"], web["margin"]) == (4, 95.0, 36.0)
     assert web["average_basket"] == pytest.approx(23.75) and web["average_margin"] == pytest.approx(9.0)
     assert web["active_customers"] == 1 and web["repeat_rate"] == 1.0  # C1 came back with O3
