@@ -10,6 +10,7 @@ import typer
 from cible import (
     data_commands,
     features_commands,
+    kpis_commands,
     models_commands,
     predict_commands,
     privacy_commands,
@@ -51,6 +52,7 @@ app.add_typer(serve_commands.keys_app, name="keys")
 app.add_typer(models_commands.app, name="models")
 app.command("materialize")(store_commands.materialize_command)
 app.command("serve")(serve_commands.serve)
+app.command("kpis")(kpis_commands.kpis_command)
 app.command("score")(predict_commands.score)
 app.command("recommend")(recommend_commands.recommend)
 

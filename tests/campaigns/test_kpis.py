@@ -74,3 +74,27 @@ def test_kpis_window_and_groups(tiny: Dataset) -> None:
     assert (june["orders"].item(), june["revenue"].item(), june["account_openings"].item()) == (1, 20.0, 1)
     with pytest.raises(KpiGroupError, match="channel, segment, month"):
         channel_kpis(tiny, SINCE, UNTIL, by=("region",))
+
+
+def test_cible_kpis_writes_what_the_function_computes(tmp_path, settings) -> None:
+    from typer.testing import CliRunner
+
+    from cible.cli import app
+    from features.io import write_tables
+
+    data = tmp_path / "data"
+    write_tables(tiny_frames(), data)
+    out = tmp_path / "kpis.csv"
+    args = ["kpis", "--since", SINCE, "--until", UNTIL, "--by", "channel", "--data", str(data)]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out)
+    assert written.set_index("channel")["revenue"].to_dict() == {
+        "email": 0.0,
+        "phone": 5.0,
+        "sms": 0.0,
+        "store": 50.0,
+        "web": 95.0,
+    }
+    refused = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "kpis.xlsx")])
+    assert refused.exit_code != 0 and "csv" in str(refused.exception or refused.output)
