@@ -22,7 +22,7 @@ def heat_map(
     col_labels: Sequence[str],
     cell_labels: Sequence[Sequence[str]] | None = None,
     title: str = "",
-    cell: int = 64,
+    cell: int = 84,
 ) -> Markup:
     """A grid of cells shaded by count (darker: more), each with its count and an optional label."""
     top = max((v for row in counts for v in row), default=0) or 1
@@ -59,11 +59,17 @@ def heat_map(
 
 
 def bars(
-    items: Sequence[tuple[str, float]], title: str = "", width: int = 320, fmt: str = "{:.3g}"
+    items: Sequence[tuple[str, float]],
+    title: str = "",
+    width: int = 380,
+    fmt: str = "{:.3g}",
+    tops: Sequence[float] | None = None,
 ) -> Markup:
-    """Horizontal bars, one per (label, value), scaled to the largest absolute value."""
+    """Horizontal bars, one per (label, value), scaled to the largest absolute value, or each to its own
+    ``tops`` entry (measures of different units side by side: a cluster against the others)."""
     top = max((abs(v) for _, v in items if not math.isnan(v)), default=0) or 1
-    row, left = 18, 130
+    scales = list(tops) if tops is not None else [top] * len(items)
+    row, left = 18, 170
     height = row * len(items) + 24
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
@@ -73,7 +79,7 @@ def bars(
     span = width - left - 50
     for i, (label, value) in enumerate(items):
         y = 20 + i * row
-        size = 0 if math.isnan(value) else abs(value) / top * span
+        size = 0 if math.isnan(value) else abs(value) / (scales[i] or 1) * span
         shown = "–" if math.isnan(value) else fmt.format(value)
         parts.append(
             f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(label)}</text>'
