@@ -109,7 +109,7 @@ def create_key(path: Path, key_id: str, scopes: Iterable[str]) -> str:
 
 def is_page(path: str) -> bool:
     """The marketers' page checks its own session cookie (a key is typed once, at sign-in)."""
-    return path == "/" or path == PAGE_PREFIX or path.startswith(PAGE_PREFIX + "/")
+    return path in ("/", "/favicon.ico", PAGE_PREFIX) or path.startswith(PAGE_PREFIX + "/")
 
 
 def required_scope(method: str, path: str) -> str | None:

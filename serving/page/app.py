@@ -60,6 +60,10 @@ CLUSTER_MEASURES = (
     ("reach_phone", "reachable by phone"),
 )
 KPI_CHART_MONTHS = 24
+ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#0b1f3a"/>'
+    '<circle cx="8" cy="8" r="4" fill="#fff"/><circle cx="8" cy="8" r="2" fill="#1f6feb"/></svg>'
+)
 HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
     "form-action 'self'; base-uri 'none'",
@@ -220,6 +224,8 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
         grid = charts.heat_map(
             counts, [f"R{r}" for r in range(5, 0, -1)], [f"FM{f}" for f in range(1, 6)], names, "RFM grid"
         )
+        cluster_rows = [row for row in rows if row["kind"] == "cluster_name"]
+        tops = [max(abs(float(r.get(col) or 0.0)) for r in cluster_rows) for col, _ in CLUSTER_MEASURES]
         clusters = [
             (
                 row["segment"],
@@ -227,10 +233,10 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
                     [(label, float(row.get(col) or 0.0)) for col, label in CLUSTER_MEASURES],
                     row["segment"],
                     fmt="{:.2f}",
+                    tops=tops,
                 ),
             )
-            for row in rows
-            if row["kind"] == "cluster_name"
+            for row in cluster_rows
         ]
         query = request.query_params
         changes, error = None, ""
@@ -475,8 +481,12 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
             headers={**HEADERS, "content-disposition": 'attachment; filename="call_list.csv"'},
         )
 
+    async def icon(request: Request) -> Response:
+        return Response(ICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
     routes = [
         Route("/", root),
+        Route("/favicon.ico", icon),
         Route(PREFIX, root),
         Route(f"{PREFIX}/", root),
         Route(f"{PREFIX}/signin", signin, methods=["GET", "POST"]),
