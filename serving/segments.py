@@ -133,7 +133,7 @@ class SegmentIndex:
             cid in records and not refused_purpose(records[cid].get("consent") or {}, channel, True)
             for cid in ids
         ]
-        kept = moved[allowed]
+        kept = moved[np.array(allowed, dtype=bool)]  # a plain empty list would select no columns
         rows = {
             change: [
                 s.SegmentMove(customer_id=str(cid), reason=str(why))

@@ -15,11 +15,14 @@ from features.segments.audience_store import AudienceStore, rule_fields
 from features.segments.audiences import Audience
 from features.settings import Settings
 from training.retarget.lists import lists_from_champions, write_lists
+from training.segments.score import assign_segments
 
+EARLIER_DAYS = 60
 SAVED_AUDIENCE = {"name": "regulars_by_email", "rule": "n_orders >= 3 and consent.email_marketing"}
 
 
 def prepare_page_home(settings: Settings, dataset: Dataset, as_of: pd.Timestamp) -> dict[str, int]:
+    assign_segments(dataset, as_of - pd.Timedelta(days=EARLIER_DAYS), settings)  # who entered and left
     write_reports(dataset, as_of, settings)
     lists = lists_from_champions(dataset, as_of, settings, load_config(None))
     out = settings.home / "retarget" / "lists"
