@@ -139,6 +139,8 @@ def test_sign_in_every_view_and_sign_out(
     assert SAVED_AUDIENCE["name"] in shown
     assert page.locator("svg.chart").count() >= 2  # the RFM heat map and the cluster profiles, inline
     shoot(page, "segments")
+    page.locator("h2", has_text="RFM grid").scroll_into_view_if_needed()
+    shoot(page, "segments_charts")
     # nothing personal nor any key in a URL the browser asked for
     for url in visited:
         assert served_home.keys["crm"] not in url and "C0" not in url
