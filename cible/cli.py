@@ -21,19 +21,8 @@ from cible import (
     store_commands,
     train_commands,
 )
-from cible.console import UserError, err_console
-from features.importers.errors import ImportFormatError
-from features.io import DataFileError
-from features.segments.audiences import AudienceRuleError
-from features.segments.export import ExportRefused
-from features.segments.memberships import UnknownSegmentError
-from features.validate import DataValidationError
-from training.predictive.config import PredictiveConfigError
-from training.predictive.cutoffs import NotEnoughHistoryError
-from training.predictive.score import NoPredictiveChampionError
-from training.recommend.errors import NoRecommenderError, RecommenderDataError
-from training.registry import RegistryError
-from training.segments.score import NoChampionError
+from cible.console import err_console
+from features.errors import CibleError
 
 app = typer.Typer(
     name="cible",
@@ -56,23 +45,9 @@ app.command("kpis")(kpis_commands.kpis_command)
 app.command("score")(predict_commands.score)
 app.command("recommend")(recommend_commands.recommend)
 
-USER_ERRORS = (
-    UserError,
-    DataValidationError,
-    DataFileError,
-    ImportFormatError,
-    FileNotFoundError,
-    AudienceRuleError,
-    ExportRefused,
-    NoChampionError,
-    UnknownSegmentError,
-    NotEnoughHistoryError,
-    NoPredictiveChampionError,
-    PredictiveConfigError,
-    NoRecommenderError,
-    RecommenderDataError,
-    RegistryError,
-)
+# Every error a user can fix is a CibleError; the system's own "no such file" (a --config path that does
+# not exist) is one too.
+USER_ERRORS = (CibleError, FileNotFoundError)
 
 
 @app.callback()

@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 
 from cible.console import UserError, steps
+from features import clock
 from features.dataset import Dataset
 from features.load import load_dataset
 from features.settings import Settings
@@ -21,8 +22,10 @@ AsOfOption = typer.Option(None, "--as-of", help=AS_OF_HELP)
 
 
 def parse_timestamp(value: str, option: str = "--as-of") -> pd.Timestamp:
+    """A date or time given on the command line, as the retailer's naive local time (a time with an offset,
+    e.g. ``2026-03-29T01:30:00Z``, is converted; one without is taken as local, like the data)."""
     try:
-        return pd.Timestamp(value)
+        return pd.Timestamp(clock.to_local(pd.Timestamp(value)))
     except ValueError as exc:
         raise UserError(f"{option} {value!r} is not a date or timestamp (use YYYY-MM-DD)") from exc
 

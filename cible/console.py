@@ -9,11 +9,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from features.errors import CibleError
+
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
-class UserError(Exception):
+class UserError(CibleError):
     """A mistake the user can fix (bad argument, bad data): shown in one line, no traceback."""
 
 

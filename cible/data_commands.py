@@ -8,7 +8,9 @@ import pandas as pd
 import typer
 from rich.table import Table as RichTable
 
+from cible.common import parse_timestamp
 from cible.console import UserError, console, err_console, steps
+from features import clock
 from features.contract_doc import contract_markdown
 from features.importers.cdnow import import_cdnow
 from features.importers.online_retail import import_online_retail
@@ -43,10 +45,13 @@ def _print_sizes(frames: dict[str, pd.DataFrame], title: str) -> None:
 @app.command()
 def validate(
     folder: Path = typer.Argument(..., help="Data folder holding the six tables (CSV or Parquet)."),
-    now: str = typer.Option(None, help="Instant after which a timestamp is 'in the future' (default: now)."),
+    now: str = typer.Option(
+        None,
+        help="Instant after which a timestamp is 'in the future' (default: now, in the retailer's zone).",
+    ),
 ) -> None:
     """Check a data folder against the contract; list every problem with file, column, rows and values."""
-    moment = pd.Timestamp(now) if now else pd.Timestamp.now()
+    moment = parse_timestamp(now, "--now") if now else clock.now()
     problems, frames = validate_folder(folder, now=moment)
     if problems:
         err_console.print(f"[red]{len(problems)} problem(s) in {folder}:[/red]")
@@ -75,7 +80,7 @@ def synth(
 
 
 def _write_import(tables: dict[str, pd.DataFrame], report: list[str], out: Path, fmt: str) -> None:
-    problems, _ = validate_frames(tables, now=pd.Timestamp.now())
+    problems, _ = validate_frames(tables, now=clock.now())
     if problems:
         details = "\n".join(f"  - {p}" for p in problems)
         raise UserError(f"the imported data breaks the contract; nothing was written:\n{details}")

@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 
 from cible.common import parse_timestamp
 from cible.console import console, steps
+from features import clock
 from features.customer_features import names as n
 from features.customer_features.build import build_customer_features
 from features.customer_features.sets import CUSTOMER_FEATURES_V1
@@ -89,4 +90,4 @@ def summary_command(
 ) -> None:
     """Summarise a features file on screen."""
     frame = pd.read_parquet(file)
-    print_summary(frame, pd.Timestamp(frame["as_of"].iloc[0]) if len(frame) else pd.Timestamp.now())
+    print_summary(frame, pd.Timestamp(frame["as_of"].iloc[0]) if len(frame) else clock.now())

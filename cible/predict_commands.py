@@ -13,6 +13,7 @@ from rich.table import Table as RichTable
 
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
 from cible.console import UserError, console, steps
+from features import clock
 from features.dataset import Dataset
 from features.io import atomic_path
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
@@ -140,9 +141,7 @@ def score(
         progress("champions, features and scores")
         # Consent as it stands now decides, since the file is written now: a withdrawal recorded after
         # --as-of (even a second ago) is respected.
-        scores = withhold_profiling(
-            score_customers(dataset, cutoff, settings), dataset.consents, pd.Timestamp.now()
-        )
+        scores = withhold_profiling(score_customers(dataset, cutoff, settings), dataset.consents, clock.now())
         progress("writing")
         with atomic_path(out) as tmp:
             scores.to_parquet(tmp, index=False)

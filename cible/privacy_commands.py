@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from cible.common import DataOption, load_data, parse_timestamp
 from cible.console import UserError, console
+from features import clock
 from features import columns as c
 from features.io import write_dataset_frames
 from features.online_store.factory import open_store
@@ -40,7 +40,7 @@ def export_person(
             customer_id,
             dataset,
             MembershipStore(settings.segments_dir),
-            pd.Timestamp.now(),
+            clock.now(),
             PrivacyRules.from_settings(settings).rectifications.entries(),
         )
     except KeyError as exc:
@@ -63,7 +63,7 @@ def rectify(
     dataset = load_data(settings, data)
     if not file.is_file():
         raise UserError(f"correction file {file} does not exist")
-    corrections = read_corrections(file, dataset.customers[c.CUSTOMER_ID], pd.Timestamp.now())
+    corrections = read_corrections(file, dataset.customers[c.CUSTOMER_ID], clock.now())
     rules = PrivacyRules.from_settings(settings)
     rules.rectifications.append(corrections, dataset.customers, rules.salt())
     for fix in corrections:  # the columns corrected, never their values
@@ -107,13 +107,13 @@ def retention(
     """Show (or, with --apply, drop) rows older than their table's retention period."""
     settings = Settings.from_env()
     folder = data or settings.default_data
-    problems, frames = validate_folder(folder, now=pd.Timestamp.now())
+    problems, frames = validate_folder(folder, now=clock.now())
     if problems:
         raise UserError(
             f"{folder} breaks the contract ({len(problems)} problems): `cible data validate` lists them"
         )
     rules = PrivacyRules.from_settings(settings)
-    now = pd.Timestamp.now()
+    now = clock.now()
     for table, frame in frames.items():
         months = getattr(rules.retention, table, None)
         expired = int(rules.retention.expired(table, frame, now).sum())

@@ -12,6 +12,7 @@ from cible.console import console, steps
 from features import columns as c
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.errors import NoChampionError
 from features.offers.best_offer import (
     NEXT_BEST_OFFER,
     OFFER_CATEGORY,
@@ -24,7 +25,6 @@ from features.offers.decision import NO_OFFER
 from features.recommend.history import CustomerHistory
 from features.settings import Settings
 from training.offers.register import NoOfferHistoryError, load_offer_champion, train_offer_response
-from training.recommend.errors import NoRecommenderError
 from training.recommend.report import markdown, metrics_table
 from training.recommend.train import load_champion, train_nbo
 from training.tracking import connect
@@ -95,7 +95,7 @@ def recommend(
     with steps("loading the champion recommender"):
         model = load_champion(connect(settings))
     if model is None:
-        raise NoRecommenderError("no recommender is registered as champion: run `cible train nbo` first")
+        raise NoChampionError("no recommender is registered as champion: run `cible train nbo` first")
     dataset = load_data(settings, data)
     at = parse_timestamp(as_of) if as_of else dataset.default_as_of()
     # Histories come from the data, not the model, and only for customers who granted profiling.

@@ -24,7 +24,6 @@ from features.retarget.plan import (
     read_call_list,
 )
 from features.settings import Settings
-from training.intent.score import NoIntentChampionError
 from training.retarget.lists import lists_from_champions, write_lists
 
 app = typer.Typer(help="Retargeting lists per channel and the phone campaign plan.", no_args_is_help=True)
@@ -51,10 +50,7 @@ def lists_command(
         raise UserError(str(exc)) from exc
     dataset = load_data(settings, data)
     at = resolve_as_of(dataset, as_of)
-    try:
-        result = lists_from_champions(dataset, at, settings, settings_file)
-    except NoIntentChampionError as exc:  # the message says which command to run
-        raise UserError(str(exc)) from exc
+    result = lists_from_champions(dataset, at, settings, settings_file)  # NoChampionError names the command
     written = write_lists(result, out)
     with atomic_path(last_run_file(settings.home)) as tmp:
         tmp.write_text(json.dumps({"as_of": at.isoformat(), "out": str(out.resolve())}) + "\n")

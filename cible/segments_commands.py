@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 
 from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, resolve_as_of
 from cible.console import UserError, console
+from features import clock
 from features import columns as c
 from features.customer_features.build import build_customer_features
 from features.privacy.audit import AuditTrail, cli_actor
@@ -40,7 +41,7 @@ def _members(settings: Settings, name: str, data: Path | None) -> tuple[pd.DataF
         dataset = load_data(settings, data)
         as_of = pd.Timestamp(snapshot[AS_OF].iloc[0])
         features = build_customer_features(dataset, as_of)
-        frame = audience_frame(features, snapshot, dataset.consents, pd.Timestamp.now())
+        frame = audience_frame(features, snapshot, dataset.consents, clock.now())
         return snapshot[
             snapshot[c.CUSTOMER_ID].isin(frame.loc[audience.rule.evaluate(frame), c.CUSTOMER_ID])
         ], (audience.rule.needs_profiling)
@@ -107,7 +108,7 @@ def export(
         dataset.consents,
         channel,
         out,
-        pd.Timestamp.now(),
+        clock.now(),
         needs_profiling,
         control,
         min_size,

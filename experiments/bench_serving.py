@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from features import vocab  # noqa: E402
+from features import clock, vocab  # noqa: E402
 from serving.auth import create_key  # noqa: E402
 
 RESULTS = ROOT / "experiments" / "RESULTS_serving.md"
@@ -145,7 +145,7 @@ function pick(t) return t[math.random(#t)] end
 
 
 def cases(customers: list[str], visitors: list[str], skus: list[str], run_id: str) -> list[Case]:
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0).isoformat()
+    now = clock.now_datetime().replace(microsecond=0).isoformat()  # the service's clock and zone
     tables = f"customers = {lua_list(customers)}\nvisitors = {lua_list(visitors)}\nskus = {lua_list(skus)}\n"
     kinds = lua_list(["product_view", "product_view", "add_to_cart", "page_view", "search"])
     devices = lua_list(list(vocab.DEVICES))

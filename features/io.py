@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.errors import CibleError
 from features.schema import TABLES
 
 SUFFIXES: tuple[str, ...] = (".parquet", ".csv", ".csv.gz")
 
 
-class DataFileError(Exception):
+class DataFileError(CibleError):
     """A data file is missing, ambiguous or unreadable; the message names it."""
 
 

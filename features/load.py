@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features import clock
 from features.dataset import Dataset
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
@@ -17,11 +18,12 @@ def load_dataset(
 ) -> Dataset:
     """Read and validate ``folder``; raise :class:`DataValidationError` listing every problem.
 
-    ``now`` is the instant after which timestamps count as "in the future" (default: the wall clock).
+    ``now`` is the instant after which timestamps count as "in the future" and from which retention
+    periods are counted (default: :func:`features.clock.now`, the retailer's local time).
     Erased customers and rows past their retention period are left out (``privacy`` defaults to the
     rules of the Cible home in the environment), so no later step can use them.
     """
-    now = pd.Timestamp.now() if now is None else pd.Timestamp(now)
+    now = clock.now() if now is None else pd.Timestamp(now)
     problems, frames = validate_folder(Path(folder), now=now)
     if problems:
         raise DataValidationError(problems)

@@ -15,6 +15,7 @@ import pandas as pd
 from features import columns as c
 from features.arrays import isin
 from features.dataset import DATETIME_DTYPE, pandas_dtype
+from features.errors import CibleError
 from features.io import find_table_file, is_csv, read_raw
 from features.schema import TABLES, Column, Kind, Table
 
@@ -52,7 +53,7 @@ class Problem:
         return text
 
 
-class DataValidationError(Exception):
+class DataValidationError(CibleError):
     """The data folder breaks the contract; ``problems`` lists every breach found."""
 
     def __init__(self, problems: list[Problem]):

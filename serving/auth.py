@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from features.errors import CibleError
+
 SCOPES = ("site", "crm", "admin")
 KEYS_ENV = "CIBLE_API_KEYS"
 MAX_BODY_BYTES = 2_000_000  # 1,000 events of a few hundred bytes each, with room to spare
@@ -41,7 +43,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class KeyFileError(ValueError):
+class KeyFileError(CibleError, ValueError):
     pass
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from features.consent_gate import PROFILING, refused_purpose
+from features.errors import CibleError
 from features.intent.realtime import intent_vector
 from features.online_store.base import REPORTED_CONTACTS, OnlineStore, Record
 from features.online_store.history import purchases_from
@@ -33,7 +34,7 @@ class Unavailable(RuntimeError):
     """A model the endpoint needs has no live champion (503)."""
 
 
-class NotFoundError(LookupError):
+class NotFoundError(CibleError, LookupError):
     pass
 
 

@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from features.clock import now_datetime
 from features.load import load_dataset
 from features.online_store.base import CONTACT_KEEP_SECONDS, OnlineStore
 from features.online_store.factory import open_store
@@ -35,10 +36,6 @@ RELOAD_ENV = "CIBLE_RELOAD_SECONDS"
 DATA_ENV = "CIBLE_DATA"
 RETARGET_ENV = "CIBLE_RETARGET_CONFIG"
 KEYS_CHECK_SECONDS = 1.0  # how soon a new or revoked key takes effect
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -69,7 +66,7 @@ class Runtime:
     engine: Engine
     segments: SegmentIndex
     keys_file: Path
-    clock: Callable[[], datetime] = utc_now
+    clock: Callable[[], datetime] = now_datetime  # the retailer's local time, as the data keeps it
     _keys: ApiKeys | None = None
     _keys_stamp: float | None = None
     _keys_checked: float = 0.0
@@ -86,7 +83,7 @@ class Runtime:
             config=config,
             champions=champions,
             store=store,
-            engine=Engine(champions, store, retarget, utc_now),
+            engine=Engine(champions, store, retarget, now_datetime),
             segments=SegmentIndex(MembershipStore(settings.segments_dir)),
             keys_file=keys_path(settings.home),
         )
@@ -174,7 +171,7 @@ class Runtime:
             customer_id,
             dataset,
             MembershipStore(settings.segments_dir),
-            pd.Timestamp.now(),
+            pd.Timestamp(self.clock()),
             rules.rectifications.entries(),
         )
         report["online_store"] = self.store.get(customer_id)

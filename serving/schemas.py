@@ -4,13 +4,14 @@ enums are closed, unknown fields are refused, so a bad request gets a 400 naming
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from typing_extensions import TypedDict
 
 from features import vocab
+from features.clock import to_local
 
 MAX_K = 100
 MAX_EVENTS = 1000
@@ -26,18 +27,24 @@ Channel = Literal["email", "sms", "phone", "ads", "push"]
 Page = Literal["home", "product", "cart", "category", "search", "checkout", "account", "email"]
 
 
-def _naive_utc(value: datetime) -> datetime:
-    """The data contract's times are naive UTC; a time with an offset is converted, not misread."""
+def _local(value: datetime) -> datetime:
+    """The data contract's times are the retailer's local wall time without a zone: a time with an offset
+    is converted to it (``features.clock.to_local``), a time without one is taken as already local."""
     if value.tzinfo is not None:
         if not 2 <= value.year <= 9998:  # year 1 at +01:00 is before year 1 in UTC: an OverflowError (a 500)
             raise ValueError("must be between 2000-01-01 and 2100-01-01")
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        value = to_local(value)
     if not datetime(2000, 1, 1) <= value <= datetime(2100, 1, 1):
         raise ValueError("must be between 2000-01-01 and 2100-01-01")
     return value
 
 
-Timestamp = Annotated[datetime, AfterValidator(_naive_utc)]
+Timestamp = Annotated[datetime, AfterValidator(_local)]
+LOCAL_TIME = (
+    "ISO 8601. With an offset (`Z`, `+09:00`) it is converted to the retailer's local time (CIBLE_TZ, "
+    "default Europe/Paris) and stored without a zone, as the data contract keeps times; without one it is "
+    "taken as the retailer's local time."
+)
 
 
 class Strict(BaseModel):
@@ -54,7 +61,7 @@ class Event(Strict):
     """One event of the ``events`` contract, as the web site or the app sends it."""
 
     event_id: Id
-    occurred_at: Timestamp
+    occurred_at: Timestamp = Field(description=f"When it happened. {LOCAL_TIME}")
     visitor_id: Id
     customer_id: Id | None = None
     session_id: Id
@@ -91,7 +98,9 @@ class ConsentChange(Strict):
     customer_id: Id
     purpose: Literal[vocab.CONSENT_PURPOSES]  # type: ignore[valid-type]
     granted: bool
-    recorded_at: Timestamp | None = Field(None, description="Default: when the service receives it.")
+    recorded_at: Timestamp | None = Field(
+        None, description=f"When the choice was made (default: when the service receives it). {LOCAL_TIME}"
+    )
     source: Literal[vocab.CONSENT_SOURCES]  # type: ignore[valid-type]
     proof: Text | None = Field(None, description="Form version, call recording, signed slip.")
 
@@ -114,7 +123,11 @@ class ContactMade(Strict):
     contact_id: Id = Field(description="The `contacts` contract's key: a retried report counts once.")
     customer_id: Id
     channel: Literal[vocab.CONTACT_CHANNELS]  # type: ignore[valid-type]
-    sent_at: Timestamp | None = Field(None, description="Default: when the service receives it.")
+    sent_at: Timestamp | None = Field(
+        None,
+        description="When it was sent (default: when the service receives it; a time in the future counts "
+        f"as now). {LOCAL_TIME}",
+    )
 
 
 class Item(TypedDict):
@@ -157,7 +170,7 @@ class FollowUp(Strict):
     allowed: bool
     reason: str
     channel: str | None
-    send_at: datetime | None
+    send_at: datetime | None = Field(description="When to send it, in the retailer's local time (no zone).")
 
 
 class RetargetingScore(Strict):

@@ -13,6 +13,7 @@ import numpy as np
 
 from features import columns as c
 from features.consent_gate import refused_purpose
+from features.errors import CibleError
 from features.online_store.base import OnlineStore
 from features.segments.memberships import (
     AS_OF,
@@ -28,7 +29,7 @@ from serving import schemas as s
 MEMBER_FIELDS = ("rfm_segment", "cluster_name", "value_tier", "r_score", "f_score", "m_score")
 
 
-class UnknownSegment(LookupError):
+class UnknownSegment(CibleError, LookupError):
     pass
 
 

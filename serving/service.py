@@ -218,7 +218,7 @@ class Cible:
         self,
         request: Request,
         name: Annotated[str, PathParam(max_length=100)],
-        since: date,
+        since: Annotated[date, Query(description="A day of the retailer's local calendar (YYYY-MM-DD).")],
         channel: s.Channel | None = None,
     ) -> s.SegmentChanges:
         """Who entered and who left the segment since a date, and why ("recency score 4→2")."""

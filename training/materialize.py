@@ -7,11 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 
+from features import clock
 from features import columns as c
 from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.customer_features.consent import consent_proofs, consent_state
 from features.dataset import Dataset
+from features.errors import NoChampionError
 from features.online_store.base import (
     CONSENT_PROOF,
     CONTACT_KEEP_SECONDS,
@@ -21,7 +23,7 @@ from features.online_store.base import (
 )
 from features.online_store.history import history_records, recent_contacts, recent_events
 from features.settings import Settings
-from training.predictive.score import NoPredictiveChampionError, score_customers, withhold_profiling
+from training.predictive.score import score_customers, withhold_profiling
 
 
 def _clean(value: object) -> object:
@@ -53,11 +55,11 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
     A customer who has not granted ``profiling`` gets a record with the consent state only (features and
     scores None): the service then answers as for an unknown visitor (non-personal recommendations), and
     nothing in the store could let it personalise by mistake."""
-    now = pd.Timestamp.now()
+    now = clock.now()
     features = build_customer_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
     try:
         scores = _rows(withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now))
-    except NoPredictiveChampionError:
+    except NoChampionError:
         scores = {}
     ids = pd.Index(features[c.CUSTOMER_ID])
     consent = consent_state(dataset.consents, ids, now)

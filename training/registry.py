@@ -5,14 +5,34 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import cloudpickle
+import lightgbm
 import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+import scipy
+import sklearn
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from features.errors import CibleError
+
 CHAMPION = "champion"
 log = logging.getLogger(__name__)
+# Every registered model pins the libraries its pickle needs. Written out rather than inferred: MLflow's
+# inference re-imports the model in a subprocess (seconds per model) and guesses from what it sees.
+REQUIREMENTS = (
+    f"lightgbm=={lightgbm.__version__}",
+    f"scikit-learn=={sklearn.__version__}",
+    f"numpy=={np.__version__}",
+    f"pandas=={pd.__version__}",
+    f"scipy=={scipy.__version__}",
+    f"cloudpickle=={cloudpickle.__version__}",
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +91,26 @@ def register(client: MlflowClient, model_uri: str, name: str, decision: GateDeci
     return version
 
 
+def log_and_register(client: MlflowClient, model: Any, name: str, decision: GateDecision) -> ModelVersion:
+    """Log ``model`` in the active run and register it as a version of ``name`` behind the gate's decision.
+
+    The one registration path of every pipeline: cloudpickle (MLflow 3's default, skops, refuses LightGBM
+    objects and Cible's own classes) and the pinned :data:`REQUIREMENTS`."""
+    info = mlflow.sklearn.log_model(
+        model, name="model", serialization_format="cloudpickle", pip_requirements=list(REQUIREMENTS)
+    )
+    return register(client, info.model_uri, name, decision)
+
+
+def load_champion(client: MlflowClient, name: str) -> tuple[Any, str] | None:
+    """The model holding ``name``'s champion alias and its version, or None when there is none."""
+    version = champion_version(client, name)
+    if version is None:
+        return None
+    # by version rather than by alias: the alias may move between the two calls
+    return mlflow.sklearn.load_model(f"models:/{name}/{version.version}"), str(version.version)
+
+
 @dataclass(frozen=True)
 class VersionSummary:
     """A registered version as a data scientist compares it: its run's metrics and the gate's verdict."""
@@ -88,7 +128,7 @@ class VersionSummary:
     promoted_by_hand: bool = False
 
 
-class RegistryError(ValueError):
+class RegistryError(CibleError, ValueError):
     """A model or version that is not in the registry (the message names it)."""
 
 

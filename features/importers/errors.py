@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.errors import CibleError
 
-class ImportFormatError(ValueError):
+
+class ImportFormatError(CibleError, ValueError):
     """The input file is not in the expected format; the message names the file and what is wrong.
 
     A ``ValueError`` so callers that already catch bad values (the CLI) catch it too.

@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
 from features import columns as c
+from features.clock import to_local
 from features.intent import names as f
 
 MICROSECOND = timedelta(microseconds=1)
@@ -63,16 +64,11 @@ class VisitorEvents:
     source: Sequence[str | None]
 
 
-def _naive_utc(value: datetime) -> datetime:
-    """The contract's timestamps are naive; an aware one is read as UTC."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
-
-
 def _as_datetime(value: object) -> datetime:
     if isinstance(value, datetime):
-        return _naive_utc(value)
+        return to_local(value)
     if isinstance(value, str):
-        return _naive_utc(datetime.fromisoformat(value))
+        return to_local(datetime.fromisoformat(value))
     if isinstance(value, np.datetime64):
         return value.astype("datetime64[us]").item()
     raise TypeError(f"occurred_at must be a datetime or ISO text, not {type(value).__name__}")

@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from features import vocab
+from features.errors import CibleError
 
 # Eligibility rules an offer may name; each is a predicate on a customer's history (features.offers.eligible).
 RULES: dict[str, str] = {
@@ -40,7 +41,7 @@ OFFER_FIELDS = (
 FAVOURITE_CATEGORY = "favourite"
 
 
-class OfferCatalogueError(ValueError):
+class OfferCatalogueError(CibleError, ValueError):
     """The offer catalogue file is malformed: the message names the offer and the field."""
 
 

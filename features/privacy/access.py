@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features import clock
 from features import columns as c
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
@@ -51,7 +52,7 @@ def access_report(
         history += _records(snapshot[snapshot[c.CUSTOMER_ID] == customer_id])
     return {
         "customer_id": customer_id,
-        "generated_at": pd.Timestamp.now().isoformat(timespec="seconds"),
+        "generated_at": clock.now().isoformat(timespec="seconds"),
         "purposes": PURPOSE_TEXT,
         "raw_data": rows,
         "features": _records(features[features[c.CUSTOMER_ID] == customer_id]),

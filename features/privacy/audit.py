@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features import clock
 from features.settings import Settings
 
 
@@ -30,7 +31,7 @@ class AuditTrail:
 
     def record(self, actor: str, action: str, target: str, **details: object) -> None:
         entry = {
-            "at": pd.Timestamp.now().isoformat(timespec="seconds"),
+            "at": clock.now().isoformat(timespec="seconds"),
             "actor": actor,
             "action": action,
             "target": target,

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features import clock
 from features import columns as c
 from features.io import atomic_path, read_raw
 from features.privacy.hashing import hash_id
@@ -129,7 +130,7 @@ class RectificationLedger:
     def append(self, corrections: list[Correction], customers: pd.DataFrame, salt: str) -> None:
         """Record the corrections against the values ``customers`` (as loaded now) holds."""
         current = customers.set_index(c.CUSTOMER_ID)
-        at = pd.Timestamp.now().isoformat(timespec="seconds")
+        at = clock.now().isoformat(timespec="seconds")
         lines = []
         for fix in corrections:
             changes = {

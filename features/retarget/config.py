@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from features.consent_gate import CHANNEL_PURPOSE
+from features.errors import CibleError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.yaml")
 CART = "cart_abandonment"
@@ -24,7 +25,7 @@ TRIGGERS: tuple[str, ...] = (CART, WISHLIST, POST_PURCHASE, LAPSING)
 TIMED_TRIGGERS: tuple[str, ...] = (CART, WISHLIST, POST_PURCHASE)
 
 
-class RetargetConfigError(ValueError):
+class RetargetConfigError(CibleError, ValueError):
     """The retargeting settings are malformed: the message names the field."""
 
 

@@ -21,6 +21,7 @@ import yaml
 
 from features import vocab
 from features.customer_features import names as n
+from features.errors import CibleError
 
 CONSENT_PREFIX = "consent."
 # Fields a customer declared (or the consent ledger): using only these is not profiling.
@@ -39,7 +40,7 @@ ALLOWED_WORDS = "and, or, not, ==, !=, <, <=, >, >=, in, not in"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 
-class AudienceRuleError(ValueError):
+class AudienceRuleError(CibleError, ValueError):
     """A rule that cannot be understood; the message names the unknown field or operator."""
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from features import columns as c
 from features.consent_gate import ConsentCheck, check_consent
+from features.errors import CibleError
 from features.io import atomic_path
 from features.segments.clusters import CLUSTER_NAME
 from features.segments.memberships import AS_OF, MODEL_VERSION
@@ -20,7 +21,7 @@ from features.segments.value_tiers import VALUE_TIER
 FORMATS = ("csv", "parquet", "json")
 
 
-class ExportRefused(ValueError):
+class ExportRefused(CibleError, ValueError):
     """The export would break a rule (too small, unknown format): nothing was written."""
 
 

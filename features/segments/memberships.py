@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.errors import CibleError
 from features.io import atomic_path
 from features.segments.clusters import CLUSTER_NAME
 from features.segments.rfm import F_SCORE, M_SCORE, R_SCORE, RFM_SEGMENT
@@ -19,7 +20,11 @@ STAMP = "%Y-%m-%dT%H%M%S"
 AS_OF, MODEL_VERSION = "as_of", "model_version"
 
 
-class UnknownSegmentError(ValueError):
+class NoMembershipsError(CibleError, FileNotFoundError):
+    """No segment snapshot is stored (at or before the date asked): train segments first."""
+
+
+class UnknownSegmentError(CibleError, ValueError):
     pass
 
 
@@ -49,7 +54,7 @@ class MembershipStore:
             dates = [d for d in dates if d <= as_of]
         if not dates:
             when = f" at or before {as_of}" if as_of is not None else ""
-            raise FileNotFoundError(
+            raise NoMembershipsError(
                 f"no stored segment memberships{when} in {self.folder}: run `cible train segments`"
             )
         return pd.read_parquet(self.path_for(dates[-1]))

@@ -59,4 +59,4 @@ def test_unknown_model_or_version_is_a_user_error_naming_it(home: Settings) -> N
         result = runner.invoke(app, args)
         # a RegistryError: `cible` prints it as one line and exits 1 (cible.cli.USER_ERRORS)
         assert isinstance(result.exception, RegistryError) and message in str(result.exception)
-    assert RegistryError in USER_ERRORS
+    assert issubclass(RegistryError, USER_ERRORS)

@@ -7,10 +7,12 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+import redis.exceptions
 
 from features.online_store.factory import open_store
 from features.online_store.redis_store import RedisStore
 from features.online_store.sqlite_store import SQLiteStore
+from tests.ci import unavailable
 
 REDIS_URL = os.environ.get("CIBLE_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -19,12 +21,11 @@ def redis_store() -> RedisStore:
     store = RedisStore(REDIS_URL, key=f"cible:test:{uuid.uuid4().hex}")
     try:
         store._redis.ping()
-    except Exception as exc:  # the message says why the real server is unreachable
-        message = f"Redis at {REDIS_URL} is not answering ({exc}); .ci/run starts one"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        # A user's machine need not run Redis (SQLite is the default store); CI starts one and fails above.
-        pytest.skip(message)
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        if isinstance(exc, redis.exceptions.AuthenticationError):
+            raise  # a server that answers and refuses us is a fault, not a missing server
+        # A user's machine need not run Redis (SQLite is the default store); CI starts one and fails here.
+        unavailable(f"Redis at {REDIS_URL} is not answering ({exc}); .ci/run starts one")
     return store
 
 

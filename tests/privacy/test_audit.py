@@ -10,6 +10,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features import clock
 from features.privacy.audit import AuditTrail, api_actor, cli_actor, record
 
 runner = CliRunner()
@@ -34,7 +35,7 @@ def test_actors_are_recorded_and_every_filter_narrows(settings) -> None:
     assert "api:key-7" in only and "access_export" in only
     assert len(audit("--actor", cli_actor())) == 2
     assert len(audit("--actor", cli_actor(), "--action", "read_segment")) == 1
-    today = pd.Timestamp.now().normalize()
+    today = clock.today()
     assert len(audit("--since", str(today.date()))) == 3
     assert audit("--until", str(today.date())) == ["no matching entry"]
     tomorrow = (today + pd.Timedelta(days=1)).date()

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features import clock
 from features.customer_features.build import build_customer_features
 from features.load import load_dataset
 from features.segments.memberships import MembershipStore
@@ -26,14 +27,18 @@ def invoke(*args: str) -> str:
 
 
 def record_consent(folder, customer_id: str, purpose: str, granted: bool) -> None:
-    """The retailer's ledger gains a record, stamped one second ago."""
+    """The retailer's ledger gains a record, a second after the one before it and before now: the clock is
+    pinned, so "a second ago" would stamp every choice at the same instant and leave which one is in force
+    to chance."""
     path = folder / "consents.parquet"
     ledger = pd.read_parquet(path)
+    recorded = ledger["recorded_at"].max() + pd.Timedelta(seconds=1)
+    assert recorded < clock.now()
     row = {
         "customer_id": customer_id,
         "purpose": purpose,
         "granted": granted,
-        "recorded_at": pd.Timestamp.now() - pd.Timedelta(seconds=1),
+        "recorded_at": recorded,
         "source": "phone_call",
         "proof": "call-rec:test" if granted else None,
     }
@@ -119,7 +124,7 @@ def test_retention_hides_old_events_and_apply_drops_them(small_synthetic_dir, se
     policy.parent.mkdir(parents=True)
     policy.write_text("events: 6\ncontacts: 12\n")  # configurable per table
     raw = pd.read_parquet(folder / "events.parquet")
-    old = raw["occurred_at"] < pd.Timestamp.now() - pd.DateOffset(months=6)
+    old = raw["occurred_at"] < clock.now() - pd.DateOffset(months=6)
     assert old.any() and not old.all()
     assert len(load_dataset(folder).events) == (~old).sum()  # feature builds never see them
     report = invoke("privacy", "retention", "--data", str(folder))

@@ -9,6 +9,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features import clock
 from features.consent_gate import check_consent
 from features.load import load_dataset
 from features.online_store.factory import open_store
@@ -35,7 +36,7 @@ def test_a_profiling_withdrawal_a_second_before_the_cutoff_empties_scores_and_re
     as_of = dataset.default_as_of()
     train_target(dataset, as_of, settings, "churn", FAST)
     ids = dataset.customers["customer_id"]
-    allowed = check_consent(dataset.consents, ids, pd.Timestamp.now(), needs_profiling=True).allowed
+    allowed = check_consent(dataset.consents, ids, clock.now(), needs_profiling=True).allowed
     withdrawn, kept = ids[allowed].iloc[0], ids[allowed].iloc[1]
     ledger = pd.read_parquet(folder / "consents.parquet")
     row = {

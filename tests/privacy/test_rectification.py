@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features import clock
 from features.consent_gate import check_consent
 from features.customer_features.build import build_customer_features
 from features.load import load_dataset
@@ -45,7 +46,7 @@ def profiled_customer(folder) -> pd.Series:
     """A customer whose online-store record carries features (profiling granted)."""
     dataset = load_dataset(folder)
     ids = dataset.customers["customer_id"]
-    allowed = check_consent(dataset.consents, ids, pd.Timestamp.now(), needs_profiling=True).allowed
+    allowed = check_consent(dataset.consents, ids, clock.now(), needs_profiling=True).allowed
     return dataset.customers[allowed].iloc[0]
 
 

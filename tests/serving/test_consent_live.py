@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from starlette.testclient import TestClient
 
+from features import clock
 from features import columns as c
 from features.consent_gate import CHANNEL_PURPOSE, PROFILING, check_consent
 from features.load import load_dataset
@@ -52,7 +53,7 @@ def test_withdrawals_hold_everywhere_at_once(
 
     # the next load of the raw data (features, training, lists, materialisation) sees both withdrawals
     reloaded = load_dataset(small_synthetic_dir, privacy=PrivacyRules.from_settings(served_home.settings))
-    now = pd.Timestamp.now() + pd.Timedelta(seconds=1)
+    now = clock.now() + pd.Timedelta(seconds=1)
     for purpose, channel in ((PROFILING, None), (EMAIL, "email")):
         check = check_consent(
             reloaded.consents, pd.Index([cid]), now, channel, needs_profiling=purpose == PROFILING

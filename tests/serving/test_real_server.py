@@ -15,12 +15,14 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from mlflow.tracking import MlflowClient
 
+from features import clock
 from features import columns as c
 from features.consent_gate import PROFILING
 from features.online_store.factory import open_store
@@ -148,7 +150,7 @@ def test_the_real_server_over_http(server: Server, served_home: Served) -> None:
 
         event = {
             "event_id": "real-server-1",
-            "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 60)),
+            "occurred_at": (clock.now_datetime() - timedelta(seconds=60)).isoformat(timespec="seconds"),
             "visitor_id": "V-real",
             "customer_id": cid,
             "session_id": "S-real",

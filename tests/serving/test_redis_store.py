@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
 
+from features import clock
 from features import columns as c
 from features.online_store.redis_store import RedisStore
 from tests.online_store.test_backends import redis_store
@@ -46,7 +47,7 @@ def test_events_and_recommendations_through_redis(redis_client, served_home: Ser
     first = client.post("/recommend", json={"customer_id": cid, "k": 5}, headers=site).json()
     assert first["personal"] is True and len(first["items"]) == 5
     bought = first["items"][0]["sku"]
-    when = (datetime.utcnow() - timedelta(minutes=1)).isoformat(timespec="seconds")
+    when = (clock.now_datetime() - timedelta(minutes=1)).isoformat(timespec="seconds")
     event = {
         "event_id": f"redis-{cid}",
         "occurred_at": when,

@@ -3,11 +3,12 @@ visitors, events that change the next answer, related items, retargeting, valida
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
 
+from features import clock
 from features import columns as c
 from features.consent_gate import PROFILING
 from features.online_store.factory import open_store
@@ -30,7 +31,7 @@ def _customer_with_history(served: Served, profiled: bool = True) -> str:
 
 
 def _event(n: int, kind: str, sku: str | None, visitor: str, customer: str | None = None) -> dict:
-    when = datetime.utcnow() - timedelta(minutes=5) + timedelta(seconds=n)
+    when = clock.now_datetime() - timedelta(minutes=5) + timedelta(seconds=n)
     return {
         "event_id": f"test-{visitor}-{n}",
         "occurred_at": when.isoformat(timespec="seconds"),

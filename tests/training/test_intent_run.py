@@ -13,13 +13,14 @@ from cible.cli import app
 from features import columns as c
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.errors import NoChampionError
 from features.intent.names import INTENT_FEATURES
 from features.intent.realtime import intent_vector
 from features.settings import Settings
 from training.intent.config import IntentConfig
 from training.intent.labels import purchase_labels
 from training.intent.rows import IntentCutoffs
-from training.intent.score import SCORE_COLUMNS, NoIntentChampionError, score_intent
+from training.intent.score import SCORE_COLUMNS, score_intent
 from training.intent.train import load_intent_champion, train_intent
 from training.tracking import connect
 
@@ -85,7 +86,7 @@ def test_time_split_roles_never_share_label_weeks() -> None:
 
 
 def test_score_without_champion_says_what_to_run(small_synthetic: Dataset, settings: Settings) -> None:
-    with pytest.raises(NoIntentChampionError, match="cible train intent"):
+    with pytest.raises(NoChampionError, match="cible train intent"):
         score_intent(small_synthetic, small_synthetic.default_as_of(), settings)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from features.dataset import Dataset
+from features.errors import CibleError
 from features.intent.batch import intent_frame
 from training.intent.config import IntentConfig
 from training.intent.labels import LABEL, purchase_labels
@@ -14,7 +15,7 @@ from training.intent.labels import LABEL, purchase_labels
 CUTOFF = "cutoff"
 
 
-class NotEnoughIntentHistoryError(ValueError):
+class NotEnoughIntentHistoryError(CibleError, ValueError):
     """Too few events or purchases before ``as_of`` to train and evaluate the intent model."""
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from features import columns as c
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.errors import NoChampionError
 from features.intent.batch import as_frame, visitor_vectors
 from features.intent.realtime import ADD_TO_CART, WISHLIST_ADD, open_items
 from features.settings import Settings
@@ -36,10 +37,6 @@ SCORE_COLUMNS: tuple[str, ...] = (
 )
 
 
-class NoIntentChampionError(RuntimeError):
-    """No ``intent`` model holds the champion alias: train one first."""
-
-
 def _last_orders(orders: pd.DataFrame) -> dict[tuple[str, str], pd.Timestamp]:
     """Latest order time of each (customer, product) bought (returns excluded)."""
     bought = orders[orders[c.QUANTITY] > 0]
@@ -54,7 +51,7 @@ def score_intent(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, reas
     ``last_wishlist_at`` are the latest of those additions (missing when nothing is open)."""
     model = load_intent_champion(connect(settings))
     if model is None:
-        raise NoIntentChampionError(
+        raise NoChampionError(
             "no intent model is champion in this Cible home: run `cible train intent` (or `cible train all`)"
         )
     as_of = pd.Timestamp(as_of)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
-import mlflow.sklearn
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
@@ -31,8 +30,8 @@ from training.intent.config import IntentConfig
 from training.intent.evaluate import ROC_AUC, baseline_metrics, probability_metrics
 from training.intent.labels import LABEL
 from training.intent.rows import IntentRows
-from training.predictive.train import REQUIREMENTS
-from training.registry import CHAMPION, GateDecision, champion_version, decide, register
+from training.registry import GateDecision, decide, log_and_register
+from training.registry import load_champion as load_registered
 from training.tracking import connect, experiment_id
 
 MODEL_NAME = "intent"
@@ -67,9 +66,8 @@ def fit_intent_model(training: pd.DataFrame, calibration: pd.DataFrame, config: 
 
 
 def load_intent_champion(client: MlflowClient) -> IntentModel | None:
-    if champion_version(client, MODEL_NAME) is None:
-        return None
-    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+    found = load_registered(client, MODEL_NAME)
+    return found[0] if found else None
 
 
 def evaluate(model: IntentModel, rows: pd.DataFrame) -> dict[str, float]:
@@ -156,10 +154,7 @@ def train_intent(
             lines = [rows.cutoffs.describe(), f"gate: {decision.reason}"]
             (folder / "summary.txt").write_text("\n".join(lines) + "\n")
             mlflow.log_artifacts(str(folder))
-        info = mlflow.sklearn.log_model(
-            model, name="model", serialization_format="cloudpickle", pip_requirements=REQUIREMENTS
-        )
-        version = register(client, info.model_uri, MODEL_NAME, decision)
+        version = log_and_register(client, model, MODEL_NAME, decision)
         mlflow.set_tags(decision.as_tags())
         run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
     return IntentRun(

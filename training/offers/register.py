@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, replace
 
 import lightgbm as lgb
 import mlflow
-import mlflow.sklearn
 import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
@@ -22,6 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 from features import columns as c
 from features.dataset import Dataset
+from features.errors import CibleError
 from features.offers.response_model import (
     OFFER_KEYS,
     OfferResponseModel,
@@ -32,7 +32,8 @@ from features.offers.response_model import (
 )
 from features.settings import Settings
 from training.offers.response import ACCEPTED, offer_contacts
-from training.registry import CHAMPION, GateDecision, champion_version, decide, register
+from training.registry import GateDecision, decide, log_and_register
+from training.registry import load_champion as load_registered
 from training.tracking import connect, experiment_id
 
 MODEL_NAME = "offer_response"
@@ -41,7 +42,7 @@ AUC = "roc_auc"
 MIN_ACCEPTANCES = 5  # per window: fewer and the AUC is noise
 
 
-class NoOfferHistoryError(ValueError):
+class NoOfferHistoryError(CibleError, ValueError):
     """The contacts hold too few offers (or acceptances) to learn a response model."""
 
 
@@ -146,9 +147,8 @@ def comparable_champion(
 
 
 def load_offer_champion(client: MlflowClient) -> OfferResponseModel | None:
-    if champion_version(client, MODEL_NAME) is None:
-        return None
-    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+    found = load_registered(client, MODEL_NAME)
+    return found[0] if found else None
 
 
 def train_offer_response(
@@ -193,8 +193,7 @@ def train_offer_response(
         if champion_auc is not None:
             metrics[f"champion.{AUC}"] = champion_auc
         mlflow.log_metrics(metrics)
-        info = mlflow.sklearn.log_model(final, name="model", serialization_format="cloudpickle")
-        version = register(client, info.model_uri, MODEL_NAME, decision)
+        version = log_and_register(client, final, MODEL_NAME, decision)
         mlflow.set_tags(decision.as_tags())
         run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
     return OfferResponseRun(

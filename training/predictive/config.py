@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from features.config_file import read_settings
+from features.errors import CibleError
 from features.predictive.boosted import DEFAULT_PARAMS
 from features.predictive.calibration import METHODS
 
 
-class PredictiveConfigError(ValueError):
+class PredictiveConfigError(CibleError, ValueError):
     """A setting is unknown or out of range; the message names it."""
 
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from features.errors import CibleError
 
-class NotEnoughHistoryError(ValueError):
+
+class NotEnoughHistoryError(CibleError, ValueError):
     """The data do not reach far enough before --as-of for this horizon; the message says how far."""
 
 

@@ -24,6 +24,7 @@ from features.consent_gate import check_consent
 from features.customer_features import names as n
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.errors import NoChampionError
 from features.predictive.bands import risk_band
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, CustomerScoreModel
 from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
@@ -69,10 +70,6 @@ OUTPUT_OF: dict[str, str] = {
 }
 
 
-class NoPredictiveChampionError(LookupError):
-    """No predictive model has a champion yet."""
-
-
 def champions(client: MlflowClient) -> dict[str, tuple[CustomerScoreModel, str]]:
     found = {}
     for name in MODELS:
@@ -80,7 +77,7 @@ def champions(client: MlflowClient) -> dict[str, tuple[CustomerScoreModel, str]]
         if loaded is not None:
             found[name] = loaded
     if not found:
-        raise NoPredictiveChampionError(
+        raise NoChampionError(
             "no predictive model has a champion yet: run `cible train churn` (or `cible train all`) first"
         )
     return found

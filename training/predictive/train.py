@@ -15,14 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cloudpickle
-import lightgbm
 import mlflow
-import mlflow.sklearn
 import numpy as np
 import pandas as pd
-import scipy
-import sklearn
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -36,19 +31,11 @@ from training.predictive.config import PredictiveConfig
 from training.predictive.evaluate import deciles
 from training.predictive.rows import FeatureCache
 from training.predictive.targets import TARGETS
-from training.registry import CHAMPION, GateDecision, champion_version, decide, register
+from training.registry import GateDecision, decide, log_and_register
+from training.registry import load_champion as load_registered
 from training.tracking import connect, experiment_id
 
 log = logging.getLogger(__name__)
-# Written out rather than inferred: MLflow's inference re-imports the model in a subprocess (seconds).
-REQUIREMENTS = [
-    f"lightgbm=={lightgbm.__version__}",
-    f"scikit-learn=={sklearn.__version__}",
-    f"numpy=={np.__version__}",
-    f"pandas=={pd.__version__}",
-    f"scipy=={scipy.__version__}",
-    f"cloudpickle=={cloudpickle.__version__}",
-]
 
 
 @dataclass(frozen=True)
@@ -66,10 +53,7 @@ class PredictiveRun:
 
 
 def load_champion(client: MlflowClient, name: str) -> tuple[CustomerScoreModel, str] | None:
-    version = champion_version(client, name)
-    if version is None:
-        return None
-    return mlflow.sklearn.load_model(f"models:/{name}@{CHAMPION}"), str(version.version)
+    return load_registered(client, name)
 
 
 def _gate(
@@ -177,10 +161,7 @@ def train_target(
         mlflow.log_metrics(metrics)
         mlflow.set_tags({f"skipped.{name}": why[:4000] for name, why in comparison.skipped.items()})
         _log_artifacts(comparison, config, decision)
-        info = mlflow.sklearn.log_model(
-            best.model, name="model", serialization_format="cloudpickle", pip_requirements=REQUIREMENTS
-        )
-        version = register(client, info.model_uri, target.name, decision)
+        version = log_and_register(client, best.model, target.name, decision)
         client.set_model_version_tag(target.name, version.version, "candidate", best.name)
         client.set_model_version_tag(target.name, version.version, "feature_set", best.model.feature_set)
         mlflow.set_tags({**decision.as_tags(), "candidate": best.name})

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from features.errors import CibleError
 
-class RecommenderDataError(ValueError):
+
+class RecommenderDataError(CibleError, ValueError):
     """The data cannot train or evaluate a recommender (too short, nobody bought in the window)."""
-
-
-class NoRecommenderError(LookupError):
-    """No recommender is registered as champion yet."""

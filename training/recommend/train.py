@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import mlflow
-import mlflow.sklearn
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
@@ -23,7 +22,8 @@ from training.recommend.evaluate import CIBLE, NDCG, Evaluation, evaluate
 from training.recommend.ranker import fit_ranker
 from training.recommend.report import flat_metrics, markdown, metrics_table, ndcg_chart
 from training.recommend.split import Cutoffs
-from training.registry import CHAMPION, GateDecision, champion_version, decide, register
+from training.registry import GateDecision, decide, log_and_register
+from training.registry import load_champion as load_registered
 from training.tracking import connect, experiment_id
 
 MODEL_NAME = "recommender"
@@ -42,9 +42,8 @@ class NboRun:
 
 
 def load_champion(client: MlflowClient) -> Recommender | None:
-    if champion_version(client, MODEL_NAME) is None:
-        return None
-    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+    found = load_registered(client, MODEL_NAME)
+    return found[0] if found else None
 
 
 def gate(evaluation: Evaluation, margin: float) -> GateDecision:
@@ -115,8 +114,7 @@ def train_nbo(
             }
         )
         _log_artifacts(evaluation, ranker, cutoffs)
-        info = mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle")
-        version = register(client, info.model_uri, MODEL_NAME, decision)
+        version = log_and_register(client, model, MODEL_NAME, decision)
         mlflow.set_tags(decision.as_tags())
         run_id = mlflow.active_run().info.run_id
     return NboRun(run_id, str(version.version), decision, evaluation, cutoffs, model)

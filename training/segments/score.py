@@ -6,14 +6,11 @@ import pandas as pd
 
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.errors import NoChampionError
 from features.segments.memberships import MembershipStore
 from features.settings import Settings
 from training.segments.train import load_champion
 from training.tracking import connect
-
-
-class NoChampionError(LookupError):
-    pass
 
 
 def assign_segments(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> tuple[pd.DataFrame, str]:

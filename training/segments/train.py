@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import mlflow
-import mlflow.sklearn
 import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
@@ -28,7 +27,8 @@ from features.segments.rfm import RFM_SEGMENT, RFMScorer
 from features.segments.rfm_map import grid_markdown
 from features.segments.value_tiers import VALUE_TIER, ValueTiers
 from features.settings import Settings
-from training.registry import CHAMPION, GateDecision, champion_version, decide, register
+from training.registry import GateDecision, decide, log_and_register
+from training.registry import load_champion as load_registered
 from training.segments.config import SegmentsConfig
 from training.segments.plots import cluster_profiles, rfm_heatmap
 from training.tracking import connect, experiment_id
@@ -47,10 +47,7 @@ class SegmentsRun:
 
 
 def load_champion(client: MlflowClient) -> tuple[SegmentationModel, str] | None:
-    version = champion_version(client, MODEL_NAME)
-    if version is None:
-        return None
-    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}"), str(version.version)
+    return load_registered(client, MODEL_NAME)
 
 
 def clustering_silhouette(clusters: BehaviourClusters, features: pd.DataFrame, seed: int) -> float:
@@ -144,8 +141,7 @@ def train_segments(
         mlflow.log_params({**asdict(config), "as_of": str(as_of), "feature_set": CUSTOMER_FEATURES_V1.key})
         mlflow.log_metrics(metrics)
         _log_artifacts(model, memberships, features)
-        info = mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle")
-        version = register(client, info.model_uri, MODEL_NAME, decision)
+        version = log_and_register(client, model, MODEL_NAME, decision)
         mlflow.set_tags(decision.as_tags())
         run_id = mlflow.active_run().info.run_id
     if not decision.promoted and champion is not None:

@@ -1,0 +1,91 @@
+"""Benchmark: the `make run` chain from a fresh home, step by step (install excluded).
+
+Runs what `make run` runs on a fresh clone — synth, validate, features build, train all, materialize,
+keys create — with a private ``CIBLE_HOME``, and prints the wall time of each step. ``--code`` points
+at another checkout (e.g. ``git archive <commit> | tar -x -C /tmp/before``) so that a "before" and an
+"after" can be measured back to back in the same conditions; ``--results`` appends the table to a file.
+
+    python experiments/first_run_timing.py --label after [--code .] [--customers 20000] [--months 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from features.clock import now
+
+AS_OF = "2026-11-01"  # the Makefile's default
+
+
+def chain(home: Path) -> list[tuple[str, list[str]]]:
+    data = home / "data" / "synthetic"
+    return [
+        ("data synth", ["data", "synth", "--out", str(data)]),
+        ("data validate", ["data", "validate", str(data)]),
+        (
+            "features build",
+            ["features", "build", str(data), "--as-of", AS_OF, "--out", str(home / "features" / "f.parquet")],
+        ),
+        ("train all", ["train", "all", "--data", str(data), "--as-of", AS_OF]),
+        ("materialize", ["materialize", "--data", str(data), "--as-of", AS_OF]),
+        ("keys create", ["keys", "create", "local", "--scopes", "site,crm,admin", "--if-missing"]),
+    ]
+
+
+def run(code: Path, customers: int, months: int) -> list[tuple[str, float]]:
+    times: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        env = {**os.environ, "CIBLE_HOME": str(home), "PYTHONPATH": str(code.resolve())}
+        for label, args in chain(home):
+            if label == "data synth":
+                args = [*args, "--customers", str(customers), "--months", str(months)]
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "cible", *args], env=env, capture_output=True, text=True
+            )
+            elapsed = time.perf_counter() - start
+            if done.returncode != 0:
+                sys.exit(f"{label} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            print(f"{label:<16} {elapsed:8.1f} s", flush=True)
+            if label == "train all":
+                print(done.stdout, flush=True)
+            times.append((label, elapsed))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--label", required=True, help="what this run measures (e.g. before, after)")
+    parser.add_argument("--code", type=Path, default=Path(__file__).resolve().parents[1])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--results", type=Path, help="append the table to this Markdown file")
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    times = run(args.code, args.customers, args.months)
+    total = sum(t for _, t in times)
+    print(f"{'total':<16} {total:8.1f} s")
+    if args.results:
+        stamp = f"{now():%Y-%m-%d %H:%M} (retailer's zone)"  # when it was measured
+        lines = [
+            f"\n### {args.label}: {args.customers:,} customers x {args.months} months, {stamp}",
+            f"code {args.code}; {os.cpu_count()} cores, load average {load_before:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after\n",
+            "| step | seconds |",
+            "|---|---:|",
+            *(f"| {label} | {t:.1f} |" for label, t in times),
+            f"| **total** | **{total:.1f}** |",
+        ]
+        with args.results.open("a") as out:
+            out.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
