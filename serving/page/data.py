@@ -7,7 +7,6 @@ CRM screen's work, not the site's hot path.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from features.segments.profile import segment_profile
 from features.segments.rfm import FM_SCORE, R_SCORE, RFM_SEGMENT
 from features.settings import Settings
 from serving.segments import SegmentIndex, UnknownSegment
+from serving.segments import _plain as plain_value
 
 AUDIENCE = "audience"
 KIND_LABELS = {
@@ -236,11 +236,4 @@ class PageData:
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            value = None
-        out[key] = value
-    return out
+    return {key: plain_value(value) for key, value in row.items()}
