@@ -26,6 +26,7 @@ from features.segments.rfm import RFM_SEGMENT
 from features.settings import Settings
 
 KPIS = "kpis.parquet"
+CAMPAIGN_RESULTS = "campaign_results.parquet"  # written by campaign measurement (issue 16), read by the page
 SEGMENT_PROFILES = "segment_profiles.parquet"
 AUDIENCE_FRAME = "audience_frame.parquet"
 KIND = "kind"

@@ -397,6 +397,14 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
             digits=2 if measure in ("repeat_rate",) else 0,
         )
 
+    # -- campaign results -----------------------------------------------------------------------------------
+    async def campaigns(request: Request, session: Session) -> Response:
+        try:
+            rows = state.data.campaign_results()
+        except ReportsMissing:
+            rows = None  # campaign measurement writes the file; until then the view says so
+        return render(request, "campaigns.html", session, rows=rows)
+
     # -- customer card ------------------------------------------------------------------------------------
     async def customer(request: Request, session: Session) -> Response:
         if request.method == "GET":
@@ -498,6 +506,7 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
         Route(f"{PREFIX}/downloads", signed_in(downloads)),
         Route(f"{PREFIX}/downloads/file", signed_in(download_file, changes=True), methods=["POST"]),
         Route(f"{PREFIX}/kpis", signed_in(kpis)),
+        Route(f"{PREFIX}/campaigns", signed_in(campaigns)),
         Route(f"{PREFIX}/customer", signed_in(customer), methods=["GET", "POST"]),
         Route(f"{PREFIX}/calls", signed_in(calls)),
         Route(f"{PREFIX}/calls/file", signed_in(calls_file, changes=True), methods=["POST"]),

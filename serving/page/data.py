@@ -19,7 +19,7 @@ from features import vocab
 from features.campaigns.kpis import KPI_COLUMNS, SEGMENT
 from features.consent_gate import CHANNEL_PURPOSE, live_consent_check
 from features.online_store.base import OnlineStore
-from features.reports import AUDIENCE_FRAME, KIND, KPIS, SEGMENT_PROFILES, reports_dir
+from features.reports import AUDIENCE_FRAME, CAMPAIGN_RESULTS, KIND, KPIS, SEGMENT_PROFILES, reports_dir
 from features.retarget.decide import CONVERSION
 from features.retarget.plan import call_list_path, read_call_list
 from features.segments.audience_store import AudienceStore, rule_fields, with_consent
@@ -223,6 +223,14 @@ class PageData:
 
     def kpi_segments(self) -> list[str]:
         return sorted(self._report(KPIS)[SEGMENT].unique().tolist())
+
+    # -- campaigns ------------------------------------------------------------------------------------------
+    def campaign_results(self) -> list[dict[str, Any]]:
+        """One row per measured campaign, newest window first (``reports/campaign_results.parquet``)."""
+        results = self._report(CAMPAIGN_RESULTS)
+        if "window_start" in results:
+            results = results.sort_values("window_start", ascending=False, kind="stable")
+        return [_plain(row) for row in results.to_dict(orient="records")]
 
     # -- advisers ---------------------------------------------------------------------------------------
     def call_list(self) -> tuple[pd.DataFrame, int]:

@@ -344,3 +344,51 @@ def test_call_list_planner_and_download(
     assert sorted(r["customer_id"] for r in rows) == sorted(calls["customer_id"])
     assert sum(r["planned"] == "True" for r in rows) == plan.calls_made
     assert audit_entries(page_server, "export_call_list")[-1]["actor"] == "api:crm"
+
+
+def _campaign_results() -> pd.DataFrame:
+    """Two campaigns in the shape campaign measurement writes (features/campaigns/results.py): one measured
+    against its control group, one sent to everybody."""
+    measured = {
+        "campaign_id": "CAMP-A", "channel": "email", "offer_id": "WEB10", "window_start": "2026-09-01",
+        "window_end": "2026-09-15", "has_control": True, "treated": 900, "control": 100,
+        "treated_conversion_rate": 0.12, "control_conversion_rate": 0.08,
+        "treated_revenue_per_customer": 9.5, "control_revenue_per_customer": 6.0,
+        "treated_margin_per_customer": 3.8, "control_margin_per_customer": 2.4,
+        "incremental_conversion_rate": 0.04, "incremental_conversion_rate_low": -0.017,
+        "incremental_conversion_rate_high": 0.097, "incremental_margin_per_customer": 1.4,
+        "incremental_margin_low": -0.6, "incremental_margin_high": 3.4, "offer_cost_per_customer": 0.5,
+        "net_incremental_margin": 0.9, "balanced": True, "pre_period_spend_smd": 0.03, "note": "",
+    }  # fmt: skip
+    unmeasured = {
+        **{k: np.nan for k in measured}, "campaign_id": "CAMP-B", "channel": "sms", "offer_id": None,
+        "window_start": "2026-10-01", "window_end": "2026-10-15", "has_control": False, "treated": 500,
+        "control": 0, "treated_conversion_rate": 0.05, "balanced": False, "note": "no control group",
+    }  # fmt: skip
+    frame = pd.DataFrame([measured, unmeasured])
+    for column in ("window_start", "window_end"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+@pytest.mark.slow
+def test_campaign_results_view(page_server: Server, served_home: Served, context: BrowserContext) -> None:
+    page = sign_in(context, page_server, served_home.keys["crm"])
+    path = reports_dir(page_server.settings) / "campaign_results.parquet"
+    path.unlink(missing_ok=True)
+    page.goto(f"{page_server.url}/page/campaigns")
+    expect(page.locator("#no-results")).to_be_visible()
+    _campaign_results().to_parquet(path, index=False)
+    page.reload()
+    rows = page.locator("#campaigns tbody tr")
+    expect(rows).to_have_count(2)
+    newest = rows.nth(0).locator("td")  # newest window first
+    expect(newest.nth(0)).to_have_text("CAMP-B")
+    expect(rows.nth(0)).to_contain_text("no control group: no incremental effect can be measured")
+    measured = rows.nth(1).locator("td")
+    expect(measured.nth(3)).to_have_text("2026-09-01 → 2026-09-15")
+    expect(measured.nth(6)).to_have_text("12%")
+    expect(measured.nth(7)).to_have_text("8%")
+    expect(measured.nth(8)).to_have_text("0.040 (-0.017 to 0.097)")
+    expect(measured.nth(10)).to_have_text("0.90")
+    shoot(page, "campaigns")
