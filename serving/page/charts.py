@@ -52,7 +52,7 @@ def heat_map(
             if cell_labels is not None and cell_labels[i][j]:
                 parts.append(
                     f'<text x="{x + cell / 2}" y="{y + cell / 2 + 14}" text-anchor="middle" fill="{ink}" '
-                    f'font-size="9">{escape(cell_labels[i][j].replace("_", " ")[:16])}</text>'
+                    f'font-size="8">{escape(cell_labels[i][j].replace("_", " ")[:15])}</text>'
                 )
     parts.append("</svg>")
     return Markup("".join(parts))
