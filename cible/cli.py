@@ -11,6 +11,7 @@ from cible import (
     campaigns_commands,
     data_commands,
     features_commands,
+    kpis_commands,
     models_commands,
     predict_commands,
     privacy_commands,
@@ -42,6 +43,7 @@ app.add_typer(models_commands.app, name="models")
 app.add_typer(campaigns_commands.app, name="campaigns")
 app.command("materialize")(store_commands.materialize_command)
 app.command("serve")(serve_commands.serve)
+app.command("kpis")(kpis_commands.kpis_command)
 app.command("score")(predict_commands.score)
 app.command("recommend")(recommend_commands.recommend)
 

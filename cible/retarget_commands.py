@@ -15,16 +15,18 @@ from features.io import atomic_path
 from features.privacy.audit import AuditTrail, cli_actor
 from features.retarget.config import RetargetConfigError, load_config
 from features.retarget.decide import CONVERSION
-from features.retarget.plan import Capacity, plan_calls
+from features.retarget.plan import (
+    CallListError,
+    Capacity,
+    call_list_path,
+    last_run_file,
+    plan_calls,
+    read_call_list,
+)
 from features.settings import Settings
-from training.retarget.lists import CALLS, lists_from_champions, write_lists
+from training.retarget.lists import lists_from_champions, write_lists
 
 app = typer.Typer(help="Retargeting lists per channel and the phone campaign plan.", no_args_is_help=True)
-LAST_RUN = "last_lists.json"
-
-
-def _last_run_file(settings: Settings) -> Path:
-    return settings.home / "retarget" / LAST_RUN
 
 
 @app.command("lists")
@@ -50,7 +52,7 @@ def lists_command(
     at = resolve_as_of(dataset, as_of)
     result = lists_from_champions(dataset, at, settings, settings_file)  # NoChampionError names the command
     written = write_lists(result, out)
-    with atomic_path(_last_run_file(settings)) as tmp:
+    with atomic_path(last_run_file(settings.home)) as tmp:
         tmp.write_text(json.dumps({"as_of": at.isoformat(), "out": str(out.resolve())}) + "\n")
     AuditTrail(settings.audit_log).record(
         cli_actor(),
@@ -74,22 +76,11 @@ def lists_command(
 
 
 def _call_probabilities(settings: Settings, calls: Path | None) -> tuple[pd.Series, Path]:
-    if calls is None:
-        pointer = _last_run_file(settings)
-        if not pointer.exists():
-            raise UserError(
-                "no call list given and none built yet: pass --calls FILE or run `cible retarget lists`"
-            )
-        calls = Path(json.loads(pointer.read_text())["out"]) / f"{CALLS}.csv"
-    if not calls.exists():
-        raise UserError(f"call list {calls} does not exist")
-    frame = pd.read_csv(calls)
-    if CONVERSION not in frame:
-        raise UserError(f"{calls}: no {CONVERSION} column (expected a call list from `cible retarget lists`)")
-    probabilities = pd.to_numeric(frame[CONVERSION], errors="coerce")
-    if probabilities.isna().any() or not probabilities.between(0, 1).all():
-        raise UserError(f"{calls}: {CONVERSION} must be probabilities between 0 and 1")
-    return probabilities, calls
+    try:
+        source = call_list_path(settings.home, calls)
+        return read_call_list(source)[CONVERSION], source
+    except CallListError as exc:
+        raise UserError(str(exc)) from exc
 
 
 @app.command("plan")

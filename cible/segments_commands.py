@@ -20,13 +20,13 @@ from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.privacy.audit import AuditTrail, cli_actor
 from features.privacy.rules import PrivacyRules
+from features.segments.audience_store import AudienceStore, audience_frame, rule_fields
 from features.segments.audiences import load_audience_file
+from features.segments.export import FORMATS, export_members
 from features.segments.memberships import AS_OF, SEGMENT_COLUMNS, MembershipStore, diff, segment_kind
+from features.segments.profile import segment_profile
 from features.settings import Settings
-from training.segments.audience_store import AudienceStore, audience_frame, rule_fields
 from training.segments.config import SegmentsConfig
-from training.segments.export import FORMATS, export_members
-from training.segments.profile import segment_profile
 from training.segments.score import assign_segments
 
 app = typer.Typer(help="Segment lists, profiles, exports and entered/exited diffs.", no_args_is_help=True)

@@ -9,6 +9,7 @@ import typer
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
 from cible.console import console, steps
 from features.online_store.factory import open_store
+from features.reports import write_reports
 from features.settings import Settings
 from training.materialize import materialize
 
@@ -20,7 +21,8 @@ def materialize_command(
         None, help="redis://host:port/db or sqlite:///file.db (default: CIBLE_ONLINE_STORE, else SQLite)."
     ),
 ) -> None:
-    """Write each customer's latest features, segments, scores and consents to the online store."""
+    """Write each customer's latest features, segments, scores and consents to the online store, and the
+    reports the page reads (KPIs, segment profiles, the audience frame) under the home's reports/."""
     settings = Settings.from_env()
     dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
@@ -28,8 +30,11 @@ def materialize_command(
     try:
         with steps("materialising"):
             written = materialize(dataset, cutoff, settings, online)
+        with steps("writing the reports"):
+            reports = write_reports(dataset, cutoff, settings)
         console.print(
             f"online store: {written:,} customers as of {cutoff:%Y-%m-%d} ({online.count():,} held)"
         )
+        console.print(f"reports: {', '.join(p.name for p in reports)} in {reports[0].parent}")
     finally:
         online.close()

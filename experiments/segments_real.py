@@ -18,9 +18,9 @@ from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.importers.cdnow import import_cdnow
 from features.importers.online_retail import import_online_retail
+from features.segments.profile import segment_profile
 from features.settings import Settings
 from training.segments.config import SegmentsConfig
-from training.segments.profile import segment_profile
 from training.segments.train import train_segments
 
 RETAIL = "online_retail_2010-12-01_2011-09-09.csv.xz"

@@ -3,7 +3,7 @@ decision asks here, so a withdrawal recorded a second ago is respected everywher
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +53,25 @@ def refused_purpose(granted: Mapping[str, bool], channel: str | None, needs_prof
         if not granted.get(purpose, False):  # no record means no consent
             return purpose
     return ""
+
+
+def live_consent_check(
+    states: Mapping[str, Mapping[str, bool] | None],
+    customer_ids: Iterable[str],
+    channel: str | None = None,
+    needs_profiling: bool = False,
+) -> ConsentCheck:
+    """:func:`check_consent` from the consent states the online store holds now (customer id -> purpose ->
+    granted); a customer absent from ``states`` (erased, unknown) is refused on the first purpose needed."""
+    purposes = required_purposes(channel, needs_profiling)
+    refused = [
+        refused_purpose(states[cid] or {}, channel, needs_profiling)
+        if cid in states
+        else (purposes[0] if purposes else "unknown_customer")
+        for cid in customer_ids
+    ]
+    blocked = np.array(refused, dtype=object)
+    return ConsentCheck(allowed=blocked == "", refused_purpose=blocked)
 
 
 def check_consent(

@@ -29,9 +29,10 @@ MAX_BODY_BYTES = 2_000_000  # 1,000 events of a few hundred bytes each, with roo
 # Which scope each route needs. Paths not listed and not public need a valid key of any scope.
 PUBLIC = frozenset({"/healthz", "/livez", "/readyz", "/metrics", "/", "/docs.json", "/schema.json"})
 PUBLIC_PREFIXES = ("/static_content/", "/assets/")
+PAGE_PREFIX = "/page"
 SITE_ROUTES = frozenset({"/recommend", "/similar_items", "/bought_together", "/retargeting/score", "/events"})
 # Bodies BentoML would parse as forms (a malformed one raises inside BentoML and becomes a 500) or pickles:
-# every endpoint takes JSON, so these are refused up front.
+# every endpoint takes JSON, so these are refused up front (but by the page, whose forms Starlette parses).
 NOT_JSON = ("multipart/", "application/x-www-form-urlencoded", "application/vnd.bentoml+pickle")
 # consent is collected on the site (forms) and by advisers (the CRM): either scope may record it
 SITE_OR_CRM_ROUTES = frozenset({"/consents"})
@@ -108,9 +109,14 @@ def create_key(path: Path, key_id: str, scopes: Iterable[str]) -> str:
     return key
 
 
+def is_page(path: str) -> bool:
+    """The marketers' page checks its own session cookie (a key is typed once, at sign-in)."""
+    return path in ("/", "/favicon.ico", PAGE_PREFIX) or path.startswith(PAGE_PREFIX + "/")
+
+
 def required_scope(method: str, path: str) -> str | None:
-    """The scope a request needs ("site|crm": either); None for public routes."""
-    if path in PUBLIC or path.startswith(PUBLIC_PREFIXES):
+    """The scope a request needs ("site|crm": either); None for public routes and the page."""
+    if path in PUBLIC or path.startswith(PUBLIC_PREFIXES) or is_page(path):
         return None
     if path in SITE_ROUTES:
         return "site"
@@ -120,7 +126,7 @@ def required_scope(method: str, path: str) -> str | None:
         return "admin"
     if path.startswith("/customers/") and path.endswith("/export"):
         return "admin"
-    if path.startswith(("/customers/", "/segments", "/campaigns/")) or path in ("/page", "/contacts"):
+    if path.startswith(("/customers/", "/segments", "/campaigns/")) or path == "/contacts":
         return "crm"
     return "any"
 
@@ -176,7 +182,7 @@ class ApiKeyMiddleware:
                 return await reply(send, 403, {"error": f"this key lacks the {needed!r} scope"})
             scope["cible.key_id"] = key.key_id
         if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
-            if _content_type(scope).startswith(NOT_JSON):
+            if _content_type(scope).startswith(NOT_JSON) and not is_page(scope["path"]):
                 return await reply(send, 415, {"error": "send the request body as application/json"})
             declared = _content_length(scope)
             if declared is not None and declared > self.max_body:

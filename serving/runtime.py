@@ -121,10 +121,17 @@ class Runtime:
         rows = [{**ch.model_dump(), "recorded_at": ch.recorded_at or now} for ch in kept]
         PrivacyRules.from_settings(self.config.settings).consent_updates.append(rows)
         latest: dict[str, dict[str, bool]] = {}
+        proofs: dict[str, dict[str, dict[str, object]]] = {}
         for row in sorted(rows, key=lambda r: r["recorded_at"]):
             latest.setdefault(row["customer_id"], {})[row["purpose"]] = row["granted"]
+            proofs.setdefault(row["customer_id"], {})[row["purpose"]] = {
+                "granted": row["granted"],
+                "recorded_at": row["recorded_at"].isoformat(),
+                "source": row["source"],
+                "proof": row["proof"],
+            }
         for cid, granted in latest.items():
-            self.store.set_consent(cid, granted)
+            self.store.set_consent(cid, granted, proofs[cid])
             self.audit(key_id, "record_consent", cid, purposes=sorted(granted))
         return len(kept), sorted({ch.customer_id for ch in changes} - set(known))
 

@@ -42,6 +42,7 @@ class SegmentIndex:
     _rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     as_of: str | None = None
     model_version: str | None = None
+    snapshot: Any = None  # the latest membership frame, for the page's grid and exports
 
     def _latest(self) -> Path | None:
         dates = self.store.dates()
@@ -56,8 +57,10 @@ class SegmentIndex:
         import pandas as pd  # at load time only, never per request
 
         self._members, self._kind, self._rows = {}, {}, {}
+        self.snapshot = None
         if path is not None:
             frame = pd.read_parquet(path)
+            self.snapshot = frame
             ids = frame[c.CUSTOMER_ID].astype(str).to_numpy()
             for column in SEGMENT_COLUMNS:
                 values = frame[column].astype(str).to_numpy()
@@ -79,6 +82,12 @@ class SegmentIndex:
             s.SegmentSummary(name=name, kind=self._kind[name], members=len(ids))
             for name, ids in sorted(self._members.items())
         ]
+
+    def kind(self, name: str) -> str:
+        self.refresh()
+        if name not in self._kind:
+            raise UnknownSegment(f"no segment {name!r}; GET /segments lists them")
+        return self._kind[name]
 
     def allowed(self, name: str, channel: str | None, online: OnlineStore) -> tuple[list[str], int]:
         """Members allowed on ``channel`` (and to be profiled: segments are profile-based), in snapshot
@@ -125,7 +134,7 @@ class SegmentIndex:
             cid in records and not refused_purpose(records[cid].get("consent") or {}, channel, True)
             for cid in ids
         ]
-        kept = moved[allowed]
+        kept = moved[np.array(allowed, dtype=bool)]  # a plain empty list would select no columns
         rows = {
             change: [
                 s.SegmentMove(customer_id=str(cid), reason=str(why))

@@ -2,8 +2,9 @@
 lists for the CRM, event ingestion, admin reload and privacy endpoints.
 
 Site endpoints are BentoML APIs (``async def``: the work is light and never blocks on I/O beyond the
-embedded store); the CRM's GET and DELETE routes are a FastAPI app mounted on the same service. An ASGI
-middleware checks API keys and body sizes before either runs.
+embedded store); the CRM's GET and DELETE routes are a FastAPI app mounted on the same service, and the
+marketers' page (``serving/page``) a Starlette app mounted at ``/`` and ``/page/…`` that signs in with a
+CRM key once and keeps a session cookie. An ASGI middleware checks API keys and body sizes before any runs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import Field
 from serving import schemas as s
 from serving.auth import ApiKeyMiddleware
 from serving.engine import NotFoundError, Unavailable
+from serving.page.app import build_page
 from serving.readiness import ReadinessMiddleware
 from serving.runtime import Runtime, ServeConfig
 from serving.segments import UnknownSegment
@@ -47,6 +49,7 @@ K = Annotated[int, Field(ge=1, le=s.MAX_K)]
 Skus = Annotated[list[s.Sku], Field(max_length=s.MAX_LIST)]
 
 
+@bentoml.asgi_app(build_page(_runtime), path="/")
 @bentoml.asgi_app(crm, path="/")
 @bentoml.service(name="cible", traffic={"timeout": 30})
 class Cible:

@@ -13,11 +13,17 @@ from features import columns as c
 from features.campaigns.results import CAMPAIGN_RESULTS_FILE, campaign_results
 from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
-from features.customer_features.consent import consent_state
+from features.customer_features.consent import consent_proofs, consent_state
 from features.dataset import Dataset
 from features.errors import NoChampionError
 from features.io import write_table
-from features.online_store.base import CONTACT_KEEP_SECONDS, REPORTED_CONTACTS, OnlineStore, Record
+from features.online_store.base import (
+    CONSENT_PROOF,
+    CONTACT_KEEP_SECONDS,
+    REPORTED_CONTACTS,
+    OnlineStore,
+    Record,
+)
 from features.online_store.history import history_records, recent_contacts, recent_events
 from features.settings import Settings
 from training.predictive.score import score_customers, withhold_profiling
@@ -61,6 +67,7 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
     ids = pd.Index(features[c.CUSTOMER_ID])
     consent = consent_state(dataset.consents, ids, now)
     consents = {cid: {p: bool(v) for p, v in row.items()} for cid, row in consent.iterrows()}
+    proofs = consent_proofs(dataset.consents, ids, now)
     profiled = dict(
         zip(ids, check_consent(dataset.consents, ids, now, needs_profiling=True).allowed, strict=True)
     )
@@ -73,6 +80,7 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
             "features": row if profiled[cid] else None,
             "scores": scores.get(cid) if profiled[cid] else None,
             "consent": consents[cid],
+            CONSENT_PROOF: proofs.get(cid, {}),
             "history": histories.get(cid) if profiled[cid] else None,
             "recent_contacts": contacted.get(cid, []),
         }

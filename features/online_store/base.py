@@ -24,7 +24,12 @@ class OnlineStore(Protocol):
     def delete(self, customer_id: str) -> bool: ...
     def count(self) -> int: ...
     def add_events(self, events: Sequence[StoredEvent]) -> int: ...
-    def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool: ...
+    def set_consent(
+        self,
+        customer_id: str,
+        granted: Mapping[str, bool],
+        proofs: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> bool: ...
     def add_contacts(self, customer_id: str, sent: Mapping[str, str], keep_after: str) -> bool: ...
     def recent_events(
         self, visitor_id: str | None, customer_id: str | None, limit: int = 200
@@ -64,8 +69,17 @@ CONTACT_KEEP_SECONDS = 31 * 24 * 3600
 REPORTED_CONTACTS = "reported_contacts"
 
 
-def with_consent(record: Record, granted: Mapping[str, bool]) -> Record:
-    return {**record, "consent": {**(record.get("consent") or {}), **granted}}
+# purpose -> the latest choice's granted, recorded_at, source and proof, shown on the customer card
+CONSENT_PROOF = "consent_proof"
+
+
+def with_consent(
+    record: Record, granted: Mapping[str, bool], proofs: Mapping[str, Mapping[str, object]] | None = None
+) -> Record:
+    changed = {**record, "consent": {**(record.get("consent") or {}), **granted}}
+    if proofs:
+        changed[CONSENT_PROOF] = {**(record.get(CONSENT_PROOF) or {}), **proofs}
+    return changed
 
 
 def with_contacts(record: Record, sent: Mapping[str, str], keep_after: str) -> Record:
@@ -86,9 +100,14 @@ class RecordChanges:
         """Apply ``change`` to the record; False when the customer has no record."""
         raise NotImplementedError
 
-    def set_consent(self, customer_id: str, granted: Mapping[str, bool]) -> bool:
-        """Change purposes of one record in place (False when the customer has no record)."""
-        return self._update(customer_id, lambda record: with_consent(record, granted))
+    def set_consent(
+        self,
+        customer_id: str,
+        granted: Mapping[str, bool],
+        proofs: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> bool:
+        """Change purposes of one record in place, with their proof (False: the customer has no record)."""
+        return self._update(customer_id, lambda record: with_consent(record, granted, proofs))
 
     def add_contacts(self, customer_id: str, sent: Mapping[str, str], keep_after: str) -> bool:
         """Sends (contact id -> ISO time) reported since the materialisation, for the contact-pressure cap;

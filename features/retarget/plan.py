@@ -3,10 +3,16 @@ conversions the call list's own probabilities promise, and what a target would n
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
+
+from features.errors import CibleError
+from features.retarget.decide import CONVERSION
 
 
 @dataclass(frozen=True)
@@ -68,3 +74,43 @@ def plan_calls(probabilities: np.ndarray, capacity: Capacity, target: float | No
         advisers_needed=advisers,
         days_needed=days,
     )
+
+
+LAST_RUN = "last_lists.json"
+CALLS_FILE = "calls.csv"
+
+
+class CallListError(CibleError):
+    """No call list, or one without valid conversion probabilities; the message says what to run."""
+
+
+def last_run_file(home: Path) -> Path:
+    """Where ``cible retarget lists`` records its last run (its time and output folder)."""
+    return home / "retarget" / LAST_RUN
+
+
+def call_list_path(home: Path, calls: Path | None = None) -> Path:
+    """``calls`` if given, else the call list of the last ``cible retarget lists``."""
+    if calls is None:
+        pointer = last_run_file(home)
+        if not pointer.exists():
+            raise CallListError(
+                "no call list given and none built yet: pass --calls FILE or run `cible retarget lists`"
+            )
+        calls = Path(json.loads(pointer.read_text())["out"]) / CALLS_FILE
+    if not calls.exists():
+        raise CallListError(f"call list {calls} does not exist")
+    return calls
+
+
+def read_call_list(path: Path) -> pd.DataFrame:
+    """The call list, its conversion probabilities checked (numbers between 0 and 1)."""
+    frame = pd.read_csv(path, dtype={"customer_id": str})
+    if CONVERSION not in frame:
+        raise CallListError(
+            f"{path}: no {CONVERSION} column (expected a call list from `cible retarget lists`)"
+        )
+    probabilities = pd.to_numeric(frame[CONVERSION], errors="coerce")
+    if probabilities.isna().any() or not probabilities.between(0, 1).all():
+        raise CallListError(f"{path}: {CONVERSION} must be probabilities between 0 and 1")
+    return frame.assign(**{CONVERSION: probabilities})

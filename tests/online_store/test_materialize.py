@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from typer.testing import CliRunner
 
 from cible.cli import app
@@ -22,6 +23,15 @@ def test_materialize_then_erase(small_synthetic_dir, small_synthetic, settings) 
     out = invoke("materialize", "--data", data)
     customers = len(small_synthetic.customers)
     assert f"{customers:,} customers" in out
+    # the page's reports: KPIs by channel x segment x month, one profile per segment, the audience frame
+    reports = settings.home / "reports"
+    kpis = pd.read_parquet(reports / "kpis.parquet")
+    assert {"channel", "segment", "month", "revenue", "incremental_conversions"} <= set(kpis.columns)
+    assert kpis["revenue"].sum() > 0 and "web" in set(kpis["channel"])
+    profiles = pd.read_parquet(reports / "segment_profiles.parquet")
+    assert set(profiles["kind"]) == {"rfm_segment", "cluster_name", "value_tier"}
+    assert profiles.groupby("kind")["customers"].sum().eq(customers).all()
+    assert len(pd.read_parquet(reports / "audience_frame.parquet")) == customers
     store = open_store(settings)
     cid = small_synthetic.customers["customer_id"].iloc[0]
     record = store.get(cid)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from features.segments.audience_store import AudienceStore, rule_fields
 from features.segments.audiences import Audience, AudienceRule, AudienceRuleError
-from training.segments.audience_store import AudienceStore, rule_fields
 
 FIELDS = rule_fields()
 

@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
+from features.segments.export import ExportRefused, export_members, in_control_group
 from features.segments.memberships import MembershipStore, UnknownSegmentError, diff
-from training.segments.export import ExportRefused, export_members, in_control_group
 
 JAN, FEB = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")
 

@@ -78,11 +78,16 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture
-def server(served_home: Served, tmp_path: Path) -> Iterator[Server]:
-    home = tmp_path / "home"
+def private_home(served_home: Served, folder: Path) -> Settings:
+    """A copy of the trained home, so a test may change it (aliases, consents) without touching others."""
+    home = folder / "home"
     shutil.copytree(served_home.settings.home, home)
-    settings = Settings(home=home, tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+    return Settings(home=home, tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
+
+
+def start_server(settings: Settings, tmp_path: Path) -> Server:
+    """``bentoml serve`` of ``settings.home`` on a free port, in its own process group (stop with _stop)."""
+    home = settings.home
     port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "CIBLE_ONLINE_STORE")},
@@ -103,10 +108,16 @@ def server(served_home: Served, tmp_path: Path) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so the workers stop with it
         )
+    return Server(f"http://127.0.0.1:{port}", settings, log, process)
+
+
+@pytest.fixture
+def server(served_home: Served, tmp_path: Path) -> Iterator[Server]:
+    started = start_server(private_home(served_home, tmp_path), tmp_path)
     try:
-        yield Server(f"http://127.0.0.1:{port}", settings, log, process)
+        yield started
     finally:
-        _stop(process)
+        _stop(started.process)
 
 
 def _profiled_customer(settings: Settings, served: Served) -> str:

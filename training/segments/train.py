@@ -22,6 +22,7 @@ from features.segments.behaviour import behaviour_matrix, is_buyer
 from features.segments.clusters import CLUSTER_NAME, BehaviourClusters
 from features.segments.memberships import MembershipStore
 from features.segments.model import SegmentationModel
+from features.segments.profile import segment_profile
 from features.segments.rfm import RFM_SEGMENT, RFMScorer
 from features.segments.rfm_map import grid_markdown
 from features.segments.value_tiers import VALUE_TIER, ValueTiers
@@ -30,7 +31,6 @@ from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
 from training.segments.config import SegmentsConfig
 from training.segments.plots import cluster_profiles, rfm_heatmap
-from training.segments.profile import segment_profile
 from training.tracking import connect, experiment_id
 
 MODEL_NAME = "segments"

@@ -35,9 +35,9 @@ from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.errors import CibleError
 from features.offers.response_model import catalogue_offer, design_matrix
+from features.segments.export import in_control_group
 from features.settings import Settings
 from training.registry import CHAMPION, GateDecision, champion_version, decide, log_and_register
-from training.segments.export import in_control_group
 from training.tracking import connect, experiment_id
 from training.uplift.metrics import qini_coefficient, uplift_at
 

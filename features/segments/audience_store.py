@@ -49,15 +49,22 @@ def rule_fields() -> RuleFields:
     return RuleFields({*CUSTOMER_FEATURES_V1.columns, *MEMBERSHIP_FIELDS, *consent_fields()})
 
 
+def rule_frame(features: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
+    """Features and memberships side by side: every field a rule may name but consent."""
+    return features.merge(memberships, on=c.CUSTOMER_ID, how="inner", suffixes=("", "_membership"))
+
+
+def with_consent(frame: pd.DataFrame, state: pd.DataFrame) -> pd.DataFrame:
+    """``consent.<purpose>`` columns from a state frame (one row per customer of ``frame``, in order)."""
+    return frame.assign(**{f"{CONSENT_PREFIX}{p}": state[p].to_numpy(dtype=bool) for p in state.columns})
+
+
 def audience_frame(
     features: pd.DataFrame, memberships: pd.DataFrame, consents: pd.DataFrame, now: pd.Timestamp
 ) -> pd.DataFrame:
     """Features and memberships side by side, with ``consent.<purpose>`` read from the ledger at ``now``."""
-    frame = features.merge(memberships, on=c.CUSTOMER_ID, how="inner", suffixes=("", "_membership"))
-    state = consent_state(consents, pd.Index(frame[c.CUSTOMER_ID]), now)
-    for purpose in state.columns:
-        frame[f"{CONSENT_PREFIX}{purpose}"] = state[purpose].to_numpy()
-    return frame
+    frame = rule_frame(features, memberships)
+    return with_consent(frame, consent_state(consents, pd.Index(frame[c.CUSTOMER_ID]), now))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from features import columns as c
 from features import vocab
-from features.consent_gate import check_consent
+from features.consent_gate import ConsentCheck, check_consent
 from features.errors import CibleError
 from features.io import atomic_path
 from features.segments.clusters import CLUSTER_NAME
@@ -66,30 +66,19 @@ def _reason(members: pd.DataFrame) -> list[str]:
     ]
 
 
-def export_members(
+def export_table(
     members: pd.DataFrame,
     segment: str,
-    consents: pd.DataFrame,
     channel: str,
-    out: Path,
-    now: pd.Timestamp,
-    needs_profiling: bool = True,
+    check: ConsentCheck,
     control_percent: float = 0.0,
     min_size: int = 50,
-    fmt: str | None = None,
     campaign_id: str | None = None,
-    offer_id: str | None = None,
-) -> ExportResult:
-    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based).
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows a CRM gets for ``members`` given their consent ``check`` (from the ledger for a batch
+    export, from the online store for the page), and how many each purpose removed.
 
-    Every row carries ``campaign_id`` (default: the segment name) for the CRM to credit sends and orders;
-    the result's ``assignments`` say who is treated and who is held out, stamped ``now``."""
-    fmt = fmt or out.suffix.lstrip(".")
-    if fmt not in FORMATS:
-        raise ExportRefused(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    check = check_consent(
-        consents, members[c.CUSTOMER_ID], now, channel=channel, needs_profiling=needs_profiling
-    )
+    Every row carries ``campaign_id`` (default: the segment name) for the CRM to credit sends and orders."""
     kept = members[check.allowed].reset_index(drop=True)
     removed = check.removed_by_purpose()
     if len(kept) < min_size:
@@ -99,11 +88,10 @@ def export_members(
             f"under the minimum of {min_size}: too small to act on; nothing was written"
         )
     control = in_control_group(kept[c.CUSTOMER_ID], segment, control_percent)
-    campaign_id = campaign_id or segment
     table = pd.DataFrame(
         {
             c.CUSTOMER_ID: kept[c.CUSTOMER_ID],
-            c.CAMPAIGN_ID: campaign_id,
+            c.CAMPAIGN_ID: campaign_id or segment,
             "segment": segment,
             "channel": channel,
             "address_key": kept[c.CUSTOMER_ID],
@@ -119,6 +107,47 @@ def export_members(
             "model_version": kept[MODEL_VERSION],
         }
     )
+    return table, removed
+
+
+def assignments_of(table: pd.DataFrame, now: pd.Timestamp, offer_id: str | None = None) -> pd.DataFrame:
+    """The campaign's pick in an exported ``table``, treated and control, stamped ``now``, for the
+    assignment ledger (features.campaigns.ledger)."""
+    return pd.DataFrame(
+        {
+            c.CAMPAIGN_ID: table[c.CAMPAIGN_ID],
+            c.CUSTOMER_ID: table[c.CUSTOMER_ID],
+            c.ASSIGNED_AT: now,
+            c.GROUP: np.where(table["control_group"], vocab.CONTROL, vocab.TREATED),
+            c.CHANNEL: table["channel"],
+            c.OFFER_ID: offer_id,
+        }
+    )
+
+
+def export_members(
+    members: pd.DataFrame,
+    segment: str,
+    consents: pd.DataFrame,
+    channel: str,
+    out: Path,
+    now: pd.Timestamp,
+    needs_profiling: bool = True,
+    control_percent: float = 0.0,
+    min_size: int = 50,
+    fmt: str | None = None,
+    campaign_id: str | None = None,
+    offer_id: str | None = None,
+) -> ExportResult:
+    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based);
+    the result's ``assignments`` say who is treated and who is held out."""
+    fmt = fmt or out.suffix.lstrip(".")
+    if fmt not in FORMATS:
+        raise ExportRefused(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check = check_consent(
+        consents, members[c.CUSTOMER_ID], now, channel=channel, needs_profiling=needs_profiling
+    )
+    table, removed = export_table(members, segment, channel, check, control_percent, min_size, campaign_id)
     with atomic_path(out) as tmp:
         if fmt == "csv":
             table.to_csv(tmp, index=False)
@@ -126,14 +155,5 @@ def export_members(
             table.to_parquet(tmp, index=False)
         else:
             table.to_json(tmp, orient="records", force_ascii=False, indent=1)
-    assignments = pd.DataFrame(
-        {
-            c.CAMPAIGN_ID: campaign_id,
-            c.CUSTOMER_ID: kept[c.CUSTOMER_ID],
-            c.ASSIGNED_AT: now,
-            c.GROUP: np.where(control, vocab.CONTROL, vocab.TREATED),
-            c.CHANNEL: channel,
-            c.OFFER_ID: offer_id,
-        }
-    )
-    return ExportResult(out, len(table), int(control.sum()), removed, assignments)
+    assignments = assignments_of(table, now, offer_id)
+    return ExportResult(out, len(table), int(table["control_group"].sum()), removed, assignments)

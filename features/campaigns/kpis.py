@@ -1,0 +1,150 @@
+"""KPIs by channel, segment and month: what the white paper and the exam reason in (web vs phone basket,
+account openings, call-campaign conversion).
+
+One frame, one row per group. Sales measures (orders, revenue, margin, repeat rate) come from ``orders`` by
+the order's channel; account openings from ``customers`` by acquisition channel; campaign measures
+(contacts, opens, clicks, conversions) from ``contacts`` by contact channel. ``phone`` is both a sales and
+a contact channel: its row carries both. Incremental conversions need a control group; campaign results
+(``features/campaigns/results.py``) measure them, so they are NaN here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.dataset import Dataset, line_amounts
+
+SEGMENT = "segment"
+MONTH = "month"
+GROUPS = (c.CHANNEL, SEGMENT, MONTH)
+UNASSIGNED = "unassigned"  # guests and customers absent from the memberships
+KPI_COLUMNS = (
+    "active_customers",
+    "orders",
+    "revenue",
+    "average_basket",
+    "margin",
+    "average_margin",
+    "repeat_rate",
+    "account_openings",
+    "contacts",
+    "opens",
+    "clicks",
+    "conversions",
+    "incremental_conversions",
+)
+COUNTS = ("active_customers", "orders", "account_openings", "contacts", "opens", "clicks", "conversions")
+
+
+class KpiGroupError(ValueError):
+    pass
+
+
+def line_margins(orders: pd.DataFrame, products: pd.DataFrame) -> np.ndarray:
+    """Margin of each order line: what was paid less the unit cost (list price less list margin) times the
+    quantity; negative quantities (returns) give the margin back. Unknown products count no cost."""
+    cost = (products[c.UNIT_PRICE] - products[c.UNIT_MARGIN]).clip(lower=0)
+    unit_cost = orders[c.SKU].map(pd.Series(cost.to_numpy(), index=products[c.SKU])).fillna(0.0)
+    return line_amounts(orders) - orders[c.QUANTITY].to_numpy(dtype=np.float64) * unit_cost.to_numpy()
+
+
+def _within(times: pd.Series, since: pd.Timestamp, until: pd.Timestamp | None) -> np.ndarray:
+    keep = (times >= since).to_numpy(dtype=bool)
+    if until is not None:
+        keep = keep & (times < until).to_numpy(dtype=bool)
+    return keep
+
+
+def _labelled(
+    frame: pd.DataFrame, time_column: str, channel_column: str, segments: pd.Series
+) -> pd.DataFrame:
+    return frame.assign(
+        **{
+            c.CHANNEL: frame[channel_column].astype(str),
+            SEGMENT: frame[c.CUSTOMER_ID].map(segments).astype(object).fillna(UNASSIGNED).astype(str),
+            MONTH: frame[time_column].dt.strftime("%Y-%m"),
+        }
+    )
+
+
+def _segments(memberships: pd.DataFrame | None) -> pd.Series:
+    if memberships is None:
+        return pd.Series(dtype=str)
+    return pd.Series(
+        memberships[SEGMENT].astype(str).to_numpy(), index=memberships[c.CUSTOMER_ID].astype(str)
+    )
+
+
+def channel_kpis(
+    dataset: Dataset,
+    since: pd.Timestamp | str,
+    until: pd.Timestamp | str | None = None,
+    by: Sequence[str] = (c.CHANNEL, MONTH),
+    memberships: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """KPIs of ``[since, until)`` per group of ``by`` (any of channel, segment, month).
+
+    ``memberships`` holds ``customer_id`` and ``segment`` (one segment per customer, e.g. the RFM segment);
+    without it every customer is "unassigned". Repeat rate: the share of the group's active customers who
+    had ordered before (at any time, on any channel) the order that makes them active in the group.
+    """
+    keys = list(dict.fromkeys(by))
+    unknown = [k for k in keys if k not in GROUPS]
+    if unknown or not keys:
+        raise KpiGroupError(f"--by takes one or more of {', '.join(GROUPS)}; got {', '.join(by) or 'none'}")
+    start = pd.Timestamp(since)
+    end = pd.Timestamp(until) if until is not None else None
+    segments = _segments(memberships)
+
+    orders = dataset.orders
+    if end is not None:
+        orders = orders[(orders[c.ORDERED_AT] < end).to_numpy()]
+    orders = orders.assign(_amount=line_amounts(orders), _margin=line_margins(orders, dataset.products))
+    first = orders.groupby(c.CUSTOMER_ID)[c.ORDERED_AT].min()
+    sales = _labelled(orders[_within(orders[c.ORDERED_AT], start, end)], c.ORDERED_AT, c.CHANNEL, segments)
+    sales["_returning"] = (sales[c.ORDERED_AT] > sales[c.CUSTOMER_ID].map(first)).to_numpy(dtype=bool)
+    grouped = sales.groupby(keys)
+    per_customer = sales.dropna(subset=[c.CUSTOMER_ID]).groupby([*keys, c.CUSTOMER_ID])["_returning"].any()
+    sold = pd.DataFrame(
+        {
+            "active_customers": sales.groupby(keys)[c.CUSTOMER_ID].nunique(),
+            "orders": grouped[c.ORDER_ID].nunique(),
+            "revenue": grouped["_amount"].sum(),
+            "margin": grouped["_margin"].sum(),
+            "repeat_rate": per_customer.groupby(level=keys).mean(),
+        }
+    )
+
+    customers = dataset.customers
+    opened = _labelled(
+        customers[_within(customers[c.CREATED_AT], start, end)], c.CREATED_AT, c.ACQUISITION_CHANNEL, segments
+    )
+    openings = opened.groupby(keys).size().rename("account_openings")
+
+    contacts = dataset.contacts
+    sent = _labelled(contacts[_within(contacts[c.SENT_AT], start, end)], c.SENT_AT, c.CHANNEL, segments)
+    touched = sent.groupby(keys)
+    campaign = pd.DataFrame(
+        {
+            "contacts": touched.size(),
+            "opens": touched[c.OPENED_AT].count(),
+            "clicks": touched[c.CLICKED_AT].count(),
+            "conversions": touched[c.CONVERTED_ORDER_ID].count(),
+        }
+    )
+
+    out = pd.concat([sold, openings, campaign], axis=1).sort_index()
+    for column in COUNTS:
+        out[column] = out[column].fillna(0).astype("int64") if column in out else 0
+    for column in ("revenue", "margin"):
+        out[column] = out[column].fillna(0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["average_basket"] = (out["revenue"] / out["orders"]).where(out["orders"] > 0)
+        out["average_margin"] = (out["margin"] / out["orders"]).where(out["orders"] > 0)
+    out["incremental_conversions"] = np.nan
+    out.index.names = keys
+    return out.reset_index()[[*keys, *KPI_COLUMNS]]

@@ -1,0 +1,76 @@
+"""Small report files under ``<CIBLE_HOME>/reports/``, written by ``cible materialize`` so that the service
+and its page read aggregates and one prepared frame, never the raw data, per request.
+
+- ``kpis.parquet``: KPIs by channel x RFM segment x month over the two years before the cut-off;
+- ``segment_profiles.parquet``: one row per segment of each kind (size, revenue share, basket per channel,
+  top categories, consent reach at the cut-off);
+- ``audience_frame.parquet``: features and memberships per customer, what audience rules are evaluated on
+  (consent is read live from the online store by the service, not from this file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from features import columns as c
+from features.campaigns.kpis import SEGMENT, channel_kpis
+from features.customer_features.build import AS_OF_COLUMN, build_customer_features
+from features.dataset import Dataset
+from features.io import atomic_path
+from features.segments.audience_store import rule_frame
+from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
+from features.segments.profile import segment_profile
+from features.segments.rfm import RFM_SEGMENT
+from features.settings import Settings
+
+KPIS = "kpis.parquet"
+CAMPAIGN_RESULTS = "campaign_results.parquet"  # written by campaign measurement (issue 16), read by the page
+SEGMENT_PROFILES = "segment_profiles.parquet"
+AUDIENCE_FRAME = "audience_frame.parquet"
+KIND = "kind"
+KPI_MONTHS = 24
+
+
+def reports_dir(settings: Settings) -> Path:
+    return settings.home / "reports"
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+    return path
+
+
+def kpi_report(dataset: Dataset, as_of: pd.Timestamp, snapshot: pd.DataFrame | None) -> pd.DataFrame:
+    """KPIs by channel, RFM segment and month over the ``KPI_MONTHS`` months before ``as_of``."""
+    memberships = None
+    if snapshot is not None:
+        memberships = pd.DataFrame({c.CUSTOMER_ID: snapshot[c.CUSTOMER_ID], SEGMENT: snapshot[RFM_SEGMENT]})
+    since = (as_of - pd.DateOffset(months=KPI_MONTHS)).normalize().replace(day=1)
+    return channel_kpis(dataset, since, as_of, by=(c.CHANNEL, SEGMENT, "month"), memberships=memberships)
+
+
+def segment_profiles(features: pd.DataFrame, snapshot: pd.DataFrame) -> pd.DataFrame:
+    """Every segment of every kind, one row each, with ``kind`` and ``segment`` columns."""
+    merged = features.merge(snapshot[[c.CUSTOMER_ID, *SEGMENT_COLUMNS]], on=c.CUSTOMER_ID, how="inner")
+    parts = [
+        segment_profile(merged, merged, kind).rename(columns={kind: SEGMENT}).assign(**{KIND: kind})
+        for kind in SEGMENT_COLUMNS
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    out[SEGMENT] = out[SEGMENT].astype(str)
+    return out[[KIND, SEGMENT, *[col for col in out.columns if col not in (KIND, SEGMENT)]]]
+
+
+def write_reports(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> list[Path]:
+    folder = reports_dir(settings)
+    store = MembershipStore(settings.segments_dir)
+    snapshot = store.load() if store.dates() else None
+    written = [_write(kpi_report(dataset, as_of, snapshot), folder / KPIS)]
+    if snapshot is not None:
+        features = build_customer_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
+        written.append(_write(segment_profiles(features, snapshot), folder / SEGMENT_PROFILES))
+        written.append(_write(rule_frame(features, snapshot), folder / AUDIENCE_FRAME))
+    return written
