@@ -4,11 +4,15 @@ has the data, so a real-data test can never silently stop running there)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.ci import unavailable
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the clone; CIBLE_SHARED_DATA points elsewhere (a git worktree, another CI layout)
+SHARED_DATA = Path(
+    os.environ.get("CIBLE_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 ONLINE_RETAIL = SHARED_DATA / "online_retail" / "online_retail_2010-12-01_2011-09-09.csv.xz"
 CDNOW = SHARED_DATA / "cdnow" / "CDNOW_master.txt"
 ONLINE_RETAIL_ORIGIN = (
