@@ -38,6 +38,7 @@ class UpliftModel:
     learner: str
     # "treated"/"control" classifiers (and "effect_treated"/"effect_control" regressors for the X-learner),
     # or the "transformed" regressor
+    models: dict[str, Any]
     feature_columns: tuple[str, ...]
     categories: dict[str, list[str]]  # offer families and channels seen in training
     treated_share: float
@@ -73,6 +74,9 @@ class UpliftModel:
             return (
                 self.models["treated"].predict_proba(x)[:, 1] - self.models["control"].predict_proba(x)[:, 1]
             )
+        if self.learner == X_LEARNER:
+            mixed = X_WEIGHT * self.models["effect_control"].predict(x)
+            return np.clip(mixed + (1 - X_WEIGHT) * self.models["effect_treated"].predict(x), -1.0, 1.0)
         return np.clip(self.models["transformed"].predict(x), -1.0, 1.0)
 
     def response(
