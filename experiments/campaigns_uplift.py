@@ -80,16 +80,19 @@ def main() -> None:
     truth = truth.assign(
         true_effect=truth["converts_if_treated"].astype(int) - truth["converts_if_control"].astype(int)
     )
-    rows = rows.merge(truth[[c.CAMPAIGN_ID, c.CUSTOMER_ID, "true_effect"]], on=[c.CAMPAIGN_ID, c.CUSTOMER_ID])
     credited = data.orders[data.orders[c.CAMPAIGN_ID].notna() & (data.orders[c.QUANTITY] > 0)]
     order_margin = float(
         pd.Series(line_margins(credited, data.products)).groupby(credited[c.ORDER_ID].to_numpy()).sum().mean()
     )
     train, test = split_rows(rows, config)
+    # the truth joins the held-out rows only after the models are fitted: it must never be a feature
+    keys = [c.CAMPAIGN_ID, c.CUSTOMER_ID]
+    effect = test[keys].merge(truth[[*keys, "true_effect"]], on=keys, how="left")["true_effect"]
     y, w = test[CONVERTED].to_numpy(int), test[TREATED].to_numpy(bool)
     models = {learner: fit_uplift(train, learner, config) for learner in LEARNERS}
     scores = {name: m.uplift(test, test[c.OFFER_ID], test[c.CHANNEL]) for name, m in models.items()}
     scores["response_model"] = models["t_learner"].response(test, test[c.OFFER_ID], test[c.CHANNEL])
+    test = test.assign(true_effect=effect.to_numpy())
     scores["truth (oracle)"] = test["true_effect"].to_numpy(float)
     scores["random"] = np.random.default_rng(0).random(len(test))
     print(
