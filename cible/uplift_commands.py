@@ -39,8 +39,8 @@ def run_uplift(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, skip_m
 
 
 def uplift(data: Path = DataOption, as_of: str = AsOfOption) -> None:
-    """Uplift model (T-learner and transformed outcome) from the campaigns' control groups, compared with
-    the response model by Qini on held-out customers, registered behind its gate."""
+    """Uplift model (T-learner, transformed outcome, X-learner) from the campaigns' control groups,
+    compared with the response model by Qini on held-out customers, registered behind its gate."""
     settings = Settings.from_env()
     dataset = load_data(settings, data)
     run_uplift(dataset, resolve_as_of(dataset, as_of), settings)

@@ -9,6 +9,9 @@ lives in ``training/uplift``. Two learners:
 - ``transformed_outcome`` (class transformation generalised to an unequal split, Athey & Imbens 2015):
   one regressor of ``Z = y w / e - y (1 - w) / (1 - e)`` with ``e`` the treated share, whose expectation
   given x is the uplift. With e = 1/2 it is Jaskowski & Jaroszewicz's class transformation.
+- ``x_learner`` (Künzel et al. 2019): the T-learner's two classifiers impute each customer's effect
+  (treated: y - control model; control: treated model - y), one regressor per group learns it, and the
+  uplift is their average (``X_WEIGHT``): the large treated group's model helps the small control one.
 """
 
 from __future__ import annotations
@@ -25,13 +28,17 @@ from features.offers.response_model import catalogue_offer, design_matrix
 
 T_LEARNER = "t_learner"
 TRANSFORMED_OUTCOME = "transformed_outcome"
-LEARNERS = (T_LEARNER, TRANSFORMED_OUTCOME)
+X_LEARNER = "x_learner"
+LEARNERS = (T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER)
+X_WEIGHT = 0.5  # weight of the effect model fitted on control rows (the other on treated rows)
 
 
 @dataclass
 class UpliftModel:
     learner: str
-    models: dict[str, Any]  # "treated"/"control" classifiers, or "transformed" regressor
+    # "treated"/"control" classifiers (and "effect_treated"/"effect_control" regressors for the X-learner),
+    # or the "transformed" regressor
+    models: dict[str, Any]
     feature_columns: tuple[str, ...]
     categories: dict[str, list[str]]  # offer families and channels seen in training
     treated_share: float
@@ -67,6 +74,9 @@ class UpliftModel:
             return (
                 self.models["treated"].predict_proba(x)[:, 1] - self.models["control"].predict_proba(x)[:, 1]
             )
+        if self.learner == X_LEARNER:
+            mixed = X_WEIGHT * self.models["effect_control"].predict(x)
+            return np.clip(mixed + (1 - X_WEIGHT) * self.models["effect_treated"].predict(x), -1.0, 1.0)
         return np.clip(self.models["transformed"].predict(x), -1.0, 1.0)
 
     def response(

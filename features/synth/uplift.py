@@ -1,8 +1,9 @@
 """Causal truth of the scheduled campaigns: hidden response types and random control groups.
 
 Each customer has a hidden response type per offer x contact channel, drawn from observable traits:
-*persuadable* (buys the campaign's order only if contacted; likelier with a discount for a bargain
-hunter, and on the channels the customer answers), *sure thing* (buys it anyway: heavy buyers),
+*persuadable* (buys the campaign's order only if contacted: occasional, less engaged buyers, likelier
+with a discount for a bargain hunter and with an offer on a category they like), *sure thing* (buys it
+anyway: heavy buyers and customers who answer the channel eagerly, whom a response model ranks first),
 *do not disturb* (buys it only if left alone: younger customers called by phone, seniors texted or
 pushed) and *lost cause* (neither). Every scheduled wave holds out ``CONTROL_SHARE`` of its consented
 audience at random: the control customers get no contact but an ``assignments`` row stamped with
@@ -42,13 +43,17 @@ def type_probabilities(
     category = np.where(offer >= 0, OFFER_CATEGORY[np.maximum(offer, 0)], -1)
     affinity = pop.category_mix[customer, np.maximum(category, 0)] * len(CATEGORIES)
     answer = np.sqrt(np.clip(pop.response[customer, channel], 0.3, 2.0))
-    # Heavy buyers buy anyway (sure things); the ones a campaign moves are occasional buyers who answer
-    # the channel and like the offer: the customers a response model does not rank first.
+    # Heavy buyers and customers who answer the channel eagerly buy anyway (sure things): a response
+    # model ranks them first. The ones a campaign moves are occasional, less engaged, discount-sensitive
+    # buyers who like the offer.
     heavy = np.minimum(pop.orders_per_year[customer] / 12.0, 1.0)
-    persuadable = (0.15 + 1.5 * discount * pop.discount_sensitivity[customer]) * answer * (1.3 - heavy)
+    engaged = np.clip(answer / 1.4, 0.0, 1.0)
+    persuadable = (
+        (0.15 + 1.5 * discount * pop.discount_sensitivity[customer]) * (1.3 - heavy) * (1.3 - engaged)
+    )
     persuadable *= np.where(category >= 0, np.clip(affinity, 0.3, 2.0), 1.0)
     persuadable = np.clip(persuadable, 0.03, 0.6)
-    sure = 0.05 + 0.55 * heavy
+    sure = 0.05 + 0.35 * heavy + 0.25 * engaged
     senior = pop.is_senior[customer]
     dnd = 0.01 + 0.06 * ((channel == CH["phone"]) & ~senior)
     dnd += 0.05 * (np.isin(channel, [CH["sms"], CH["push"]]) & senior)
@@ -78,7 +83,11 @@ class ResponseTypes:
         return np.minimum((u >= cumulative).sum(axis=1), len(RESPONSE_TYPES) - 1)
 
     def boost(self, customer: np.ndarray, offer: np.ndarray, channel: np.ndarray) -> np.ndarray:
-        return TYPE_BOOST[self.of(customer, offer, channel)]
+        """Conversion odds by type; a persuadable's do not rise with how eagerly they answer the channel
+        (that eagerness makes sure things), so the response multiplier is divided out."""
+        kind = self.of(customer, offer, channel)
+        answer = np.sqrt(np.clip(self.pop.response[customer, channel], 0.3, 2.0))
+        return TYPE_BOOST[kind] / np.where(kind == PERSUADABLE, answer, 1.0)
 
 
 @dataclass(frozen=True)

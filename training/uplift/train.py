@@ -9,9 +9,9 @@ customers in every run), so every model is scored on customers none of them was 
 
 Compared on the held-out customers by the Qini coefficient and uplift@30% (training.uplift.metrics,
 random targeting = 0): the two-model T-learner, the transformed-outcome learner (class transformation for
-an unequal split) and the *response model* — P(order | contacted), the T-learner's treated classifier,
-which is how a response model ranks. The better learner is the candidate; the gate asks it to beat the
-response model's Qini and the champion's (scored on the same held-out rows).
+an unequal split), the X-learner and the *response model* — P(order | contacted), the T-learner's
+treated classifier, which is how a response model ranks. The best learner is the candidate; the gate asks
+it to beat the response model's Qini and the champion's (scored on the same held-out rows).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from mlflow.tracking import MlflowClient
 from features import columns as c
 from features import vocab
 from features.campaigns.results import CONVERTED, window_outcomes
-from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, UpliftModel
+from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER, UpliftModel
 from features.campaigns.windows import window_days
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
@@ -148,11 +148,17 @@ def fit_uplift(
     y = rows[CONVERTED].to_numpy(dtype=int)
     w = rows[TREATED].to_numpy(dtype=bool)
     share = float(w.mean())
-    if learner == T_LEARNER:
+    if learner in (T_LEARNER, X_LEARNER):
         models = {
             "treated": _classifier(config).fit(x[w], y[w]),
             "control": _classifier(config).fit(x[~w], y[~w]),
         }
+        if learner == X_LEARNER:
+            imputed_t = y[w] - models["control"].predict_proba(x[w])[:, 1]
+            imputed_c = models["treated"].predict_proba(x[~w])[:, 1] - y[~w]
+            params = _classifier(config).get_params()
+            models["effect_treated"] = lgb.LGBMRegressor(**params).fit(x[w], imputed_t)
+            models["effect_control"] = lgb.LGBMRegressor(**params).fit(x[~w], imputed_c)
     elif learner == TRANSFORMED_OUTCOME:
         z = y * w / share - y * (~w) / (1 - share)
         regressor = lgb.LGBMRegressor(**_classifier(config).get_params())
