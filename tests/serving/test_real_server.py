@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,54 +23,21 @@ from features.consent_gate import PROFILING
 from features.online_store.factory import open_store
 from features.settings import Settings
 from tests.serving.conftest import Served
+from tests.serving.live import Live, free_port, start
 
 REPO = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 90.0
 RELOAD_TIMEOUT = 10.0
 WRONG_KEY = "cible_a-key-nobody-was-given-0123456789"  # a presented key stays out of the logs even if unknown
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class Server:
-    url: str
+    live: Live
     settings: Settings
-    log: Path
-    process: subprocess.Popen
 
-
-def _wait_ready(server: Server) -> dict:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(
-                f"bentoml serve exited ({server.process.returncode}):\n{server.log.read_text()}"
-            )
-        try:
-            answer = httpx.get(f"{server.url}/readyz", timeout=2)
-            if answer.status_code == 200:
-                return answer.json()
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"not ready within {READY_TIMEOUT} s:\n{server.log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the whole process group (BentoML's supervisor and its workers), SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    @property
+    def url(self) -> str:
+        return self.live.url
 
 
 @pytest.fixture
@@ -81,7 +45,7 @@ def server(served_home: Served, tmp_path: Path) -> Iterator[Server]:
     home = tmp_path / "home"
     shutil.copytree(served_home.settings.home, home)
     settings = Settings(home=home, tracking_uri=f"sqlite:///{home / 'mlflow.db'}")
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "CIBLE_ONLINE_STORE")},
         "CIBLE_HOME": str(home),
@@ -90,21 +54,13 @@ def server(served_home: Served, tmp_path: Path) -> Iterator[Server]:
         "PYTHONUNBUFFERED": "1",
         "BENTOML_DO_NOT_TRACK": "True",
     }
-    log = tmp_path / "server.log"
     bentoml = Path(sys.executable).with_name("bentoml")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(bentoml), "serve", "serving.service:Cible", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so the workers stop with it
-        )
+    command = [str(bentoml), "serve", "serving.service:Cible", "--host", "127.0.0.1", "--port", str(port)]
+    live = start(command, port, env, tmp_path / "server.log", REPO)
     try:
-        yield Server(f"http://127.0.0.1:{port}", settings, log, process)
+        yield Server(live, settings)
     finally:
-        _stop(process)
+        live.stop()
 
 
 def _profiled_customer(settings: Settings, served: Served) -> str:
@@ -118,7 +74,7 @@ def _profiled_customer(settings: Settings, served: Served) -> str:
 
 @pytest.mark.slow
 def test_the_real_server_over_http(server: Server, served_home: Served) -> None:
-    ready = _wait_ready(server)
+    ready = server.live.wait_ready()
     live = ready["models"]["recommender"]["version"]
     assert ready["ready"] is True and live is not None
 
@@ -176,9 +132,9 @@ def test_the_real_server_over_http(server: Server, served_home: Served) -> None:
         answer = http.post("/recommend", json={"customer_id": cid, "k": 5}, headers=site).json()
         assert answer["model_version"] == str(fresh.version) != live
 
-    _stop(server.process)
-    assert server.process.returncode is not None
-    logs = server.log.read_text(errors="replace")
+    server.live.stop()
+    assert server.live.process.returncode is not None
+    logs = server.live.log.read_text(errors="replace")
     assert "/recommend" in logs, "the access log is on, so the check below means something"
     for key in [*served_home.keys.values(), WRONG_KEY]:
         assert key not in logs
