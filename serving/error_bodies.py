@@ -27,7 +27,10 @@ def error_body(status: int, content_type: bytes, raw: bytes) -> tuple[int, dict[
             parsed = None
     if isinstance(parsed, list) and len(parsed) == 1 and isinstance(parsed[0], dict):
         parsed = parsed[0]  # BentoML 1.4 wraps its exceptions' message in a tuple
-    fallback = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        fallback = HTTPStatus(status).phrase
+    except ValueError:  # a status outside the standard list
+        fallback = "Error"
     if not isinstance(parsed, dict):
         text = raw.decode("utf-8", errors="replace").strip() if raw else ""
         return status, {"error": text[:500] or fallback}

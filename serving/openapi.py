@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from serving.auth import ASGIApp, Receive, Scope, Send, required_scope
+from serving.auth import MAX_BODY_BYTES, ASGIApp, Receive, Scope, Send, required_scope
 from serving.schemas import SCHEMA_RULES, ApiError, Readiness
 
 DOC_PATH = "/docs.json"
@@ -81,7 +81,7 @@ def _errors(method: str, path: str, operation: dict[str, Any]) -> dict[str, dict
     if "{" in path or (method, path) in NOT_FOUND:
         out["404"] = _error(NOT_FOUND.get((method, path), NO_ROUTE))
     if method in WITH_BODY:
-        out["413"] = _error("Request body over 2,000,000 bytes.")
+        out["413"] = _error(f"Request body over {MAX_BODY_BYTES:,} bytes.")
         out["415"] = _error("A body that is not JSON (form, multipart, pickle).")
     if (method, path) in UNAVAILABLE:
         out["503"] = _error(UNAVAILABLE[(method, path)])

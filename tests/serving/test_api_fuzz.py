@@ -158,16 +158,47 @@ def test_every_operation_with_every_key_and_none(
         case.validate_response(answer, headers=headers)
 
 
-def test_the_links_from_posted_events_to_the_visitors_answers(service: _Service, served_home: Served) -> None:
+def _keyed(machine: type, served: Served) -> type:
+    """A state machine sending each operation the key of its scope."""
     scopes = {
         op.ok().definition.raw.get("operationId"): op.ok().definition.raw.get("x-cible-scopes")
         for op in schema.get_all_operations()
     }
-    assert schema["/events"]["POST"].definition.raw["responses"]["200"]["links"]
 
-    class Visitors(schema.as_state_machine()):  # type: ignore[misc]
+    class Keyed(machine):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
             allowed = scopes.get(case.operation.definition.raw.get("operationId"))
-            return {"headers": served_home.headers(allowed[0])} if allowed else {}
+            return {"headers": served.headers(allowed[0])} if allowed else {}
+
+    return Keyed
+
+
+def test_stateful_runs_over_every_link(service: _Service, served_home: Served) -> None:
+    # the document's links and the ones Schemathesis infers (GET /segments -> a segment's lists)
+    _keyed(schema.as_state_machine(), served_home).run(settings=settings(STATEFUL, max_examples=10))
+
+
+def test_the_links_from_posted_events_to_the_visitors_answers(service: _Service, served_home: Served) -> None:
+    # on the whole document, Schemathesis starts from operations that produce something it can name
+    # (GET /segments); the events flow is run on its own so that its links are surely followed
+    visitors = schema.include(path_regex="^/(events|recommend|retargeting/score)$")
+    followed: list[tuple[str, str | None, str | None]] = []  # link, visitor asked for, visitor answered
+
+    class Visitors(_keyed(visitors.as_state_machine(), served_home)):  # type: ignore[misc]
+        def step(self, input: Any) -> Any:
+            output = super().step(input)
+            link = input.transition
+            if link is not None and not link.is_inferred and input.is_applied:
+                answered = output.response.json() if output.response.status_code == 200 else {}
+                followed.append((link.id, input.case.body.get("visitor_id"), answered.get("visitor_id")))
+            return output
 
     Visitors.run(settings=STATEFUL)
+    for link in (
+        "RecommendForTheVisitor",
+        "ScoreTheVisitorsIntent",
+    ):  # in "POST /events -> [200] <link> -> …"
+        assert any(link in name for name, _, _ in followed), followed
+    # the visitor the events were posted for is the one answered about
+    assert all(asked == answered for _, asked, answered in followed if answered is not None), followed
+    assert any(answered is not None for _, _, answered in followed), followed
