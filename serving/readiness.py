@@ -17,7 +17,8 @@ class ReadinessMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         status = self.status()
-        if scope["type"] == "http" and scope["path"] == "/readyz" and status is not None:
+        probe = scope["type"] == "http" and scope["path"] == "/readyz" and scope["method"] in ("GET", "HEAD")
+        if probe and status is not None:
             ready, detail = status()
             return await reply(send, 200 if ready else 503, {"ready": ready, **detail})
         return await self.app(scope, receive, send)

@@ -4,10 +4,20 @@ enums are closed, unknown fields are refused, so a bad request gets a 400 naming
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from typing_extensions import TypedDict
 
 from features import vocab
@@ -30,16 +40,35 @@ Page = Literal["home", "product", "cart", "category", "search", "checkout", "acc
 def _local(value: datetime) -> datetime:
     """The data contract's times are the retailer's local wall time without a zone: a time with an offset
     is converted to it (``features.clock.to_local``), a time without one is taken as already local."""
-    if value.tzinfo is not None:
-        if not 2 <= value.year <= 9998:  # year 1 at +01:00 is before year 1 in UTC: an OverflowError (a 500)
-            raise ValueError("must be between 2000-01-01 and 2100-01-01")
-        value = to_local(value)
-    if not datetime(2000, 1, 1) <= value <= datetime(2100, 1, 1):
+    # the range is checked on the time as written, as the schema's pattern says (and before converting:
+    # year 1 at +01:00 is before year 1 in UTC, an OverflowError)
+    if not datetime(2000, 1, 1) <= value.replace(tzinfo=None) <= datetime(2100, 1, 1):
         raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    if value.tzinfo is not None:
+        value = to_local(value)
     return value
 
 
-Timestamp = Annotated[datetime, AfterValidator(_local)]
+# The accepted dates and times, said exactly in the schema (JSON Schema has no bounds for dates): years 2000
+# to 2099, real days, an offset or none (naive is the contract's convention).
+
+
+def _day(february: str) -> str:
+    return (
+        "20[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+        f"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[{february}]))"
+    )
+
+
+DATE_PATTERN = f"^{_day('0-9')}$"  # the 29th of February is left to `format: date`, which knows leap years
+CLOCK = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?"
+# no `format: date-time` here (it would require an offset), so no 29th of February either
+TIME_PATTERN = f"^{_day('0-8')}T{CLOCK}(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_local),
+    WithJsonSchema({"type": "string", "pattern": TIME_PATTERN}),
+]
 LOCAL_TIME = (
     "ISO 8601. With an offset (`Z`, `+09:00`) it is converted to the retailer's local time (CIBLE_TZ, "
     "default Europe/Paris) and stored without a zone, as the data contract keeps times; without one it is "
@@ -47,8 +76,50 @@ LOCAL_TIME = (
 )
 
 
+def _in_range(value: date) -> date:
+    if not date(2000, 1, 1) <= value <= date(2100, 1, 1):  # pandas dates end in 2262: a 500 past it
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
+
+
+SnapshotDate = Annotated[
+    date,
+    AfterValidator(_in_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+
+
+def _json_integer(value: Any) -> Any:
+    """An integer as JSON Schema means it: 4 and 4.0, never "4" nor true (which pydantic's lax mode takes,
+    and its strict mode refuses 4.0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    return value
+
+
+def json_int(low: int, high: int) -> Any:
+    """An integer between ``low`` and ``high``, taken as :func:`_json_integer` says (the bounds come first:
+    after the validator, pydantic documents them as unknown keys instead of minimum and maximum)."""
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_json_integer)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldProblem(Strict):
+    """One refused field of a request: where it is (body keys and indices, or the parameter) and why."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ApiError(Strict):
+    """The body of every 4xx and 5xx answer."""
+
+    error: str = Field(description="What was wrong, in one sentence.")
+    detail: list[FieldProblem] | None = Field(None, description="Each refused field, for a 400.")
 
 
 class Context(Strict):
@@ -97,7 +168,7 @@ class ConsentChange(Strict):
 
     customer_id: Id
     purpose: Literal[vocab.CONSENT_PURPOSES]  # type: ignore[valid-type]
-    granted: bool
+    granted: StrictBool
     recorded_at: Timestamp | None = Field(
         None, description=f"When the choice was made (default: when the service receives it). {LOCAL_TIME}"
     )
@@ -109,6 +180,22 @@ class ConsentChange(Strict):
         if self.granted and not self.proof:
             raise ValueError("proof is required when consent is granted")
         return self
+
+
+# Rules a validator applies that the generated JSON Schema cannot say, added to the published document
+# (BentoML 1.4 refuses `if`/`then` in the models' own schemas).
+SCHEMA_RULES: dict[str, dict[str, Any]] = {
+    "retargeting_score__Input": {  # the endpoint refuses a request naming nobody
+        "anyOf": [
+            {"required": [key], "properties": {key: {"type": "string"}}}
+            for key in ("customer_id", "visitor_id")
+        ]
+    },
+    "ConsentChange": {
+        "if": {"properties": {"granted": {"const": True}}},
+        "then": {"required": ["proof"], "properties": {"proof": {"type": "string", "minLength": 1}}},
+    },
+}
 
 
 class Applied(Strict):
@@ -257,3 +344,24 @@ class CampaignResult(Strict):
     balanced: bool
     pre_period_spend_smd: float | None
     note: str
+
+
+class ModelStatus(Strict):
+    version: str | None = Field(description="The live champion's registry version; null when none is live.")
+    error: str | None
+
+
+class Readiness(Strict):
+    ready: bool = Field(description="The recommender is live (other models degrade one endpoint each).")
+    models: dict[str, ModelStatus]
+    batch_models: dict[str, str | None] = Field(description="Champions used by the last materialisation.")
+
+
+class Reloaded(Readiness):
+    changed: dict[str, str] = Field(description="Models whose champion moved, with the version now live.")
+
+
+class Erased(Strict):
+    erased: bool
+    removed_from_online_store: bool
+    snapshots_rewritten: int

@@ -130,11 +130,12 @@ class SegmentIndex:
             raise UnknownSegment(str(exc)) from exc
         ids = moved[c.CUSTOMER_ID].astype(str).tolist()
         records = online.get_many(ids)
-        allowed = [
-            cid in records and not refused_purpose(records[cid].get("consent") or {}, channel, True)
-            for cid in ids
-        ]
-        kept = moved[np.array(allowed, dtype=bool)]  # a plain empty list would select no columns
+        consents = [(records[cid].get("consent") or {}) if cid in records else None for cid in ids]
+        allowed = np.array(
+            [given is not None and not refused_purpose(given, channel, True) for given in consents],
+            dtype=bool,
+        )
+        kept = moved[allowed]  # a boolean array, even when empty (an empty list would select no columns)
         rows = {
             change: [
                 s.SegmentMove(customer_id=str(cid), reason=str(why))

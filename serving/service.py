@@ -10,24 +10,31 @@ CRM key once and keeps a session cookie. An ASGI middleware checks API keys and 
 from __future__ import annotations
 
 import gc
-from datetime import date
 from typing import Annotated, Any
 
 import bentoml
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import PlainTextResponse
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from serving import schemas as s
 from serving.auth import ApiKeyMiddleware
 from serving.engine import NotFoundError, Unavailable
+from serving.error_bodies import ErrorBodyMiddleware
+from serving.openapi import OpenApiMiddleware, complete
 from serving.page.app import build_page
 from serving.readiness import ReadinessMiddleware
 from serving.runtime import Runtime, ServeConfig
 from serving.segments import UnknownSegment
 
 crm = FastAPI(title="Cible CRM and admin routes")
+
+
+class CsvResponse(PlainTextResponse):
+    media_type = "text/csv"  # what FastAPI documents for the route, and the header it sends
+
+
 _current: Runtime | None = None  # the worker's runtime, for the middlewares built before the service
 
 
@@ -45,7 +52,7 @@ def _unavailable(exc: Exception) -> bentoml.exceptions.ServiceUnavailable:
     return bentoml.exceptions.ServiceUnavailable(str(exc))
 
 
-K = Annotated[int, Field(ge=1, le=s.MAX_K)]
+K = s.json_int(1, s.MAX_K)
 Skus = Annotated[list[s.Sku], Field(max_length=s.MAX_LIST)]
 
 
@@ -111,7 +118,7 @@ class Cible:
         visitor_id: s.Id | None = None,
         events: Annotated[list[s.Event], Field(max_length=s.MAX_LIST)] = [],  # noqa: B006
         k: K = 5,
-        explain: bool = False,
+        explain: StrictBool = False,
     ) -> s.RetargetingScore:
         """Purchase intent within 7 days, whether a follow-up is allowed, on which channel, with what."""
         if customer_id is None and visitor_id is None:
@@ -152,12 +159,12 @@ class Cible:
 
     # -- admin -----------------------------------------------------------------------------------------
     @bentoml.api(route="/admin/reload")
-    async def reload(self, ctx: bentoml.Context) -> dict[str, Any]:
+    async def reload(self, ctx: bentoml.Context) -> s.Reloaded:
         """Load any champion whose alias moved now, instead of at the next poll."""
         changed = self.rt.champions.refresh()
         self.rt.audit(_key_id(ctx), "reload_models", None, target="models", changed=changed)
         ready, detail = self.rt.champions.status()
-        return {"changed": changed, "ready": ready, **detail}
+        return s.Reloaded(changed=changed, ready=ready, **detail)
 
     # -- CRM (FastAPI class views: ``self`` is the service instance) ------------------------------------
     @crm.get("/customers/{customer_id}", response_model=s.CustomerProfile)
@@ -170,15 +177,15 @@ class Cible:
         self.rt.audit(_key_id(request), "read_customer", customer_id)
         return profile
 
-    @crm.delete("/customers/{customer_id}")
-    def erase(self, request: Request, customer_id: Annotated[s.Id, PathParam()]) -> dict[str, Any]:
+    @crm.delete("/customers/{customer_id}", response_model=s.Erased)
+    def erase(self, request: Request, customer_id: Annotated[s.Id, PathParam()]) -> s.Erased:
         """Right to erasure: out of the online store at once, tombstoned for every later load."""
         result = self.rt.erase(customer_id, _key_id(request))
-        return {
-            "erased": True,
-            "removed_from_online_store": result.removed_from_online_store,
-            "snapshots_rewritten": result.snapshots_rewritten,
-        }
+        return s.Erased(
+            erased=True,
+            removed_from_online_store=result.removed_from_online_store,
+            snapshots_rewritten=result.snapshots_rewritten,
+        )
 
     @crm.get("/customers/{customer_id}/export")
     def access(self, request: Request, customer_id: Annotated[s.Id, PathParam()]) -> dict[str, Any]:
@@ -228,7 +235,7 @@ class Cible:
         self,
         request: Request,
         name: Annotated[str, PathParam(max_length=100)],
-        since: Annotated[date, Query(description="A day of the retailer's local calendar (YYYY-MM-DD).")],
+        since: s.SnapshotDate,
         channel: s.Channel | None = None,
     ) -> s.SegmentChanges:
         """Who entered and who left the segment since a date, and why ("recency score 4→2")."""
@@ -239,13 +246,13 @@ class Cible:
         self.rt.audit(_key_id(request), "read_segment_changes", None, target=name, since=str(since))
         return result
 
-    @crm.get("/segments/{name}/members.csv", response_class=PlainTextResponse)
+    @crm.get("/segments/{name}/members.csv", response_class=CsvResponse)
     def members_csv(
         self,
         request: Request,
         name: Annotated[str, PathParam(max_length=100)],
         channel: s.Channel | None = None,
-    ) -> PlainTextResponse:
+    ) -> CsvResponse:
         """The whole consent-filtered list as CSV, for the CRM tool."""
         try:
             text = self.rt.segments.csv(name, channel, self.rt.store)
@@ -253,12 +260,13 @@ class Cible:
             raise HTTPException(404, str(exc)) from exc
         self.rt.audit(_key_id(request), "export_segment", None, target=name, channel=channel)
         filename = f"{name}_{channel or 'all'}.csv".replace(" ", "_")
-        return PlainTextResponse(
+        return CsvResponse(
             text,
-            media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
 
 
+Cible.add_asgi_middleware(ErrorBodyMiddleware)
+Cible.add_asgi_middleware(OpenApiMiddleware, document=lambda: complete(Cible))
 Cible.add_asgi_middleware(ReadinessMiddleware, status=lambda: _current.champions.status if _current else None)
 Cible.add_asgi_middleware(ApiKeyMiddleware, keys=lambda: _runtime().keys())

@@ -29,8 +29,6 @@ from tests.serving.test_real_server import (
     REPO,
     Server,
     _profiled_customer,
-    _stop,
-    _wait_ready,
     private_home,
     start_server,
 )
@@ -57,10 +55,10 @@ def page_server(
     prepare_page_home(settings, small_synthetic, served_home.as_of)
     server = start_server(settings, folder)
     try:
-        _wait_ready(server)
+        server.live.wait_ready()
         yield server
     finally:
-        _stop(server.process)
+        server.live.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -28,54 +25,21 @@ from features.consent_gate import PROFILING
 from features.online_store.factory import open_store
 from features.settings import Settings
 from tests.serving.conftest import Served
+from tests.serving.live import Live, free_port, start
 
 REPO = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 90.0
 RELOAD_TIMEOUT = 10.0
 WRONG_KEY = "cible_a-key-nobody-was-given-0123456789"  # a presented key stays out of the logs even if unknown
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class Server:
-    url: str
+    live: Live
     settings: Settings
-    log: Path
-    process: subprocess.Popen
 
-
-def _wait_ready(server: Server) -> dict:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(
-                f"bentoml serve exited ({server.process.returncode}):\n{server.log.read_text()}"
-            )
-        try:
-            answer = httpx.get(f"{server.url}/readyz", timeout=2)
-            if answer.status_code == 200:
-                return answer.json()
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"not ready within {READY_TIMEOUT} s:\n{server.log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the whole process group (BentoML's supervisor and its workers), SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    @property
+    def url(self) -> str:
+        return self.live.url
 
 
 def private_home(served_home: Served, folder: Path) -> Settings:
@@ -86,29 +50,19 @@ def private_home(served_home: Served, folder: Path) -> Settings:
 
 
 def start_server(settings: Settings, tmp_path: Path) -> Server:
-    """``bentoml serve`` of ``settings.home`` on a free port, in its own process group (stop with _stop)."""
-    home = settings.home
-    port = _free_port()
+    """``bentoml serve`` of ``settings.home`` on a free port, in its own process group (``live.stop()``)."""
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "CIBLE_ONLINE_STORE")},
-        "CIBLE_HOME": str(home),
+        "CIBLE_HOME": str(settings.home),
         "CIBLE_RELOAD_SECONDS": "1",
         "BENTOML_HOME": str(tmp_path / "bentoml"),  # nothing lands in ~/bentoml
         "PYTHONUNBUFFERED": "1",
         "BENTOML_DO_NOT_TRACK": "True",
     }
-    log = tmp_path / "server.log"
     bentoml = Path(sys.executable).with_name("bentoml")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(bentoml), "serve", "serving.service:Cible", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so the workers stop with it
-        )
-    return Server(f"http://127.0.0.1:{port}", settings, log, process)
+    command = [str(bentoml), "serve", "serving.service:Cible", "--host", "127.0.0.1", "--port", str(port)]
+    return Server(start(command, port, env, tmp_path / "server.log", REPO), settings)
 
 
 @pytest.fixture
@@ -117,7 +71,7 @@ def server(served_home: Served, tmp_path: Path) -> Iterator[Server]:
     try:
         yield started
     finally:
-        _stop(started.process)
+        started.live.stop()
 
 
 def _profiled_customer(settings: Settings, served: Served) -> str:
@@ -131,7 +85,7 @@ def _profiled_customer(settings: Settings, served: Served) -> str:
 
 @pytest.mark.slow
 def test_the_real_server_over_http(server: Server, served_home: Served) -> None:
-    ready = _wait_ready(server)
+    ready = server.live.wait_ready()
     live = ready["models"]["recommender"]["version"]
     assert ready["ready"] is True and live is not None
 
@@ -189,9 +143,9 @@ def test_the_real_server_over_http(server: Server, served_home: Served) -> None:
         answer = http.post("/recommend", json={"customer_id": cid, "k": 5}, headers=site).json()
         assert answer["model_version"] == str(fresh.version) != live
 
-    _stop(server.process)
-    assert server.process.returncode is not None
-    logs = server.log.read_text(errors="replace")
+    server.live.stop()
+    assert server.live.process.returncode is not None
+    logs = server.live.log.read_text(errors="replace")
     assert "/recommend" in logs, "the access log is on, so the check below means something"
     for key in [*served_home.keys.values(), WRONG_KEY]:
         assert key not in logs
