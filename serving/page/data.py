@@ -18,6 +18,7 @@ from features import columns as c
 from features import vocab
 from features.campaigns.kpis import KPI_COLUMNS, SEGMENT
 from features.consent_gate import CHANNEL_PURPOSE, live_consent_check
+from features.errors import CibleError
 from features.online_store.base import OnlineStore
 from features.reports import AUDIENCE_FRAME, CAMPAIGN_RESULTS, KIND, KPIS, SEGMENT_PROFILES, reports_dir
 from features.retarget.decide import CONVERSION
@@ -41,7 +42,7 @@ KIND_LABELS = {
 CHANNELS = tuple(CHANNEL_PURPOSE)
 
 
-class ReportsMissing(LookupError):
+class ReportsMissing(CibleError, LookupError):
     """A report file the view needs is not there yet: the message says which command writes it."""
 
 
@@ -100,7 +101,7 @@ class PageData:
 
     # -- consent, live ------------------------------------------------------------------------------------
     def _states(self, ids: list[str]) -> dict[str, dict[str, bool]]:
-        return {cid: r.get("consent") or {} for cid, r in self.store.get_many(ids).items()}
+        return self.store.consents_many(ids)
 
     def _frame(self, rule: AudienceRule) -> pd.DataFrame:
         """The audience frame; with the consent columns (from the online store) when the rule names them."""
@@ -182,8 +183,9 @@ class PageData:
         kind = self.segments.kind(name)
         return snapshot[snapshot[kind].astype(str) == name], True
 
-    def download(self, name: str, channel: str, control_percent: float) -> Download:
-        """The consent-filtered list as ``cible segments export`` builds it, with consent read live."""
+    def download(self, name: str, channel: str, control_percent: float, as_csv: bool = True) -> Download:
+        """The consent-filtered list as ``cible segments export`` builds it, with consent read live (the
+        counts alone when ``as_csv`` is False)."""
         members, needs_profiling = self.members(name)
         ids = members[c.CUSTOMER_ID].astype(str).tolist()
         check = live_consent_check(self._states(ids), ids, channel, needs_profiling)
@@ -195,7 +197,7 @@ class PageData:
             len(table),
             int(table["control_group"].sum()),
             removed,
-            table.to_csv(index=False),
+            table.to_csv(index=False) if as_csv else "",
         )
 
     def names(self) -> list[str]:
