@@ -8,6 +8,7 @@ import sys
 import typer
 
 from cible import (
+    campaigns_commands,
     data_commands,
     features_commands,
     kpis_commands,
@@ -39,6 +40,7 @@ app.add_typer(privacy_commands.app, name="privacy")
 app.add_typer(retarget_commands.app, name="retarget")
 app.add_typer(serve_commands.keys_app, name="keys")
 app.add_typer(models_commands.app, name="models")
+app.add_typer(campaigns_commands.app, name="campaigns")
 app.command("materialize")(store_commands.materialize_command)
 app.command("serve")(serve_commands.serve)
 app.command("kpis")(kpis_commands.kpis_command)

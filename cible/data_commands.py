@@ -44,7 +44,7 @@ def _print_sizes(frames: dict[str, pd.DataFrame], title: str) -> None:
 
 @app.command()
 def validate(
-    folder: Path = typer.Argument(..., help="Data folder holding the six tables (CSV or Parquet)."),
+    folder: Path = typer.Argument(..., help="Data folder holding the seven tables (CSV or Parquet)."),
     now: str = typer.Option(
         None,
         help="Instant after which a timestamp is 'in the future' (default: now, in the retailer's zone).",
@@ -63,7 +63,7 @@ def validate(
 
 @app.command()
 def synth(
-    out: Path = typer.Option(..., "--out", help="Folder to write the six tables (and truth/) into."),
+    out: Path = typer.Option(..., "--out", help="Folder to write the seven tables (and truth/) into."),
     customers: int = typer.Option(SynthConfig.customers, min=10, help="Number of customers."),
     months: int = typer.Option(SynthConfig.months, min=1, max=120, help="Months of history."),
     seed: int = typer.Option(SynthConfig.seed, help="Random seed: same seed, same bytes."),

@@ -10,7 +10,7 @@ from cible.common import DataOption, load_data, parse_timestamp
 from cible.console import UserError, console
 from features import clock
 from features import columns as c
-from features.io import write_dataset_frames
+from features.io import write_tables
 from features.online_store.factory import open_store
 from features.privacy.access import access_report, write_access_report
 from features.privacy.audit import AuditTrail, cli_actor, record
@@ -122,7 +122,10 @@ def retention(
     if apply:
         kept = {t: f[~rules.retention.expired(t, f, now).to_numpy()] for t, f in frames.items()}
         fmt = "csv" if any(folder.glob("*.csv")) else "parquet"
-        write_dataset_frames(kept, folder, fmt)
+        write_tables(kept, folder, fmt)  # the tables the folder holds; an absent optional one stays absent
+        cutoff = rules.retention.cutoff("assignments", now)
+        pruned = rules.assignments.prune(cutoff) if cutoff is not None else 0
+        console.print(f"campaign assignments recorded by exports: {pruned:,} row(s) past retention dropped")
         AuditTrail(settings.audit_log).record(cli_actor(), "retention_apply", str(folder))
         console.print(f"rewrote {folder} without the expired rows")
 

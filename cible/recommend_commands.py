@@ -28,9 +28,16 @@ from training.offers.register import NoOfferHistoryError, load_offer_champion, t
 from training.recommend.report import markdown, metrics_table
 from training.recommend.train import load_champion, train_nbo
 from training.tracking import connect
+from training.uplift.train import load_uplift_champion
 
 
 def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
+    """The recommender, then the offer response model."""
+    run_recommender(dataset, as_of, settings)
+    run_offers(dataset, as_of, settings)
+
+
+def run_recommender(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     with steps("recommender", total=4) as progress:
         run = train_nbo(dataset, as_of, settings, progress=progress)
     cut = run.cutoffs
@@ -40,6 +47,9 @@ def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     )
     console.print(markdown(metrics_table(run.evaluation)), highlight=False)
     console.print(f"  gate: {run.decision.reason}", highlight=False)
+
+
+def run_offers(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     try:
         with steps("offer response model"):
             offers = train_offer_response(dataset, as_of, settings)
@@ -57,20 +67,22 @@ def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
 
 def offer_line(dataset: Dataset, at: pd.Timestamp, customer_id: str, settings: Settings) -> str:
     """The customer's next best offer, or why there is none."""
-    model = load_offer_champion(connect(settings))
+    client = connect(settings)
+    model = load_offer_champion(client)
     if model is None:
         return "next best offer: no offer_response champion (run `cible train nbo`)"
     features = build_customer_features(dataset, at)
     features = features[features[c.CUSTOMER_ID] == customer_id]
     if features.empty:
         return "next best offer: none (not a customer as of this date)"
-    row = best_offers(dataset, at, features, model, load_catalogue(DEFAULT_CATALOGUE)).iloc[0]
+    uplift = load_uplift_champion(client)
+    row = best_offers(dataset, at, features, model, load_catalogue(DEFAULT_CATALOGUE), uplift).iloc[0]
     if row[NEXT_BEST_OFFER] == NO_OFFER:
         return "next best offer: no offer (nothing eligible and consented has a positive expected value)"
     on = f" on {row[OFFER_CATEGORY]}" if row[OFFER_CATEGORY] else ""
     return (
         f"next best offer: {row[NEXT_BEST_OFFER]}{on} by {row[OFFER_CHANNEL]}, "
-        f"expected value {row[OFFER_EXPECTED_VALUE]:.3f} EUR"
+        f"expected {'incremental ' if uplift is not None else ''}value {row[OFFER_EXPECTED_VALUE]:.3f} EUR"
     )
 
 

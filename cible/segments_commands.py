@@ -12,8 +12,14 @@ from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, res
 from cible.console import UserError, console
 from features import clock
 from features import columns as c
+from features.campaigns.ledger import check_campaign_id
+from features.campaigns.sample_size import baseline_conversion, detectable_lift, plan_control
+from features.campaigns.windows import window_days
+from features.consent_gate import check_consent
 from features.customer_features.build import build_customer_features
+from features.dataset import Dataset
 from features.privacy.audit import AuditTrail, cli_actor
+from features.privacy.rules import PrivacyRules
 from features.segments.audience_store import AudienceStore, audience_frame, rule_fields
 from features.segments.audiences import load_audience_file
 from features.segments.export import FORMATS, export_members
@@ -94,34 +100,110 @@ def export(
     channel: str = typer.Option(..., help="Channel the campaign uses: email, sms, phone or ads."),
     out: Path = typer.Option(..., "--out", help="File to write."),
     fmt: str = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: from --out)."),
-    control: float = typer.Option(0.0, min=0, max=50, help="Percent of members flagged as a control group."),
+    control: str = typer.Option(
+        "0",
+        help="Percent of members held out as a control group (0 to 50), or `auto`: the smallest share "
+        "detecting --lift at 80% power (two-proportion test).",
+    ),
+    lift: float = typer.Option(
+        0.02,
+        min=0.001,
+        max=0.5,
+        help="With --control auto: absolute conversion lift to detect (0.02 = 2 pts).",
+    ),
     min_size: int = typer.Option(SegmentsConfig.min_export_size, help="Refuse exports smaller than this."),
+    campaign: str = typer.Option(
+        None,
+        help="Campaign id written on every row and in the assignment ledger (default: NAME-CHANNEL-date).",
+    ),
+    offer: str = typer.Option(None, help="Offer id the campaign makes, if any (for its results)."),
     data: Path = DataOption,
 ) -> None:
-    """Export a segment for the CRM: only customers whose consent allows the channel (and profiling)."""
+    """Export a segment for the CRM: only customers whose consent allows the channel (and profiling).
+
+    Who was picked, treated or held out as control, is recorded in the Cible home
+    (campaigns/assignments/CAMPAIGN.parquet) and merged into the `assignments` table at every load, so
+    `cible campaigns results CAMPAIGN` measures the campaign once its orders are in the data."""
     settings = Settings.from_env()
+    now = clock.now()
+    campaign_id = check_campaign_id(campaign or f"{name}-{channel}-{now:%Y%m%d-%H%M}")
     members, needs_profiling = _members(settings, name, data)
     dataset = load_data(settings, data)
+    percent = _control_percent(control, lift, members, needs_profiling, channel, dataset, now)
     result = export_members(
         members,
         name,
         dataset.consents,
         channel,
         out,
-        clock.now(),
+        now,
         needs_profiling,
-        control,
+        percent,
         min_size,
         fmt,
+        campaign_id,
+        offer,
     )
+    ledger = PrivacyRules.from_settings(settings).assignments
+    assert result.assignments is not None
+    ledger.record(result.assignments)
     AuditTrail(settings.audit_log).record(
         cli_actor(), "export_segment", name, channel=channel, rows=result.exported, file=str(out)
     )
     console.print(
-        f"wrote {result.exported:,} customers to {result.path} ({result.control:,} in the control group)"
+        f"wrote {result.exported:,} customers to {result.path} ({result.control:,} in the control group); "
+        f"campaign {campaign_id!r} recorded in {ledger.path_for(campaign_id)}"
     )
     for purpose, count in sorted(result.removed.items()):
         console.print(f"  removed {count:,}: no '{purpose}' consent")
+
+
+def _control_percent(
+    control: str,
+    lift: float,
+    members: pd.DataFrame,
+    needs_profiling: bool,
+    channel: str,
+    dataset: Dataset,
+    now: pd.Timestamp,
+) -> float:
+    """The control percent to use, with the sample-size plan printed before anything is written."""
+    reachable = members[
+        check_consent(
+            dataset.consents, members[c.CUSTOMER_ID], now, channel=channel, needs_profiling=needs_profiling
+        ).allowed
+    ]
+    days = window_days(channel)
+    baseline = baseline_conversion(dataset, reachable[c.CUSTOMER_ID], now, days)
+    if control.strip().lower() != "auto":
+        try:
+            percent = float(control)
+        except ValueError as exc:
+            raise UserError(f"--control {control!r}: a percent from 0 to 50, or auto") from exc
+        if not 0 <= percent <= 50:
+            raise UserError(f"--control {control!r}: a percent from 0 to 50, or auto")
+        if percent > 0:
+            detectable = detectable_lift(len(reachable), baseline, percent / 100)
+            console.print(
+                f"control group {percent:g}% of {len(reachable):,}: detects a lift of {detectable:.1%} "
+                f"(absolute) over a {days}-day baseline of {baseline:.1%} at 80% power",
+                highlight=False,
+            )
+        return percent
+    plan = plan_control(len(reachable), baseline, lift)
+    if plan.share is None:
+        raise UserError(
+            f"{len(reachable):,} reachable customers cannot show a lift of {lift:.1%} over a {days}-day "
+            f"baseline of {baseline:.1%} at 80% power even with half held out (detectable: "
+            f"{plan.detectable_at_max:.1%}): raise --lift or widen the audience"
+        )
+    console.print(
+        f"control group auto: {plan.share:.1%} of {len(reachable):,} ({plan.control:,} customers) detects a "
+        f"lift of {lift:.1%} (absolute) over a {days}-day baseline of {baseline:.1%} at 80% power "
+        "(two-sided 5%)",
+        highlight=False,
+    )
+    return plan.share * 100
 
 
 @app.command("diff")

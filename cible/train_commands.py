@@ -6,10 +6,11 @@ from pathlib import Path
 
 import typer
 
-from cible import intent_commands, predict_commands, recommend_commands
+from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
-from cible.console import console, steps
+from cible.console import UserError, console, steps
 from features.dataset import Dataset
+from features.errors import CibleError
 from features.settings import Settings
 from training.segments.config import SegmentsConfig
 from training.segments.train import train_segments
@@ -50,16 +51,30 @@ for _name, _command in predict_commands.TRAIN_COMMANDS.items():
     app.command(_name)(_command)
 app.command("nbo")(recommend_commands.nbo)
 app.command("intent")(intent_commands.intent)
+app.command("uplift")(uplift_commands.uplift)
 
 
 @app.command("all")
 def train_all(data: Path = DataOption, as_of: str = AsOfOption) -> None:
-    """Every training pipeline, in dependency order."""
+    """Every training pipeline, in dependency order; one the data cannot train is skipped with the reason."""
     settings = Settings.from_env()
     dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
     console.print(f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri}")
-    _run_segments(dataset, cutoff, settings, None)
-    predict_commands.train_predictive_all(dataset, cutoff, settings)
-    recommend_commands.run_nbo(dataset, cutoff, settings)
-    intent_commands.run_intent(dataset, cutoff, settings)
+    pipelines = {
+        "segments": lambda: _run_segments(dataset, cutoff, settings, None),
+        "predictive models": lambda: predict_commands.train_predictive_all(dataset, cutoff, settings),
+        "recommender": lambda: recommend_commands.run_recommender(dataset, cutoff, settings),
+        "offer response": lambda: recommend_commands.run_offers(dataset, cutoff, settings),
+        "intent": lambda: intent_commands.run_intent(dataset, cutoff, settings),
+        "uplift": lambda: uplift_commands.run_uplift(dataset, cutoff, settings, skip_missing=True),
+    }
+    skipped = {}
+    for name, run in pipelines.items():
+        try:
+            run()
+        except CibleError as exc:  # what one data set cannot train must not stop the others
+            skipped[name] = str(exc)
+            console.print(f"[yellow]skipped {name}:[/yellow] {exc}", highlight=False)
+    if len(skipped) == len(pipelines):
+        raise UserError(f"no pipeline could train on {data or settings.default_data}: see the reasons above")

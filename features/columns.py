@@ -54,6 +54,10 @@ OPENED_AT = "opened_at"
 CLICKED_AT = "clicked_at"
 CONVERTED_ORDER_ID = "converted_order_id"
 
+# assignments (who a campaign picked, and whether they were held out as its control group)
+ASSIGNED_AT = "assigned_at"
+GROUP = "group"
+
 # consents
 PURPOSE = "purpose"
 GRANTED = "granted"

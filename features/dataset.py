@@ -1,4 +1,4 @@
-"""The six tables held together, in their canonical dtypes, and sliced at a point in time."""
+"""The seven tables held together, in their canonical dtypes, and sliced at a point in time."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features import columns as c
 from features.schema import TABLES, Kind, Table
@@ -58,6 +60,7 @@ class Dataset:
     orders: pd.DataFrame
     events: pd.DataFrame
     contacts: pd.DataFrame
+    assignments: pd.DataFrame
     consents: pd.DataFrame
 
     @classmethod
@@ -98,20 +101,30 @@ class Dataset:
         orders = self.orders[self.orders[c.ORDERED_AT] < ts]
         events = self.events[self.events[c.OCCURRED_AT] < ts]
         consents = self.consents[self.consents[c.RECORDED_AT] < ts]
+        assignments = self.assignments[self.assignments[c.ASSIGNED_AT] < ts]
         contacts = self.contacts[self.contacts[c.SENT_AT] < ts].copy()
         for col in (c.OPENED_AT, c.CLICKED_AT):
             contacts[col] = contacts[col].where(contacts[col] < ts)
-        known_orders = pd.Index(orders[c.ORDER_ID].unique())
         converted = contacts[c.CONVERTED_ORDER_ID]
-        contacts[c.CONVERTED_ORDER_ID] = converted.where(converted.isin(known_orders))
+        contacts[c.CONVERTED_ORDER_ID] = converted.where(_isin(converted, orders[c.ORDER_ID]))
         return replace(
             self,
             customers=customers.reset_index(drop=True),
             orders=orders.reset_index(drop=True),
             events=events.reset_index(drop=True),
             contacts=contacts.reset_index(drop=True),
+            assignments=assignments.reset_index(drop=True),
             consents=consents.reset_index(drop=True),
         )
+
+
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` through Arrow: pandas' isin on Arrow strings builds a Python object per value
+    of ``among`` (0.6 s of CPU per call at 20k customers, and training slices the data 60 times)."""
+    found = pc.is_in(
+        pa.array(values, from_pandas=True), value_set=pc.unique(pa.array(among, from_pandas=True))
+    )
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def line_amounts(orders: pd.DataFrame) -> np.ndarray:
@@ -121,3 +134,12 @@ def line_amounts(orders: pd.DataFrame) -> np.ndarray:
         * orders[c.UNIT_PRICE].to_numpy(dtype=np.float64)
         * (1.0 - orders[c.DISCOUNT].to_numpy(dtype=np.float64))
     )
+
+
+def line_margins(orders: pd.DataFrame, products: pd.DataFrame) -> np.ndarray:
+    """Gross margin of each order line: quantity x (the product's unit margin - the discount granted,
+    unit price x discount); negative for returns. A SKU absent from ``products`` counts no margin."""
+    unit_margin = orders[c.SKU].map(products.set_index(c.SKU)[c.UNIT_MARGIN]).to_numpy(dtype=np.float64)
+    quantity = orders[c.QUANTITY].to_numpy(dtype=np.float64)
+    given = orders[c.UNIT_PRICE].to_numpy(dtype=np.float64) * orders[c.DISCOUNT].to_numpy(dtype=np.float64)
+    return np.nan_to_num(quantity * (unit_margin - given))

@@ -103,7 +103,7 @@ def write_tables(frames: dict[str, pd.DataFrame], folder: Path, fmt: str = "parq
 
 
 def write_dataset_frames(frames: dict[str, pd.DataFrame], folder: Path, fmt: str = "parquet") -> list[Path]:
-    """Write the six contract tables (in contract order) into ``folder``."""
+    """Write the seven contract tables (in contract order) into ``folder``."""
     missing = [name for name in TABLES if name not in frames]
     if missing:
         raise ValueError(f"tables missing from the data set to write: {', '.join(missing)}")

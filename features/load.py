@@ -7,10 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from features import clock
+from features import columns as c
 from features.dataset import Dataset
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
-from features.validate import DataValidationError, validate_folder
+from features.validate import DataValidationError
+from features.validated_cache import validate_folder_cached
 
 
 def load_dataset(
@@ -24,8 +26,12 @@ def load_dataset(
     rules of the Cible home in the environment), so no later step can use them.
     """
     now = clock.now() if now is None else pd.Timestamp(now)
-    problems, frames = validate_folder(Path(folder), now=now)
+    settings = Settings.from_env()
+    problems, frames = validate_folder_cached(Path(folder), now, settings.home / "cache" / "validated")
     if problems:
         raise DataValidationError(problems)
-    rules = privacy or PrivacyRules.from_settings(Settings.from_env())
+    rules = privacy or PrivacyRules.from_settings(settings)
+    if "customers" in frames:  # assignments recorded by Cible's own exports (features.campaigns.ledger)
+        customer_ids = frames["customers"][c.CUSTOMER_ID]
+        frames["assignments"] = rules.assignments.merge(frames.get("assignments"), customer_ids)
     return Dataset.from_frames(rules.apply(frames, now))

@@ -1,4 +1,4 @@
-"""The data contract: six tables, their columns, types, keys and references.
+"""The data contract: seven tables, their columns, types, keys and references.
 
 The schemas are data, read by the validator, the loader, the README table and the generators alike, so
 the contract is written once.
@@ -182,6 +182,29 @@ CONTACTS = Table(
     ),
 )
 
+ASSIGNMENTS = Table(
+    name="assignments",
+    description=(
+        "Campaign assignments: every customer a campaign picked, sent the message (treated) or held out "
+        "at random (control), so its effect can be measured from the data alone. Control rows are never "
+        "contacts: nothing that counts contacts counts them."
+    ),
+    key=(c.CAMPAIGN_ID, c.CUSTOMER_ID),
+    references=(Reference(c.CUSTOMER_ID, "customers", c.CUSTOMER_ID),),
+    columns=(
+        Column(c.CAMPAIGN_ID, Kind.STRING, description="Campaign."),
+        Column(c.CUSTOMER_ID, Kind.STRING, description="Customer picked."),
+        Column(
+            c.ASSIGNED_AT,
+            Kind.DATETIME,
+            description="When the send was decided (the send time, or when it would have been sent).",
+        ),
+        Column(c.GROUP, Kind.STRING, allowed=vocab.ASSIGNMENT_GROUPS, description="treated or control."),
+        Column(c.CHANNEL, Kind.STRING, allowed=vocab.CONTACT_CHANNELS, description="Campaign channel."),
+        Column(c.OFFER_ID, Kind.STRING, nullable=True, description="Offer of the campaign, if any."),
+    ),
+)
+
 CONSENTS = Table(
     name="consents",
     description="Consent ledger: the latest record per customer and purpose is in force.",
@@ -202,7 +225,9 @@ CONSENTS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, PRODUCTS, ORDERS, EVENTS, CONTACTS, CONSENTS)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (CUSTOMERS, PRODUCTS, ORDERS, EVENTS, CONTACTS, ASSIGNMENTS, CONSENTS)
+}
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
 # Rows are ordered by this timestamp when a table is time-sliced (point-in-time features).
@@ -211,5 +236,6 @@ TIME_COLUMN: dict[str, str] = {
     "orders": c.ORDERED_AT,
     "events": c.OCCURRED_AT,
     "contacts": c.SENT_AT,
+    "assignments": c.ASSIGNED_AT,
     "consents": c.RECORDED_AT,
 }

@@ -49,5 +49,10 @@ class Settings:
         return self.home / "audiences"
 
     @property
+    def reports_dir(self) -> Path:
+        """Small report tables written by ``cible materialize`` for the service and its page."""
+        return self.home / "reports"
+
+    @property
     def audit_log(self) -> Path:
         return self.home / "privacy" / "audit.jsonl"

@@ -9,6 +9,11 @@ ACQUISITION_CHANNELS: tuple[str, ...] = (*ORDER_CHANNELS, "partner", "event")
 # Marketing touches.
 CONTACT_CHANNELS: tuple[str, ...] = ("email", "sms", "phone", "mail", "push", "ads")
 
+# A campaign's pick: sent the message (treated) or held out at random to measure its effect (control).
+TREATED = "treated"
+CONTROL = "control"
+ASSIGNMENT_GROUPS: tuple[str, ...] = (TREATED, CONTROL)
+
 EVENT_TYPES: tuple[str, ...] = (
     "page_view",
     "product_view",

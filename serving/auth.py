@@ -126,7 +126,7 @@ def required_scope(method: str, path: str) -> str | None:
         return "admin"
     if path.startswith("/customers/") and path.endswith("/export"):
         return "admin"
-    if path.startswith(("/customers/", "/segments")) or path == "/contacts":
+    if path.startswith(("/customers/", "/segments", "/campaigns/")) or path == "/contacts":
         return "crm"
     return "any"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.campaigns.results import CAMPAIGN_RESULTS_FILE
 from features.clock import now_datetime
 from features.load import load_dataset
 from features.online_store.base import CONTACT_KEEP_SECONDS, OnlineStore
@@ -26,6 +27,7 @@ from features.retarget.config import RetargetConfig, load_config
 from features.segments.memberships import MembershipStore
 from features.settings import Settings
 from serving.auth import ApiKeys, keys_path
+from serving.campaign_reports import CampaignReports
 from serving.champions import Champions
 from serving.engine import Engine
 from serving.schemas import ConsentChange, ContactMade
@@ -66,6 +68,7 @@ class Runtime:
     engine: Engine
     segments: SegmentIndex
     keys_file: Path
+    campaign_reports: CampaignReports | None = None
     clock: Callable[[], datetime] = now_datetime  # the retailer's local time, as the data keeps it
     _keys: ApiKeys | None = None
     _keys_stamp: float | None = None
@@ -86,6 +89,7 @@ class Runtime:
             engine=Engine(champions, store, retarget, now_datetime),
             segments=SegmentIndex(MembershipStore(settings.segments_dir)),
             keys_file=keys_path(settings.home),
+            campaign_reports=CampaignReports(settings.reports_dir / CAMPAIGN_RESULTS_FILE),
         )
         if poll and config.reload_seconds > 0:
             champions.poll(config.reload_seconds, runtime._stop)

@@ -226,3 +226,34 @@ class SegmentChanges(Strict):
     entered: list[SegmentMove]
     exited: list[SegmentMove]
     removed_for_consent: int
+
+
+class CampaignResult(Strict):
+    """One campaign measured against its control group (features.campaigns.results); rates are shares,
+    money is EUR per customer, intervals are 95%; None where no control group measures it."""
+
+    campaign_id: str
+    channel: str
+    offer_id: str | None
+    window_start: datetime
+    window_end: datetime
+    has_control: bool
+    treated: int
+    control: int
+    treated_conversion_rate: float | None
+    control_conversion_rate: float | None
+    treated_revenue_per_customer: float | None
+    control_revenue_per_customer: float | None
+    treated_margin_per_customer: float | None
+    control_margin_per_customer: float | None
+    incremental_conversion_rate: float | None
+    incremental_conversion_rate_low: float | None
+    incremental_conversion_rate_high: float | None
+    incremental_margin_per_customer: float | None
+    incremental_margin_low: float | None
+    incremental_margin_high: float | None
+    offer_cost_per_customer: float
+    net_incremental_margin: float | None
+    balanced: bool
+    pre_period_spend_smd: float | None
+    note: str

@@ -191,6 +191,16 @@ class Cible:
             raise HTTPException(503, str(exc)) from exc
         return report
 
+    @crm.get("/campaigns/{campaign_id}/results", response_model=s.CampaignResult)
+    def campaign_result(self, campaign_id: Annotated[str, PathParam(max_length=100)]) -> s.CampaignResult:
+        """A campaign against its control group: conversion, revenue and margin per customer, the
+        incremental effect with its 95% interval, net of the offer's cost (as of the last materialise)."""
+        reports = self.rt.campaign_reports
+        row = reports.result(campaign_id) if reports is not None else None
+        if row is None:
+            raise HTTPException(404, f"no results for campaign {campaign_id!r}: run `cible materialize`")
+        return s.CampaignResult(**row)
+
     @crm.get("/segments", response_model=list[s.SegmentSummary])
     def segments(self) -> list[s.SegmentSummary]:
         """Every segment of the latest snapshot with its size (before consent)."""

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features import clock
 from features import columns as c
+from features.campaigns.results import CAMPAIGN_RESULTS_FILE, campaign_results
 from features.consent_gate import check_consent
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.customer_features.consent import consent_proofs, consent_state
 from features.dataset import Dataset
 from features.errors import NoChampionError
+from features.io import write_table
 from features.online_store.base import (
     CONSENT_PROOF,
     CONTACT_KEEP_SECONDS,
@@ -90,7 +93,16 @@ def materialize(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store
     _keep_reported_contacts(records, store, dataset)
     store.put_many(records)
     store.add_events(recent_events(dataset, as_of))
+    write_campaign_results(dataset, as_of, settings)
     return len(records)
+
+
+def write_campaign_results(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> Path:
+    """``<home>/reports/campaign_results.parquet``: every campaign's result, for the service and its page."""
+    path = settings.reports_dir / CAMPAIGN_RESULTS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_table(campaign_results(dataset, as_of), path)
+    return path
 
 
 def _keep_reported_contacts(records: dict[str, Record], store: OnlineStore, dataset: Dataset) -> None:

@@ -1,0 +1,1 @@
+"""Campaign measurement: the assignment ledger, results against control groups, sample sizes."""

@@ -1,6 +1,6 @@
 """Importers of public data sets into Cible's data contract (customers, products, orders, ...).
 
-Each importer reads one raw file and returns an :class:`ImportResult`: the six contract tables in
+Each importer reads one raw file and returns an :class:`ImportResult`: the seven contract tables in
 canonical dtypes (events, contacts and consents empty: the data sets have none) and a report, one
 plain-words line per decision, with counts. The CLI writes the tables with
 ``features.io.write_dataset_frames``; they pass ``features.validate.validate_frames``. A file in the

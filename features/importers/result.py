@@ -1,4 +1,4 @@
-"""What an importer hands back: the six contract tables, conformed, and a report in plain words."""
+"""What an importer hands back: the seven contract tables, conformed, and a report in plain words."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from features.schema import CUSTOMERS, ORDERS, PRODUCTS, TABLES
 class ImportResult:
     """The imported data set and what the import did to get there.
 
-    ``tables`` holds all six contract tables in canonical dtypes (the public data sets have no events,
+    ``tables`` holds all seven contract tables in canonical dtypes (the public data sets have no events,
     contacts or consents: those are empty but valid), ready for ``features.io.write_dataset_frames``.
     ``report`` says, one line each, what was read, kept, merged, dropped and assumed, with counts.
     """

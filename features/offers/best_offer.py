@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.campaigns.uplift_model import UpliftModel
 from features.consent_gate import CHANNEL_PURPOSE, check_consent
 from features.dataset import Dataset
 from features.offers.catalogue import OfferCatalogue
@@ -43,12 +44,18 @@ def best_offers(
     features: pd.DataFrame,
     model: OfferResponseModel,
     catalogue: OfferCatalogue,
+    uplift: UpliftModel | None = None,
 ) -> pd.DataFrame:
     """One row per row of ``features`` (customer features as of ``as_of``): the offer, its channel, its
     expected value in EUR and its category; ``no_offer`` when no eligible, consented offer has a positive
     expected value. A per-customer category coupon is on the customer's favourite category (the shop's
     for customers who refused profiling) and is not eligible for customers who bought none of its
-    categories."""
+    categories.
+
+    With an ``uplift`` model (the uplift champion) the expected value is the *incremental* margin: the
+    uplift (the increase of P(order) a contact causes) x value - cost, so sure things who would buy anyway
+    are not paid a discount; offers no control group tested use the response model's P(accept) scaled by
+    the uplift model's incremental share."""
     ids = pd.Index(features[c.CUSTOMER_ID].astype(str))
     channels = catalogue_channels(catalogue)
     eligible = eligibility(customer_flags(dataset, as_of), catalogue, as_of)
@@ -64,6 +71,10 @@ def best_offers(
     consented = consented_channels(dataset, ids, as_of, channels)
     offers = [o.id for o in catalogue.offers]
     probability = model.probability_grid(features.reset_index(drop=True), offers, channels, personal)
+    if uplift is not None:
+        probability = uplift.incremental_grid(
+            features.reset_index(drop=True), offers, channels, personal, probability
+        )
     choice = next_best_offer(catalogue, probability, eligible, consented, channels)
     position = {o.id: i for i, o in enumerate(catalogue.offers)}
     chosen = np.array([position.get(o, -1) for o in choice.offer])

@@ -59,6 +59,7 @@ def access_report(
         "segment_memberships": history,
         "consents": rows.get("consents", []),
         "contacts": rows.get("contacts", []),
+        "campaign_assignments": rows.get("assignments", []),
         "rectifications": [e for e in rectifications or [] if e[c.CUSTOMER_ID] == customer_id],
     }
 

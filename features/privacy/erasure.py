@@ -29,10 +29,11 @@ def erase_customer(
 ) -> ErasureResult:
     """Tombstone the person (every later load, feature build, training run, score, export and list leaves
     them out), remove them from the online store at once, from stored segment memberships and from the
-    rectification ledger, and log the erasure by hash only."""
+    rectification ledger and the campaign assignments recorded by exports; log the erasure by hash only."""
     digest = rules.add_tombstone(customer_id)
     rules.rectifications.forget(customer_id)  # corrected attributes are personal data too
     rules.consent_updates.forget(customer_id)
+    rules.assignments.forget(customer_id)  # campaign picks recorded by exports
     removed = online_store.delete(customer_id) if online_store is not None else False
     rewritten = 0
     for date in memberships.dates():

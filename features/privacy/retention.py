@@ -21,6 +21,7 @@ class RetentionPolicy:
 
     events: int | None = 13
     contacts: int | None = 36
+    assignments: int | None = 36  # the campaign decisions behind contacts: kept as long as the contacts
     orders: int | None = None
     consents: int | None = None  # proof of consent is kept as long as it may be needed as evidence
 

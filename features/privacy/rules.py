@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from features import columns as c
+from features.campaigns.ledger import AssignmentLedger
 from features.io import atomic_path
 from features.privacy.consent_updates import ConsentUpdates
 from features.privacy.hashing import SALT_ENV, hash_id, hash_ids, load_or_create_salt
@@ -17,7 +18,7 @@ from features.privacy.rectification import RectificationLedger
 from features.privacy.retention import RetentionPolicy
 from features.settings import Settings
 
-TABLES_WITH_CUSTOMER = ("customers", "orders", "events", "contacts", "consents")
+TABLES_WITH_CUSTOMER = ("customers", "orders", "events", "contacts", "assignments", "consents")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class PrivacyRules:
     @property
     def rectifications(self) -> RectificationLedger:
         return RectificationLedger(self.folder / "rectifications.jsonl")
+
+    @property
+    def assignments(self) -> AssignmentLedger:
+        """Campaign assignments recorded by exports: personal data under the same rules."""
+        return AssignmentLedger.in_home(self.folder.parent)
 
     @property
     def consent_updates(self) -> ConsentUpdates:

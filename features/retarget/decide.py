@@ -72,11 +72,19 @@ def decide(
     order_value: np.ndarray,
     as_of: pd.Timestamp,
     config: RetargetConfig,
+    incremental: np.ndarray | None = None,
+    incremental_share: float = 0.0,
 ) -> Decisions:
     """``consent``: channel -> the gate's answer for the candidates (in row order); ``response``:
-    candidates x ``config.channel_names``; ``recent``: contacts in the pressure window before ``as_of``."""
+    candidates x ``config.channel_names``; ``recent``: contacts in the pressure window before ``as_of``.
+
+    ``incremental`` (candidates x channels, from the uplift champion; NaN for a channel no control group
+    tested) replaces the conversion probability by the *incremental* one, so the expected value is the
+    margin a contact adds; untested channels get the conversion x ``incremental_share``."""
     names = config.channel_names
     conversion = conversion_probability(candidates["probability"].to_numpy(dtype=float), response, config)
+    if incremental is not None:
+        conversion = np.where(np.isnan(incremental), conversion * incremental_share, incremental)
     ev = expected_values(conversion, order_value, config)
     worth = ev >= config.min_expected_value
     allowed = np.column_stack([consent[ch].allowed for ch in names]) if len(names) else worth

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features import vocab
 from features.consent_gate import ConsentCheck, check_consent
 from features.errors import CibleError
 from features.io import atomic_path
@@ -31,6 +32,8 @@ class ExportResult:
     exported: int
     control: int
     removed: dict[str, int] = field(default_factory=dict)
+    # the campaign's pick, treated and control, for the assignment ledger (features.campaigns.ledger)
+    assignments: pd.DataFrame | None = None
 
 
 def in_control_group(customer_ids: pd.Series, segment: str, percent: float, seed: int = 0) -> np.ndarray:
@@ -70,9 +73,12 @@ def export_table(
     check: ConsentCheck,
     control_percent: float = 0.0,
     min_size: int = 50,
+    campaign_id: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """The rows a CRM gets for ``members`` given their consent ``check`` (from the ledger for a batch
-    export, from the online store for the page), and how many each purpose removed."""
+    export, from the online store for the page), and how many each purpose removed.
+
+    Every row carries ``campaign_id`` (default: the segment name) for the CRM to credit sends and orders."""
     kept = members[check.allowed].reset_index(drop=True)
     removed = check.removed_by_purpose()
     if len(kept) < min_size:
@@ -85,6 +91,7 @@ def export_table(
     table = pd.DataFrame(
         {
             c.CUSTOMER_ID: kept[c.CUSTOMER_ID],
+            c.CAMPAIGN_ID: campaign_id or segment,
             "segment": segment,
             "channel": channel,
             "address_key": kept[c.CUSTOMER_ID],
@@ -103,6 +110,21 @@ def export_table(
     return table, removed
 
 
+def assignments_of(table: pd.DataFrame, now: pd.Timestamp, offer_id: str | None = None) -> pd.DataFrame:
+    """The campaign's pick in an exported ``table``, treated and control, stamped ``now``, for the
+    assignment ledger (features.campaigns.ledger)."""
+    return pd.DataFrame(
+        {
+            c.CAMPAIGN_ID: table[c.CAMPAIGN_ID],
+            c.CUSTOMER_ID: table[c.CUSTOMER_ID],
+            c.ASSIGNED_AT: now,
+            c.GROUP: np.where(table["control_group"], vocab.CONTROL, vocab.TREATED),
+            c.CHANNEL: table["channel"],
+            c.OFFER_ID: offer_id,
+        }
+    )
+
+
 def export_members(
     members: pd.DataFrame,
     segment: str,
@@ -114,15 +136,18 @@ def export_members(
     control_percent: float = 0.0,
     min_size: int = 50,
     fmt: str | None = None,
+    campaign_id: str | None = None,
+    offer_id: str | None = None,
 ) -> ExportResult:
-    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based)."""
+    """Write the members allowed on ``channel`` (and to be profiled, when the segment is profile-based);
+    the result's ``assignments`` say who is treated and who is held out."""
     fmt = fmt or out.suffix.lstrip(".")
     if fmt not in FORMATS:
         raise ExportRefused(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     check = check_consent(
         consents, members[c.CUSTOMER_ID], now, channel=channel, needs_profiling=needs_profiling
     )
-    table, removed = export_table(members, segment, channel, check, control_percent, min_size)
+    table, removed = export_table(members, segment, channel, check, control_percent, min_size, campaign_id)
     with atomic_path(out) as tmp:
         if fmt == "csv":
             table.to_csv(tmp, index=False)
@@ -130,4 +155,5 @@ def export_members(
             table.to_parquet(tmp, index=False)
         else:
             table.to_json(tmp, orient="records", force_ascii=False, indent=1)
-    return ExportResult(out, len(table), int(table["control_group"].sum()), removed)
+    assignments = assignments_of(table, now, offer_id)
+    return ExportResult(out, len(table), int(table["control_group"].sum()), removed, assignments)

@@ -44,10 +44,18 @@ records each purpose at sign-up (source and proof matching how the customer came
 profiling, ~half refuse SMS, seniors accept calls and refuse SMS and ads), then withdrawals and late
 grants.
 
+Causal truth (``features.synth.uplift``): each customer has a hidden response type per offer x channel
+(persuadable, sure thing, lost cause, a few do-not-disturb) and every scheduled wave holds out 15% of its
+consented audience as a random control group (``assignments`` rows, no contact); the campaign's order
+happens in the treated world for persuadables and sure things and in the control world for sure things
+and do-not-disturbs, so uplift is learnable and each assignment's two potential outcomes are known.
+
 The hidden truth goes to ``truth/`` only: ``customers`` (type, churn_at, purchase rate, rhythm, preferred
 channel, channel shares, category affinities, campaign responsiveness), ``sessions`` (owner, kind, the
 order a visit checked out or preceded), ``orders`` (why each order exists), ``replenishment`` (staples
-and their period). Same seed, same bytes; 100,000 customers x 24 months generate and write in ~30 s on
+and their period), ``response_types`` (per customer, offer and channel) and ``assignments`` (each
+pick's type and its potential outcomes, treated and control).
+Same seed, same bytes; 100,000 customers x 24 months generate and write in ~30 s on
 two cores (``experiments/bench_synth.py``).
 
 Entry points: :class:`features.synth.config.SynthConfig`, :func:`features.synth.generate.generate` and

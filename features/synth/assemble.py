@@ -1,4 +1,4 @@
-"""From the generator's index arrays to the six contract tables (ids, strings, canonical dtypes) and the
+"""From the generator's index arrays to the seven contract tables (ids, strings, canonical dtypes) and the
 hidden-truth tables. Ids are numbered in time order, as a real system would issue them."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from features.synth.orders import OrderPlan
 from features.synth.population import Population
 from features.synth.sampling import group_positions
 from features.synth.sessions import SOURCES, Events, Sessions
+from features.synth.uplift import Holdout
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,24 @@ def contacts_table(contacts: Contacts, plan: OrderPlan, ids: Ids) -> tuple[pd.Da
         }
     )
     return conform(TABLES["contacts"], out), contact_ids
+
+
+def assignments_table(held: Holdout, table: CampaignTable, ids: Ids) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every scheduled campaign's pick, treated and control, in time order; also that order."""
+    order = np.argsort(held.assigned_at, kind="stable")
+    campaign = held.campaign[order]
+    offer = table.offer[campaign]
+    out = frame(
+        {
+            c.CAMPAIGN_ID: lookup(ids.campaign, campaign),
+            c.CUSTOMER_ID: ids.customer.of(held.customer[order]),
+            c.ASSIGNED_AT: to_datetime(held.assigned_at[order]),
+            c.GROUP: lookup(vocab.ASSIGNMENT_GROUPS, held.control[order].astype(np.int64)),
+            c.CHANNEL: lookup(vocab.CONTACT_CHANNELS, table.channel[campaign]),
+            c.OFFER_ID: lookup(OFFERS, offer),
+        }
+    )
+    return conform(TABLES["assignments"], out), order
 
 
 def events_table(

@@ -8,6 +8,7 @@ category, appetite for discounts and the fading of a customer about to churn.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,7 +138,10 @@ def scheduled_contacts(
     consents: Consents,
     table: CampaignTable,
     scheduled: list[Wave],
+    boost: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> Contacts:
+    """Every scheduled send to the consented audience; ``boost(customer, offer, channel)`` scales each
+    send's conversion odds (the response types of features.synth.uplift)."""
     mix = pop.channel_mix
     offline = mix[:, ORDER_CH["phone"]] + mix[:, ORDER_CH["catalogue"]] + mix[:, ORDER_CH["delivery"]]
     digital = mix[:, ORDER_CH["web"]] + mix[:, ORDER_CH["app"]]
@@ -159,7 +163,8 @@ def scheduled_contacts(
         ok = consents.granted_at(customer, channel, sent) & (pop.created_at[customer] < sent)
         batches.append((customer[ok], np.full(ok.sum(), table.index(wave.name)), sent[ok]))
     customer, campaign, sent = (np.concatenate(parts) for parts in zip(*batches, strict=True))
-    return respond(rng, cal, pop, table, customer, campaign, sent)
+    factor = 1.0 if boost is None else boost(customer, table.offer[campaign], table.channel[campaign])
+    return respond(rng, cal, pop, table, customer, campaign, sent, convert_boost=factor)
 
 
 def welcome_contacts(

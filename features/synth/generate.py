@@ -31,6 +31,7 @@ from features.synth.consents import build_consents, ledger_rows
 from features.synth.orders import OrderIntents, contact_orders, finalise, guest_intents, planned_orders
 from features.synth.population import build_population
 from features.synth.sessions import Events, Sessions, browse_events
+from features.synth.uplift import ResponseTypes, hold_out
 from features.synth.web import checkout_sessions, intent_sessions, landing_sessions
 
 # Each stage draws from its own stream, so changing one stage leaves the others' draws untouched.
@@ -49,14 +50,17 @@ STAGES: tuple[str, ...] = (
 
 @dataclass
 class SynthResult:
-    tables: dict[str, pd.DataFrame]  # the six contract tables, in canonical dtypes
-    truth: dict[str, pd.DataFrame]  # hidden truth: customers, sessions, orders, replenishment
+    tables: dict[str, pd.DataFrame]  # the seven contract tables, in canonical dtypes
+    # hidden truth: customers, sessions, orders, replenishment, response_types, assignments
+    truth: dict[str, pd.DataFrame]
 
 
 def generate(config: SynthConfig, progress: Callable[[str], None] | None = None) -> SynthResult:
     """Simulate the retailer over ``config.months`` months ending at ``config.end``."""
-    streams = np.random.SeedSequence(config.seed).spawn(len(STAGES))
+    # One stream more than stages, for the causal truth: the stages' own draws stay as they were.
+    *streams, uplift_stream = np.random.SeedSequence(config.seed).spawn(len(STAGES) + 1)
     rngs = {name: np.random.default_rng(s) for name, s in zip(STAGES, streams, strict=True)}
+    uplift_rng = np.random.default_rng(uplift_stream)
 
     def stage(name: str) -> np.random.Generator:
         if progress is not None:
@@ -75,10 +79,10 @@ def generate(config: SynthConfig, progress: Callable[[str], None] | None = None)
     rng = stage("campaigns")
     scheduled = waves(cal)
     table = campaign_table(cal, scheduled)
-    sent = [
-        scheduled_contacts(rng, cal, pop, consents, table, scheduled),
-        welcome_contacts(rng, cal, pop, consents, table),
-    ]
+    types = ResponseTypes.draw(uplift_rng, pop)
+    would_send = scheduled_contacts(rng, cal, pop, consents, table, scheduled, boost=types.boost)
+    held = hold_out(uplift_rng, would_send, types, table)
+    sent = [held.treated, welcome_contacts(rng, cal, pop, consents, table)]
 
     rng = stage("browsing")
     visits = config.anonymous_visits_per_customer_month * pop.n * config.months
@@ -103,7 +107,7 @@ def generate(config: SynthConfig, progress: Callable[[str], None] | None = None)
 
     rng = stage("orders")
     intents = OrderIntents.concat(
-        [planned_orders(rng, cal, pop), contact_orders(contacts), browse_intents, guests]
+        [planned_orders(rng, cal, pop), contact_orders(contacts), held.control_orders, browse_intents, guests]
     )
     plan = finalise(rng, config, cal, pop, intents)
 
@@ -131,12 +135,14 @@ def generate(config: SynthConfig, progress: Callable[[str], None] | None = None)
     has_account = pop.web_account | logged
     has_account[plan.intents.customer[web_order]] = True
     contacts_frame, _ = assemble.contacts_table(contacts, plan, ids)
+    assignments_frame, assignment_order = assemble.assignments_table(held, table, ids)
     tables = {
         "customers": assemble.customers_table(pop, ids, has_account),
         "products": conform(TABLES["products"], cat.products),
         "orders": assemble.orders_table(plan, lines, returns, ids),
         "events": events_frame,
         "contacts": contacts_frame,
+        "assignments": assignments_frame,
         "consents": assemble.consents_table(ledger, ids),
     }
     hidden = {
@@ -144,6 +150,8 @@ def generate(config: SynthConfig, progress: Callable[[str], None] | None = None)
         "sessions": truth.sessions_truth(sessions, sessions_in_id_order, ids),
         "orders": truth.orders_truth(plan, ids),
         "replenishment": truth.replenishment_truth(pop, ids),
+        "response_types": truth.response_types_truth(types, table, np.arange(len(scheduled)), ids),
+        "assignments": truth.assignments_truth(held, assignment_order, plan, table, ids),
     }
     return SynthResult(tables=tables, truth=hidden)
 
@@ -151,7 +159,7 @@ def generate(config: SynthConfig, progress: Callable[[str], None] | None = None)
 def write_synthetic(
     config: SynthConfig, out: Path, fmt: str = "parquet", progress: Callable[[str], None] | None = None
 ) -> SynthResult:
-    """Generate and write the six tables to ``out`` and the truth to ``out/truth`` (parquet)."""
+    """Generate and write the seven tables to ``out`` and the truth to ``out/truth`` (parquet)."""
     result = generate(config, progress)
     if progress is not None:
         progress("write")

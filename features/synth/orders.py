@@ -20,8 +20,9 @@ from features.synth.profiles import type_arrays
 from features.synth.sampling import draw_rows
 
 # Why an order exists (truth only).
-FIRST, CLOCK, UNPLANNED, CAMPAIGN, CART, WISHLIST, GUEST = range(7)
-ORDER_SOURCES = ("first", "clock", "unplanned", "campaign", "cart", "wishlist", "guest")
+FIRST, CLOCK, UNPLANNED, CAMPAIGN, CART, WISHLIST, GUEST, HELD_OUT = range(8)
+# held_out: a control customer's order that the campaign would have credited (features.synth.uplift)
+ORDER_SOURCES = ("first", "clock", "unplanned", "campaign", "cart", "wishlist", "guest", "held_out")
 RHYTHM_CV = 0.25  # regularity of the replenishment clock (coefficient of variation of its gaps)
 SKIPPED_TICK = 0.1  # a clock tick passes without an order (away, still stocked)
 AUGUST_SKIP = 0.45

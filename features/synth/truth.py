@@ -9,12 +9,16 @@ import pyarrow as pa
 
 from features import columns as c
 from features import vocab
+from features.campaigns.windows import window_days
 from features.synth.assemble import Ids, frame, session_width
-from features.synth.ids import lookup, prefixed_ids, to_datetime
+from features.synth.calendar import DAY
+from features.synth.campaigns import OFFERS, CampaignTable
+from features.synth.ids import NEVER, lookup, prefixed_ids, to_datetime
 from features.synth.orders import ORDER_SOURCES, OrderPlan
 from features.synth.population import Population
 from features.synth.profiles import CATEGORIES, TYPE_NAMES
 from features.synth.sessions import KINDS, Sessions
+from features.synth.uplift import RESPONSE_TYPES, Holdout, ResponseTypes, potential_conversions
 
 
 def customers_truth(pop: Population, ids: Ids) -> pd.DataFrame:
@@ -69,5 +73,46 @@ def replenishment_truth(pop: Population, ids: Ids) -> pd.DataFrame:
             c.CUSTOMER_ID: ids.customer.of(cust),
             c.SKU: ids.sku.take(pa.array(pop.replenish[cust, slot])),
             "every_days": every,
+        }
+    )
+
+
+def response_types_truth(
+    types: ResponseTypes, table: CampaignTable, scheduled: np.ndarray, ids: Ids
+) -> pd.DataFrame:
+    """Each customer's hidden response type for every (offer, channel) a scheduled campaign made."""
+    pairs = sorted({(int(table.offer[k]), int(table.channel[k])) for k in scheduled})
+    n = types.pop.n
+    customer = np.tile(np.arange(n), len(pairs))
+    offer = np.repeat([o for o, _ in pairs], n)
+    channel = np.repeat([ch for _, ch in pairs], n)
+    return frame(
+        {
+            c.CUSTOMER_ID: ids.customer.of(customer),
+            c.OFFER_ID: lookup(OFFERS, offer),
+            c.CHANNEL: lookup(vocab.CONTACT_CHANNELS, channel),
+            "response_type": lookup(RESPONSE_TYPES, types.of(customer, offer, channel)),
+        }
+    )
+
+
+def assignments_truth(
+    held: Holdout, order: np.ndarray, plan: OrderPlan, table: CampaignTable, ids: Ids
+) -> pd.DataFrame:
+    """Per assignment (rows in the order of the ``assignments`` table): the response type and both
+    potential outcomes — the campaign's own order, and any order in the campaign's window — in the
+    treated and the control world. Their difference is the true effect the results estimate."""
+    channel = table.channel[held.campaign]
+    seconds = np.array([window_days(ch) * DAY for ch in vocab.CONTACT_CHANNELS], dtype=np.int64)[channel]
+    if_treated, if_control = potential_conversions(held, seconds, plan.intents.customer, plan.intents.t)
+    return frame(
+        {
+            c.CAMPAIGN_ID: lookup(ids.campaign, held.campaign[order]),
+            c.CUSTOMER_ID: ids.customer.of(held.customer[order]),
+            "response_type": lookup(RESPONSE_TYPES, held.response_type[order]),
+            "campaign_order_if_treated": held.order_if_treated[order] < NEVER,
+            "campaign_order_if_control": held.order_if_control[order] < NEVER,
+            "converts_if_treated": if_treated[order],
+            "converts_if_control": if_control[order],
         }
     )

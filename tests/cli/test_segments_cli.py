@@ -8,6 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features.load import load_dataset
 
 runner = CliRunner()
 
@@ -40,9 +41,40 @@ def test_segments_workflow(small_synthetic_dir, settings, tmp_path) -> None:
         data,
         "--min-size",
         "5",
+        "--campaign",
+        "champions-nl1",
+        "--offer",
+        "FREE_DELIVERY",
     )
     rows = json.loads(export.read_text())
     assert rows and all(r["segment"] == "champions" and r["channel"] == "email" for r in rows)
+    assert {r["campaign_id"] for r in rows} == {"champions-nl1"}
+    # the pick is recorded in the home, treated and control, and every load merges it into `assignments`
+    assert "campaign 'champions-nl1' recorded in" in out
+    loaded = load_dataset(small_synthetic_dir).assignments
+    picked = loaded[loaded["campaign_id"] == "champions-nl1"].set_index("customer_id")
+    assert len(picked) == len(rows)
+    for r in rows:
+        assert picked.loc[r["customer_id"], "group"] == ("control" if r["control_group"] else "treated")
+    assert set(picked["offer_id"]) == {"FREE_DELIVERY"} and set(picked["channel"]) == {"email"}
+    assert "control group 10% of" in out and "detects a lift of" in out  # the plan, shown before writing
+
+    # --control auto: the smallest share detecting the lift at 80% power, planned before the export
+    out = invoke(
+        "segments", "export", "champions", "--channel", "email", "--out", str(tmp_path / "auto.csv"),
+        "--control", "auto", "--lift", "0.4", "--data", data, "--min-size", "5",
+        "--campaign", "champions-auto",
+    )  # fmt: skip
+    assert "control group auto: " in out and "at 80% power (two-sided 5%)" in out
+    held = pd.read_csv(tmp_path / "auto.csv")["control_group"]
+    assert 0 < held.sum() < len(held)
+    too_big = runner.invoke(
+        app,
+        ["segments", "export", "champions", "--channel", "email", "--out", str(tmp_path / "no.csv"),
+         "--control", "auto", "--lift", "0.001", "--data", data, "--min-size", "5"],
+    )  # fmt: skip
+    assert too_big.exit_code == 1 and "even with half held out" in str(too_big.exception)
+    assert not (tmp_path / "no.csv").exists()
     assert "removed" in out and "no 'email_marketing' consent" in out
     consents = pd.read_parquet(small_synthetic_dir / "consents.parquet")
     latest = consents.sort_values("recorded_at").drop_duplicates(["customer_id", "purpose"], keep="last")

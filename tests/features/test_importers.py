@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -22,8 +21,6 @@ from features.schema import TABLE_NAMES
 from features.validate import validate_frames
 from features.vocab import NON_PRODUCT_CATEGORY
 from tests.real_data import CDNOW, CDNOW_ORIGIN, ONLINE_RETAIL, ONLINE_RETAIL_ORIGIN, real_file
-
-REAL_DATA_SECONDS = 20
 
 # 16 lines. Worked out by hand:
 # - 17850 (written "17850.0" on the first lines) and 12583 are the two customers; 4 lines are guest lines.
@@ -264,10 +261,7 @@ def test_cdnow_wrong_header_is_named(tmp_path: Path) -> None:
 @pytest.mark.realdata
 def test_real_online_retail() -> None:
     path = real_file(ONLINE_RETAIL, ONLINE_RETAIL_ORIGIN)
-    started = time.perf_counter()
     result = import_online_retail(path)
-    seconds = time.perf_counter() - started
-    assert seconds < 10
     customers, products, orders = (result.tables[t] for t in ("customers", "products", "orders"))
     assert len(customers) == 3_412  # the README's count of distinct CustomerIDs
     assert len(orders) == 327_157
@@ -282,13 +276,11 @@ def test_real_online_retail() -> None:
     sold = raw[raw["UnitPrice"] > 0]
     assert line_amounts(orders).sum() == pytest.approx((sold["Quantity"] * sold["UnitPrice"]).sum(), rel=1e-9)
     assert_valid(result)
-    assert time.perf_counter() - started < REAL_DATA_SECONDS
 
 
 @pytest.mark.realdata
 def test_real_cdnow() -> None:
     path = real_file(CDNOW, CDNOW_ORIGIN)
-    started = time.perf_counter()
     result = import_cdnow(path)
     customers, products, orders = (result.tables[t] for t in ("customers", "products", "orders"))
     assert len(customers) == 23_570
@@ -299,4 +291,3 @@ def test_real_cdnow() -> None:
     raw = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str})
     assert line_amounts(orders).sum() == pytest.approx(raw["dollar_value"].sum(), rel=1e-9)
     assert_valid(result)
-    assert time.perf_counter() - started < REAL_DATA_SECONDS

@@ -74,7 +74,8 @@ def test_offer_response_is_registered_loaded_and_decides(
     small_synthetic: Dataset, settings: Settings
 ) -> None:
     as_of = small_synthetic.default_as_of()
-    config = OfferResponseConfig(n_estimators=60)
+    # few trees for speed, larger leaves so they do not fit noise (the data has held-out control groups)
+    config = OfferResponseConfig(n_estimators=60, min_child_samples=100)
     run = train_offer_response(small_synthetic, as_of, settings, config)
     assert run.decision.promoted and run.model_auc > run.baseline_auc
     model = load_offer_champion(connect(settings))
@@ -101,7 +102,8 @@ def test_offer_response_is_registered_loaded_and_decides(
 def test_a_rerun_compares_the_champion_like_with_like(small_synthetic: Dataset, settings: Settings) -> None:
     as_of = small_synthetic.default_as_of()
     h = pd.Timedelta(days=90)
-    config = OfferResponseConfig(n_estimators=60)
+    # few trees for speed, larger leaves so they do not fit noise (the data has held-out control groups)
+    config = OfferResponseConfig(n_estimators=60, min_child_samples=100)
     train_offer_response(small_synthetic, as_of, settings, config)
     champion = load_offer_champion(connect(settings))
     assert champion is not None and champion.trained_until == as_of  # refit on both windows

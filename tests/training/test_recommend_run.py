@@ -68,5 +68,5 @@ def test_recommend_command(small_synthetic: Dataset, small_synthetic_dir: Path, 
     assert result.exit_code == 0, result.output
     offer = [line for line in result.output.splitlines() if line.startswith("next best offer: ")]
     assert len(offer) == 1 and re.match(
-        r"next best offer: (no offer|\w+( on [\w ]+)? by \w+, expected value \d)", offer[0]
+        r"next best offer: (no offer|\w+( on [\w ]+)? by \w+, expected (incremental )?value \d)", offer[0]
     )

@@ -15,6 +15,7 @@ from features.recommend.history import CustomerHistory
 from features.recommend.recommender import Recommender
 from training.offers.register import load_offer_champion
 from training.recommend.train import load_champion
+from training.uplift.train import load_uplift_champion
 
 TOP_ITEMS = "top_items"
 TOP_K = 3
@@ -52,7 +53,8 @@ def recommendation_columns(
     if response is None:
         missing.append("offer_response")
     else:
-        offers = best_offers(dataset, as_of, features, response, load_catalogue(DEFAULT_CATALOGUE))
+        uplift = load_uplift_champion(client)  # incremental margin when the control groups taught one
+        offers = best_offers(dataset, as_of, features, response, load_catalogue(DEFAULT_CATALOGUE), uplift)
         for column in OFFER_COLUMNS:
             out[column] = offers[column].to_numpy()
     return out, missing

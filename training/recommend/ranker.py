@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -9,12 +10,15 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.consent_gate import check_consent
 from features.dataset import Dataset
 from features.recommend.history import CustomerHistory
 from features.recommend.recommender import Recommender
 from training.recommend.config import NboConfig
 from training.recommend.errors import RecommenderDataError
 from training.recommend.split import Labels, window_labels
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,12 @@ def ranking_rows(
             ys.append(y)
             groups.append(len(y))
     if not groups:
-        raise RecommenderDataError("no customer bought any of their candidates in the training window")
+        raise RecommenderDataError(
+            f"none of the {len(chosen)} customers who bought in the window had a bought product among "
+            "their candidates"
+            if len(chosen)
+            else "no customer with a purchase history bought anything in the window"
+        )
     return RankingRows(np.vstack(feats), np.concatenate(ys), np.array(groups), found / max(total, 1))
 
 
@@ -55,6 +64,16 @@ def window_rows(
     dataset: Dataset, cutoff: pd.Timestamp, end: pd.Timestamp, config: NboConfig, seed: int
 ) -> RankingRows:
     """Candidates made before ``cutoff``, labelled by purchases in [cutoff, end)."""
+    if config.require_profiling_consent:
+        past = dataset.before(cutoff)
+        if not check_consent(
+            past.consents, past.customers[c.CUSTOMER_ID], cutoff, needs_profiling=True
+        ).allowed.any():
+            # said before fitting anything: the other windows are then tried at once
+            raise RecommenderDataError(
+                f"no customer of {cutoff:%Y-%m-%d} has granted `profiling` consent, and the recommender "
+                "learns only from those who did (a data set without a consents ledger has nobody)"
+            )
     model = Recommender(config.recommend).fit(dataset, cutoff)
     history = CustomerHistory.build(dataset, cutoff, model.catalogue_, config.require_profiling_consent)
     labels = window_labels(dataset, history, model.catalogue_, cutoff, end)
@@ -65,20 +84,31 @@ def fit_ranker(
     dataset: Dataset, cutoff: pd.Timestamp, end: pd.Timestamp, config: NboConfig
 ) -> tuple[lgb.LGBMRanker, RankingRows]:
     """A LambdaRank model on ``train_windows`` consecutive windows as long as [cutoff, end), the latest
-    ending at ``end``: more customers' next purchases to learn from than one window holds."""
+    ending at ``end``: more customers' next purchases to learn from than one window holds.
+
+    A window where nobody bought any of their candidates (a quiet month, a gap in the data) is skipped
+    with its reason logged and the earlier ones still count; only when no window has one does it fail."""
     length = end - cutoff
-    parts = []
+    first_order = dataset.orders[c.ORDERED_AT].min()
+    parts: list[RankingRows] = []
+    reasons: list[str] = []
     for w in range(config.train_windows):
         start = cutoff - w * length
-        if start <= dataset.orders[c.ORDERED_AT].min():
+        if start <= first_order:
             break
         try:
             parts.append(window_rows(dataset, start, start + length, config, config.seed + w))
-        except RecommenderDataError:
-            break  # too early in the data for anyone to have bought a candidate
+        except RecommenderDataError as exc:
+            reasons.append(str(exc))
+            log.warning(
+                "ranker window %s..%s skipped: %s", f"{start:%Y-%m-%d}", f"{start + length:%Y-%m-%d}", exc
+            )
     if not parts:
+        earlier = f" nor in the {len(reasons) - 1} windows before it" if len(reasons) > 1 else ""
+        why = f": {reasons[0]}" if reasons else ""
         raise RecommenderDataError(
             f"no customer bought any of their candidates between {cutoff:%Y-%m-%d} and {end:%Y-%m-%d}"
+            f"{earlier}{why}"
         )
     rows = RankingRows(
         np.vstack([r.features for r in parts]),

@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.campaigns.uplift_model import UpliftModel
 from features.consent_gate import check_consent
+from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.io import atomic_path
 from features.privacy.hashing import hash_ids
@@ -47,6 +49,8 @@ from features.retarget.triggers import (
 )
 from features.settings import Settings
 from training.intent.score import score_intent
+from training.tracking import connect
+from training.uplift.train import load_uplift_champion
 
 PHONE = "phone"
 ADS = "ads"
@@ -194,8 +198,10 @@ def build_lists(
     salt: str,
     intent: pd.DataFrame,
     scores: pd.DataFrame,
+    uplift: UpliftModel | None = None,
 ) -> RetargetLists:
-    """Every list at ``as_of`` from the given intent and customer scores (see the module doc)."""
+    """Every list at ``as_of`` from the given intent and customer scores (see the module doc); with the
+    ``uplift`` champion, channels are chosen by expected *incremental* margin."""
     as_of = pd.Timestamp(as_of)
     horizon = scores.attrs.get("horizons_days", {}).get("propensity", 30.0)
     candidates = find_triggers(intent, scores, dataset.orders, as_of, config, horizon)
@@ -212,7 +218,9 @@ def build_lists(
     ][c.CUSTOMER_ID].value_counts()
     recent = recent_all.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
     value = history.mean_order_value(dataset, ids, as_of)
-    decisions = decide(candidates, consent, response, recent, value, as_of, config)
+    incremental = incremental_conversion(uplift, dataset, as_of, ids, names) if uplift is not None else None
+    share = float(getattr(uplift, "incremental_share", 0.0)) if uplift is not None else 0.0
+    decisions = decide(candidates, consent, response, recent, value, as_of, config, incremental, share)
     rows = _with_scores(decisions.frame, scores)
 
     lists: dict[str, pd.DataFrame] = {}
@@ -236,6 +244,23 @@ def build_lists(
         status={str(k): int(v) for k, v in status.items()} | {PRESSURE_CAP: int(status.get(PRESSURE_CAP, 0))},
         decisions=decisions.frame,
     )
+
+
+def incremental_conversion(
+    uplift: UpliftModel, dataset: Dataset, as_of: pd.Timestamp, ids: pd.Index, channels: tuple[str, ...]
+) -> np.ndarray:
+    """candidates x channels uplift of a contact without an offer; NaN where no control group tested the
+    channel (or the customer has no features yet)."""
+    out = np.full((len(ids), len(channels)), np.nan)
+    if not len(ids):
+        return out
+    features = build_customer_features(dataset, as_of).set_index(c.CUSTOMER_ID).reindex(ids).reset_index()
+    known = features.drop(columns=[c.CUSTOMER_ID]).notna().any(axis=1).to_numpy()
+    for j, channel in enumerate(channels):
+        if uplift.knows(None, channel) and known.any():
+            rows = features[known]
+            out[known, j] = uplift.uplift(rows, ["none"] * len(rows), [channel] * len(rows))
+    return out
 
 
 def write_lists(result: RetargetLists, out: Path) -> dict[str, Path]:
@@ -262,4 +287,5 @@ def lists_from_champions(
     intent = score_intent(dataset, as_of, settings)
     scores = score_customers(dataset, as_of, settings)
     salt = PrivacyRules.from_settings(settings).salt()
-    return build_lists(dataset, as_of, config, salt, intent, scores)
+    uplift = load_uplift_champion(connect(settings))
+    return build_lists(dataset, as_of, config, salt, intent, scores, uplift)

@@ -1,0 +1,258 @@
+"""Campaign results against their control groups, recomputed from the data alone.
+
+A campaign's pick is its ``assignments`` rows (treated and control). Each assigned customer is followed
+over the campaign's window from their own assignment time (``features.campaigns.windows``): converted
+= placed at least one order (positive net amount) in the window, whatever the order is credited to (a
+control customer has no contact to credit); revenue and margin = the net amount and margin of every
+line in the window, returns included. Nothing at or after ``as_of`` is read.
+
+Method: the incremental conversion rate is the difference of the two proportions with an unpooled normal
+(Wald) 95% interval, ``±1.96 sqrt(p1(1-p1)/n1 + p0(1-p0)/n0)``; the incremental margin per customer is
+the difference of the two means with a Welch (unequal variances) normal 95% interval, ``±1.96
+sqrt(s1²/n1 + s0²/n0)``. The net incremental margin subtracts the offer's cost per offer made (the offer
+catalogue's ``cost``; the margin already counts the discount granted on the lines). Balance: the
+standardised mean difference of the customers' net spend over the ``PRE_PERIOD_DAYS`` before their
+assignment, ``(mean1 - mean0) / sqrt((var1 + var0) / 2)``; ``balanced`` when below ``SMD_LIMIT`` in
+absolute value. A campaign found only in ``contacts`` (no assignments) is reported for its contacted
+customers with ``has_control`` False and a note saying its effect cannot be measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features import vocab
+from features.campaigns.windows import window_days
+from features.dataset import Dataset, line_amounts, line_margins
+from features.offers.catalogue import DEFAULT_CATALOGUE, OfferCatalogue, load_catalogue
+from features.offers.response_model import catalogue_offer
+
+CAMPAIGN_RESULTS_FILE = "campaign_results.parquet"  # under <home>/reports, written by cible materialize
+Z95 = 1.959963984540054
+PRE_PERIOD_DAYS = 90
+SMD_LIMIT = 0.1
+RESULT_COLUMNS: tuple[str, ...] = (
+    c.CAMPAIGN_ID,
+    c.CHANNEL,
+    c.OFFER_ID,
+    "window_start",
+    "window_end",
+    "has_control",
+    "treated",
+    "control",
+    "treated_conversion_rate",
+    "control_conversion_rate",
+    "treated_revenue_per_customer",
+    "control_revenue_per_customer",
+    "treated_margin_per_customer",
+    "control_margin_per_customer",
+    "incremental_conversion_rate",
+    "incremental_conversion_rate_low",
+    "incremental_conversion_rate_high",
+    "incremental_margin_per_customer",
+    "incremental_margin_low",
+    "incremental_margin_high",
+    "offer_cost_per_customer",
+    "net_incremental_margin",
+    "balanced",
+    "pre_period_spend_smd",
+    "note",
+)
+CONVERTED, REVENUE, MARGIN, PRE_SPEND = "converted", "revenue", "margin", "pre_period_spend"
+_SHIFT = np.int64(1) << 33  # customer code x shift + epoch seconds: one sortable key
+
+
+def picks(dataset: Dataset) -> pd.DataFrame:
+    """Every campaign's pick: the assignments, plus the contacted customers of campaigns that have none
+    (treated, at their first send)."""
+    assigned = dataset.assignments[
+        [c.CAMPAIGN_ID, c.CUSTOMER_ID, c.ASSIGNED_AT, c.GROUP, c.CHANNEL, c.OFFER_ID]
+    ]
+    contacts = dataset.contacts[~dataset.contacts[c.CAMPAIGN_ID].isin(set(assigned[c.CAMPAIGN_ID]))]
+    first = (
+        contacts.sort_values(c.SENT_AT, kind="stable")
+        .drop_duplicates([c.CAMPAIGN_ID, c.CUSTOMER_ID])
+        .rename(columns={c.SENT_AT: c.ASSIGNED_AT})
+    )
+    first = first.assign(**{c.GROUP: vocab.TREATED})[list(assigned.columns)]
+    return pd.concat([assigned, first], ignore_index=True) if len(first) else assigned.reset_index(drop=True)
+
+
+def _order_totals(dataset: Dataset) -> pd.DataFrame:
+    orders = dataset.orders[dataset.orders[c.CUSTOMER_ID].notna()]
+    lines = pd.DataFrame(
+        {
+            c.ORDER_ID: orders[c.ORDER_ID].to_numpy(),
+            c.CUSTOMER_ID: orders[c.CUSTOMER_ID].to_numpy(),
+            c.ORDERED_AT: orders[c.ORDERED_AT].to_numpy(),
+            REVENUE: line_amounts(orders),
+            MARGIN: line_margins(orders, dataset.products),
+        }
+    )
+    return lines.groupby([c.ORDER_ID, c.CUSTOMER_ID, c.ORDERED_AT], sort=False, as_index=False)[
+        [REVENUE, MARGIN]
+    ].sum()
+
+
+def _seconds(stamps: pd.Series | np.ndarray) -> np.ndarray:
+    return pd.DatetimeIndex(stamps).as_unit("s").asi8
+
+
+def window_outcomes(dataset: Dataset, pick: pd.DataFrame) -> pd.DataFrame:
+    """Per row of ``pick``: converted, revenue and margin in its window, and net spend before it."""
+    orders = _order_totals(dataset)
+    codes = pd.Index(
+        pd.unique(np.concatenate([orders[c.CUSTOMER_ID].to_numpy(), pick[c.CUSTOMER_ID].to_numpy()]))
+    )
+    keys = codes.get_indexer(orders[c.CUSTOMER_ID]).astype(np.int64) * _SHIFT + _seconds(orders[c.ORDERED_AT])
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+
+    def cumulative(values: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(values[order])])
+
+    sums = {
+        CONVERTED: cumulative((orders[REVENUE].to_numpy() > 0).astype(np.float64)),
+        REVENUE: cumulative(orders[REVENUE].to_numpy()),
+        MARGIN: cumulative(orders[MARGIN].to_numpy()),
+    }
+    base = codes.get_indexer(pick[c.CUSTOMER_ID]).astype(np.int64) * _SHIFT
+    start = _seconds(pick[c.ASSIGNED_AT])
+    length = np.array([window_days(ch) * 86400 for ch in pick[c.CHANNEL]], dtype=np.int64)
+    lo = np.searchsorted(keys, base + start)
+    hi = np.searchsorted(keys, base + start + length)
+    before = np.searchsorted(keys, base + start - PRE_PERIOD_DAYS * 86400)
+    return pd.DataFrame(
+        {
+            CONVERTED: (sums[CONVERTED][hi] - sums[CONVERTED][lo]) > 0,
+            REVENUE: sums[REVENUE][hi] - sums[REVENUE][lo],
+            MARGIN: sums[MARGIN][hi] - sums[MARGIN][lo],
+            PRE_SPEND: sums[REVENUE][lo] - sums[REVENUE][before],
+        },
+        index=pick.index,
+    )
+
+
+def difference_interval(
+    treated: np.ndarray, control: np.ndarray, proportions: bool = False
+) -> tuple[float, float, float]:
+    """Difference of means with its Welch normal 95% interval; with ``proportions`` (0/1 values) the Wald
+    interval of a difference of proportions, p(1-p)/n."""
+    if len(treated) == 0 or len(control) == 0:
+        return np.nan, np.nan, np.nan
+    diff = float(np.mean(treated) - np.mean(control))
+    ddof = 0 if proportions else 1
+    if min(len(treated), len(control)) <= ddof:
+        return diff, np.nan, np.nan
+    se = float(np.sqrt(np.var(treated, ddof=ddof) / len(treated) + np.var(control, ddof=ddof) / len(control)))
+    return diff, diff - Z95 * se, diff + Z95 * se
+
+
+def standardised_difference(treated: np.ndarray, control: np.ndarray) -> float:
+    if len(treated) < 2 or len(control) < 2:
+        return np.nan
+    pooled = np.sqrt((np.var(treated, ddof=1) + np.var(control, ddof=1)) / 2)
+    gap = float(np.mean(treated) - np.mean(control))
+    return 0.0 if pooled == 0 and gap == 0 else gap / pooled if pooled > 0 else float(np.sign(gap) * np.inf)
+
+
+def offer_cost(catalogue: OfferCatalogue, offer_id: str | None) -> float | None:
+    """The catalogue's cost per offer made (a category coupon ``CAT15_x`` is the catalogue's ``CAT15``);
+    0 without an offer, None for an offer the catalogue does not hold."""
+    if offer_id is None:
+        return 0.0
+    family = str(catalogue_offer(pd.Series([offer_id])).iloc[0])
+    try:
+        return float(catalogue.by_id(family).cost)
+    except KeyError:
+        return None
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(np.mean(values)) if len(values) else np.nan
+
+
+def _result(key: str, rows: pd.DataFrame, as_of: pd.Timestamp, catalogue: OfferCatalogue) -> dict:
+    treated_rows = rows[c.GROUP].to_numpy() == vocab.TREATED
+    t, k = rows[treated_rows], rows[~treated_rows]
+    channel = str(rows[c.CHANNEL].mode().iloc[0])
+    offers = rows[c.OFFER_ID].dropna()
+    offer_id = str(offers.mode().iloc[0]) if len(offers) else None
+    start = rows[c.ASSIGNED_AT].min()
+    end = rows[c.ASSIGNED_AT].max() + pd.Timedelta(days=window_days(channel))
+    conv = difference_interval(t[CONVERTED].to_numpy(float), k[CONVERTED].to_numpy(float), proportions=True)
+    margin = difference_interval(t[MARGIN].to_numpy(float), k[MARGIN].to_numpy(float))
+    smd = standardised_difference(t[PRE_SPEND].to_numpy(float), k[PRE_SPEND].to_numpy(float))
+    cost = offer_cost(catalogue, offer_id)
+    notes = []
+    if cost is None:
+        notes.append(f"offer {offer_id} is not in the offer catalogue: its cost is counted 0")
+        cost = 0.0
+    if len(k) == 0:
+        notes.append("no control group: the campaign's effect cannot be measured")
+    if end > as_of:
+        notes.append(f"window still open until {end:%Y-%m-%d %H:%M}: partial result")
+    if len(k) and not abs(smd) < SMD_LIMIT:
+        notes.append(f"groups unbalanced on pre-period spend (SMD {smd:+.2f})")
+    return {
+        c.CAMPAIGN_ID: key,
+        c.CHANNEL: channel,
+        c.OFFER_ID: offer_id,
+        "window_start": start,
+        "window_end": end,
+        "has_control": len(k) > 0,
+        "treated": len(t),
+        "control": len(k),
+        "treated_conversion_rate": _mean(t[CONVERTED].to_numpy(float)),
+        "control_conversion_rate": _mean(k[CONVERTED].to_numpy(float)),
+        "treated_revenue_per_customer": _mean(t[REVENUE].to_numpy()),
+        "control_revenue_per_customer": _mean(k[REVENUE].to_numpy()),
+        "treated_margin_per_customer": _mean(t[MARGIN].to_numpy()),
+        "control_margin_per_customer": _mean(k[MARGIN].to_numpy()),
+        "incremental_conversion_rate": conv[0],
+        "incremental_conversion_rate_low": conv[1],
+        "incremental_conversion_rate_high": conv[2],
+        "incremental_margin_per_customer": margin[0],
+        "incremental_margin_low": margin[1],
+        "incremental_margin_high": margin[2],
+        "offer_cost_per_customer": cost,
+        "net_incremental_margin": margin[0] - cost,
+        "balanced": bool(len(k) > 0 and abs(smd) < SMD_LIMIT),
+        "pre_period_spend_smd": smd,
+        "note": "; ".join(notes),
+    }
+
+
+def campaign_results(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    campaign_ids: Iterable[str] | None = None,
+    since: pd.Timestamp | None = None,
+    catalogue: OfferCatalogue | None = None,
+) -> pd.DataFrame:
+    """One row per campaign (``RESULT_COLUMNS``), those named in ``campaign_ids`` or starting at or after
+    ``since`` (all by default), from what was known strictly before ``as_of``. ``catalogue`` prices the
+    offers (default: Cible's default catalogue)."""
+    catalogue = catalogue or load_catalogue(DEFAULT_CATALOGUE)
+    known = dataset.before(as_of)
+    pick = picks(known)
+    if campaign_ids is not None:
+        pick = pick[pick[c.CAMPAIGN_ID].isin(set(campaign_ids))]
+    if since is not None:
+        starts = pick.groupby(c.CAMPAIGN_ID)[c.ASSIGNED_AT].transform("min")
+        pick = pick[starts >= pd.Timestamp(since)]
+    if pick.empty:
+        return pd.DataFrame({col: pd.Series(dtype=object) for col in RESULT_COLUMNS})
+    pick = pick.join(window_outcomes(known, pick))
+    rows = [
+        _result(str(key), group, pd.Timestamp(as_of), catalogue) for key, group in pick.groupby(c.CAMPAIGN_ID)
+    ]
+    return (
+        pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+        .sort_values("window_start", kind="stable")
+        .reset_index(drop=True)
+    )

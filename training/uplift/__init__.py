@@ -1,0 +1,1 @@
+"""Uplift models: who buys *because of* a campaign, learned from the control groups."""

@@ -1,0 +1,255 @@
+"""Train, compare, gate and register ``uplift``: who orders *because of* a campaign (``cible train uplift``).
+
+Rows: every assignment of a campaign with a control group, assigned in the ``lookback_days`` before
+``as_of`` and whose window closed before it; y = an order in the campaign's window
+(``features.campaigns.results.window_outcomes``, the same outcome the results measure), w = treated;
+features = the customer's features at the first of the month of the assignment (point in time), with the
+offer family and the channel. Customers are split by a salted hash (``holdout_share`` held out, the same
+customers in every run), so every model is scored on customers none of them was fitted on.
+
+Compared on the held-out customers by the Qini coefficient and uplift@30% (training.uplift.metrics,
+random targeting = 0): the two-model T-learner, the transformed-outcome learner (class transformation for
+an unequal split) and the *response model* — P(order | contacted), the T-learner's treated classifier,
+which is how a response model ranks. The better learner is the candidate; the gate asks it to beat the
+response model's Qini and the champion's (scored on the same held-out rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import lightgbm as lgb
+import mlflow
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from features import columns as c
+from features import vocab
+from features.campaigns.results import CONVERTED, window_outcomes
+from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, UpliftModel
+from features.campaigns.windows import window_days
+from features.customer_features.build import build_customer_features
+from features.dataset import Dataset
+from features.errors import CibleError
+from features.offers.response_model import catalogue_offer, design_matrix
+from features.segments.export import in_control_group
+from features.settings import Settings
+from training.registry import CHAMPION, GateDecision, champion_version, decide, log_and_register
+from training.tracking import connect, experiment_id
+from training.uplift.metrics import qini_coefficient, uplift_at
+
+MODEL_NAME = "uplift"
+EXPERIMENT = "uplift"
+QINI = "qini"
+RESPONSE = "response_model"
+TREATED = "treated"
+HOLDOUT_SALT = "uplift-holdout"
+MIN_CONTROL_CONVERSIONS = 20
+
+
+class NoControlGroupsError(CibleError):
+    """Too few assignments with a control group to learn or check an uplift model."""
+
+
+@dataclass(frozen=True)
+class UpliftConfig:
+    lookback_days: int = 240
+    holdout_share: float = 0.3
+    n_estimators: int = 150
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    min_child_samples: int = 100
+    n_jobs: int = 1  # two OpenMP threads on a busy 2-core machine are slower than one
+    seed: int = 7
+
+
+@dataclass(frozen=True)
+class UpliftEvaluation:
+    qini: dict[str, float]  # learner or "response_model" -> Qini coefficient on held-out customers
+    uplift_at_30: dict[str, float]
+    rows: int
+    held_out_rows: int
+    treated_share: float
+    observed_effect: float  # treated minus control conversion over the held-out rows
+
+
+@dataclass(frozen=True)
+class UpliftRun:
+    run_id: str
+    version: str
+    learner: str
+    decision: GateDecision
+    evaluation: UpliftEvaluation
+    champion_qini: float | None
+
+
+def uplift_rows(
+    dataset: Dataset, as_of: pd.Timestamp, config: UpliftConfig, progress: Callable[[str], None] | None = None
+) -> pd.DataFrame:
+    """Assignments with their outcome, treatment and point-in-time features (see the module docstring)."""
+    known = dataset.before(as_of)
+    a = known.assignments
+    ends = a[c.ASSIGNED_AT] + pd.to_timedelta([window_days(ch) for ch in a[c.CHANNEL]], unit="D")
+    a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)]
+    with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform(lambda g: g.nunique() == 2)
+    a = a[with_control.astype(bool)].reset_index(drop=True)
+    if a.empty:
+        return pd.DataFrame()
+    a = a.join(window_outcomes(known, a)[[CONVERTED]])
+    cutoff = a[c.ASSIGNED_AT].dt.to_period("M").dt.start_time
+    parts = []
+    for month, rows in a.groupby(cutoff, sort=True):
+        if progress is not None:
+            progress(f"features {month:%Y-%m}")
+        features = build_customer_features(known, month).set_index(c.CUSTOMER_ID)
+        numeric = features.select_dtypes(include=["number", "bool"]).astype("float64")
+        parts.append(rows.join(numeric, on=c.CUSTOMER_ID).dropna(subset=[numeric.columns[0]]))
+    rows = pd.concat(parts, ignore_index=True)
+    rows[c.OFFER_ID] = catalogue_offer(rows[c.OFFER_ID].fillna("none")).to_numpy()
+    rows[TREATED] = (rows[c.GROUP] == vocab.TREATED).to_numpy()
+    return rows
+
+
+def feature_columns(rows: pd.DataFrame) -> tuple[str, ...]:
+    skip = {c.CAMPAIGN_ID, c.CUSTOMER_ID, c.ASSIGNED_AT, c.GROUP, c.CHANNEL, c.OFFER_ID, CONVERTED, TREATED}
+    return tuple(col for col in rows.columns if col not in skip)
+
+
+def held_out(rows: pd.DataFrame, share: float) -> np.ndarray:
+    ids = pd.Series(rows[c.CUSTOMER_ID].unique())
+    out = pd.Series(in_control_group(ids, HOLDOUT_SALT, share * 100), index=ids)
+    return out.reindex(rows[c.CUSTOMER_ID]).to_numpy(dtype=bool)
+
+
+def _classifier(config: UpliftConfig) -> lgb.LGBMClassifier:
+    return lgb.LGBMClassifier(
+        n_estimators=config.n_estimators,
+        learning_rate=config.learning_rate,
+        num_leaves=config.num_leaves,
+        min_child_samples=config.min_child_samples,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        random_state=config.seed,
+        n_jobs=config.n_jobs,
+        verbose=-1,
+    )
+
+
+def fit_uplift(
+    rows: pd.DataFrame, learner: str, config: UpliftConfig, trained_until: pd.Timestamp | None = None
+) -> UpliftModel:
+    columns = feature_columns(rows)
+    categories = {key: sorted(rows[key].unique().tolist()) for key in (c.OFFER_ID, c.CHANNEL)}
+    x = design_matrix(rows, rows[c.OFFER_ID], rows[c.CHANNEL], columns, categories)
+    y = rows[CONVERTED].to_numpy(dtype=int)
+    w = rows[TREATED].to_numpy(dtype=bool)
+    share = float(w.mean())
+    if learner == T_LEARNER:
+        models = {
+            "treated": _classifier(config).fit(x[w], y[w]),
+            "control": _classifier(config).fit(x[~w], y[~w]),
+        }
+    elif learner == TRANSFORMED_OUTCOME:
+        z = y * w / share - y * (~w) / (1 - share)
+        regressor = lgb.LGBMRegressor(**_classifier(config).get_params())
+        models = {"transformed": regressor.fit(x, z)}
+    else:
+        raise ValueError(f"unknown learner {learner!r}; use one of {', '.join(LEARNERS)}")
+    effect = float(y[w].mean() - y[~w].mean())
+    incremental = min(max(effect / y[w].mean(), 0.0), 1.0) if y[w].mean() > 0 else 0.0
+    return UpliftModel(
+        learner, models, columns, categories, share, trained_until, asdict(config), incremental
+    )
+
+
+def score(model: UpliftModel, rows: pd.DataFrame) -> tuple[float, float]:
+    """(Qini coefficient, uplift@30%) of ``model``'s uplift on ``rows``."""
+    u = model.uplift(rows, rows[c.OFFER_ID], rows[c.CHANNEL])
+    y, w = rows[CONVERTED].to_numpy(int), rows[TREATED].to_numpy(bool)
+    return qini_coefficient(u, y, w), uplift_at(u, y, w, 0.3)
+
+
+def evaluate(
+    train: pd.DataFrame, test: pd.DataFrame, config: UpliftConfig
+) -> tuple[dict[str, UpliftModel], UpliftEvaluation]:
+    models = {learner: fit_uplift(train, learner, config) for learner in LEARNERS}
+    qini, at30 = {}, {}
+    for learner, model in models.items():
+        qini[learner], at30[learner] = score(model, test)
+    response = models[T_LEARNER].response(test, test[c.OFFER_ID], test[c.CHANNEL])
+    y, w = test[CONVERTED].to_numpy(int), test[TREATED].to_numpy(bool)
+    qini[RESPONSE], at30[RESPONSE] = qini_coefficient(response, y, w), uplift_at(response, y, w, 0.3)
+    observed = float(y[w].mean() - y[~w].mean())
+    return models, UpliftEvaluation(qini, at30, len(train) + len(test), len(test), float(w.mean()), observed)
+
+
+def split_rows(rows: pd.DataFrame, config: UpliftConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    out = held_out(rows, config.holdout_share)
+    train, test = rows[~out].reset_index(drop=True), rows[out].reset_index(drop=True)
+    for part, where in ((train, "training"), (test, "held-out")):
+        control = part[~part[TREATED]]
+        if control[CONVERTED].sum() < MIN_CONTROL_CONVERSIONS or part[TREATED].all():
+            raise NoControlGroupsError(
+                f"{where} customers: {len(part):,} assignments, {int(control[CONVERTED].sum())} control "
+                f"conversions (need {MIN_CONTROL_CONVERSIONS}): campaigns need control groups "
+                "(`cible segments export --control`) before an uplift model can be learnt"
+            )
+    return train, test
+
+
+def load_uplift_champion(client: MlflowClient) -> UpliftModel | None:
+    if champion_version(client, MODEL_NAME) is None:
+        return None
+    return mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+
+
+def train_uplift(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    config: UpliftConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> UpliftRun:
+    config = config or UpliftConfig()
+    rows = uplift_rows(dataset, as_of, config, progress)
+    if rows.empty:
+        raise NoControlGroupsError("no campaign with a control group in the data: no uplift model")
+    train, test = split_rows(rows, config)
+    models, evaluation = evaluate(train, test, config)
+    learner = max(LEARNERS, key=lambda name: evaluation.qini[name])
+    candidate = models[learner]
+    candidate.trained_until = as_of
+    client = connect(settings)
+    champion = load_uplift_champion(client)
+    champion_qini = score(champion, test)[0] if champion is not None else None
+    qini = evaluation.qini[learner]
+    if qini <= evaluation.qini[RESPONSE]:
+        reason = (
+            f"candidate {QINI}={qini:.5f} does not beat the response model ({evaluation.qini[RESPONSE]:.5f})"
+        )
+        decision = GateDecision(False, reason, QINI, qini, champion_qini)
+    else:
+        decision = decide(QINI, qini, champion_qini, margin=0.0)
+    with mlflow.start_run(
+        experiment_id=experiment_id(settings, EXPERIMENT), run_name=f"uplift {as_of:%Y-%m-%d}"
+    ):
+        mlflow.log_params({**asdict(config), "as_of": str(as_of), "learner": learner})
+        metrics = {f"{QINI}.{name}": v for name, v in evaluation.qini.items()}
+        metrics |= {f"uplift_at_30.{name}": v for name, v in evaluation.uplift_at_30.items()}
+        metrics |= {
+            QINI: qini,
+            "rows": float(evaluation.rows),
+            "held_out_rows": float(evaluation.held_out_rows),
+            "held_out_observed_effect": evaluation.observed_effect,
+        }
+        if champion_qini is not None:
+            metrics[f"champion.{QINI}"] = champion_qini
+        mlflow.log_metrics(metrics)
+        version = log_and_register(client, candidate, MODEL_NAME, decision)
+        mlflow.set_tags(decision.as_tags())
+        run_id = mlflow.active_run().info.run_id  # type: ignore[union-attr]
+    return UpliftRun(run_id, str(version.version), learner, decision, evaluation, champion_qini)
