@@ -26,7 +26,6 @@ from features.segments.rfm import RFM_SEGMENT
 from features.settings import Settings
 
 KPIS = "kpis.parquet"
-CAMPAIGN_RESULTS = "campaign_results.parquet"  # written by campaign measurement (issue 16), read by the page
 SEGMENT_PROFILES = "segment_profiles.parquet"
 AUDIENCE_FRAME = "audience_frame.parquet"
 KIND = "kind"
@@ -34,7 +33,7 @@ KPI_MONTHS = 24
 
 
 def reports_dir(settings: Settings) -> Path:
-    return settings.home / "reports"
+    return settings.reports_dir
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:

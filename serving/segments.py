@@ -96,12 +96,8 @@ class SegmentIndex:
         if name not in self._members:
             raise UnknownSegment(f"no segment {name!r}; GET /segments lists them")
         ids = self._members[name]
-        records = online.get_many(ids)
-        kept = [
-            cid
-            for cid in ids
-            if cid in records and not refused_purpose(records[cid].get("consent") or {}, channel, True)
-        ]
+        states = online.consents_many(ids)
+        kept = [cid for cid in ids if cid in states and not refused_purpose(states[cid], channel, True)]
         return kept, len(ids) - len(kept)
 
     def page(
@@ -129,13 +125,9 @@ class SegmentIndex:
         except (UnknownSegmentError, FileNotFoundError) as exc:
             raise UnknownSegment(str(exc)) from exc
         ids = moved[c.CUSTOMER_ID].astype(str).tolist()
-        records = online.get_many(ids)
-        consents = [(records[cid].get("consent") or {}) if cid in records else None for cid in ids]
-        allowed = np.array(
-            [given is not None and not refused_purpose(given, channel, True) for given in consents],
-            dtype=bool,
-        )
-        kept = moved[allowed]  # a boolean array, even when empty (an empty list would select no columns)
+        states = online.consents_many(ids)
+        allowed = [cid in states and not refused_purpose(states[cid], channel, True) for cid in ids]
+        kept = moved[np.array(allowed, dtype=bool)]  # a plain empty list would select no columns
         rows = {
             change: [
                 s.SegmentMove(customer_id=str(cid), reason=str(why))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from features import columns as c
 from features.dataset import Dataset, line_amounts
+from features.errors import CibleError
 
 SEGMENT = "segment"
 MONTH = "month"
@@ -40,8 +41,8 @@ KPI_COLUMNS = (
 COUNTS = ("active_customers", "orders", "account_openings", "contacts", "opens", "clicks", "conversions")
 
 
-class KpiGroupError(ValueError):
-    pass
+class KpiGroupError(CibleError, ValueError):
+    """``--by`` names a grouping KPIs do not have."""
 
 
 def line_margins(orders: pd.DataFrame, products: pd.DataFrame) -> np.ndarray:

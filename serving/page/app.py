@@ -322,7 +322,7 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
         try:
             name, channel, control = _download_args(request.query_params)
             if name:
-                result = data.download(name, channel, control)
+                result = data.download(name, channel, control, as_csv=False)
         except (UnknownSegment, ExportRefused, ValueError, AudienceRuleError) as exc:
             error = str(exc.args[0]) if exc.args else str(exc)
             name, channel, control = request.query_params.get("segment", ""), "email", 0.0

@@ -14,17 +14,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features import clock, vocab
 from features import columns as c
-from features import vocab
 from features.campaigns.kpis import KPI_COLUMNS, SEGMENT
+from features.campaigns.ledger import check_campaign_id
+from features.campaigns.results import CAMPAIGN_RESULTS_FILE
 from features.consent_gate import CHANNEL_PURPOSE, live_consent_check
+from features.errors import CibleError
 from features.online_store.base import OnlineStore
-from features.reports import AUDIENCE_FRAME, CAMPAIGN_RESULTS, KIND, KPIS, SEGMENT_PROFILES, reports_dir
+from features.privacy.rules import PrivacyRules
+from features.reports import AUDIENCE_FRAME, KIND, KPIS, SEGMENT_PROFILES, reports_dir
 from features.retarget.decide import CONVERSION
 from features.retarget.plan import call_list_path, read_call_list
 from features.segments.audience_store import AudienceStore, rule_fields, with_consent
 from features.segments.audiences import CONSENT_PREFIX, AudienceRule
-from features.segments.export import export_table
+from features.segments.export import assignments_of, export_table
 from features.segments.profile import segment_profile
 from features.segments.rfm import FM_SCORE, R_SCORE, RFM_SEGMENT
 from features.settings import Settings
@@ -41,7 +45,7 @@ KIND_LABELS = {
 CHANNELS = tuple(CHANNEL_PURPOSE)
 
 
-class ReportsMissing(LookupError):
+class ReportsMissing(CibleError, LookupError):
     """A report file the view needs is not there yet: the message says which command writes it."""
 
 
@@ -100,7 +104,7 @@ class PageData:
 
     # -- consent, live ------------------------------------------------------------------------------------
     def _states(self, ids: list[str]) -> dict[str, dict[str, bool]]:
-        return {cid: r.get("consent") or {} for cid, r in self.store.get_many(ids).items()}
+        return self.store.consents_many(ids)
 
     def _frame(self, rule: AudienceRule) -> pd.DataFrame:
         """The audience frame; with the consent columns (from the online store) when the rule names them."""
@@ -182,12 +186,18 @@ class PageData:
         kind = self.segments.kind(name)
         return snapshot[snapshot[kind].astype(str) == name], True
 
-    def download(self, name: str, channel: str, control_percent: float) -> Download:
-        """The consent-filtered list as ``cible segments export`` builds it, with consent read live."""
+    def download(self, name: str, channel: str, control_percent: float, as_csv: bool = True) -> Download:
+        """The consent-filtered list as ``cible segments export`` builds it, with consent read live (the
+        counts alone when ``as_csv`` is False). A download is a campaign's pick: like the CLI's export, it
+        is recorded in the assignment ledger (treated and control) so its result can be measured."""
         members, needs_profiling = self.members(name)
         ids = members[c.CUSTOMER_ID].astype(str).tolist()
         check = live_consent_check(self._states(ids), ids, channel, needs_profiling)
-        table, removed = export_table(members, name, channel, check, control_percent)
+        now = clock.now()
+        campaign_id = check_campaign_id(f"{name}-{channel}-{now:%Y%m%d-%H%M}")
+        table, removed = export_table(members, name, channel, check, control_percent, campaign_id=campaign_id)
+        if as_csv:
+            PrivacyRules.from_settings(self.settings).assignments.record(assignments_of(table, now))
         return Download(
             name,
             channel,
@@ -195,7 +205,7 @@ class PageData:
             len(table),
             int(table["control_group"].sum()),
             removed,
-            table.to_csv(index=False),
+            table.to_csv(index=False) if as_csv else "",
         )
 
     def names(self) -> list[str]:
@@ -227,7 +237,7 @@ class PageData:
     # -- campaigns ------------------------------------------------------------------------------------------
     def campaign_results(self) -> list[dict[str, Any]]:
         """One row per measured campaign, newest window first (``reports/campaign_results.parquet``)."""
-        results = self._report(CAMPAIGN_RESULTS)
+        results = self._report(CAMPAIGN_RESULTS_FILE)
         if "window_start" in results:
             results = results.sort_values("window_start", ascending=False, kind="stable")
         return [_plain(row) for row in results.to_dict(orient="records")]

@@ -245,6 +245,13 @@ def test_download_matches_the_api_and_a_withdrawal_shows_at_once(
     expect(page.locator("#dl-control-count")).to_have_text(f"{control:,}")
     export = audit_entries(page_server, "export_segment")[-1]
     assert export["actor"] == "api:crm" and export["rows"] == len(rows) and export["via"] == "page"
+    # the pick is recorded for campaign measurement, as `cible segments export` records it
+    ledger = list(
+        (page_server.settings.home / "campaigns" / "assignments").glob(f"{SEGMENT}-email-*.parquet")
+    )
+    assert len(ledger) == 1 and rows[0]["campaign_id"] == ledger[0].stem
+    picked = pd.read_parquet(ledger[0])
+    assert sorted(picked["customer_id"]) == sorted(r["customer_id"] for r in rows)
 
     # a withdrawal through POST /consents: gone from the page's count and list at the next click
     leaver = rows[0]["customer_id"]
