@@ -8,6 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features.errors import CibleError
 from features.load import load_dataset
 
 runner = CliRunner()
@@ -115,7 +116,8 @@ def test_unknown_segment_and_bad_rule_are_clear_errors(small_synthetic_dir, sett
     result = runner.invoke(
         app, ["segments", "export", "vips", "--channel", "email", "--out", str(tmp_path / "x.csv")]
     )
-    assert result.exit_code != 0 and "unknown segment 'vips'" in str(result.exception)
+    # a CibleError (printed in one line), not merely a non-zero exit: a bare KeyError('vips') passed before
+    assert isinstance(result.exception, CibleError) and "unknown segment 'vips'" in str(result.exception)
     rule = tmp_path / "bad.yaml"
     rule.write_text("name: bad_rule\nrule: regoin == 'Corse'\n")
     result = runner.invoke(app, ["audiences", "save", str(rule)])

@@ -98,7 +98,10 @@ def test_run_registers_a_calibrated_model_that_beats_the_baselines(
     assert run.decision.promoted, run.decision.reason
     best_baseline = max(m["roc_auc"] for m in run.baselines.values())
     assert run.metrics["roc_auc"] > best_baseline
-    assert 0 < run.metrics["brier"] < run.metrics["purchase_rate"]  # better than no model at all
+    # better than the best model without information, the base rate for everyone, whose Brier score is
+    # rate x (1 - rate): `brier < purchase_rate` let that constant predictor pass
+    rate = run.metrics["purchase_rate"]
+    assert 0 < run.metrics["brier"] < 0.97 * rate * (1 - rate)
     # Calibrated: the mean prediction is near the purchase rate of a week the model never saw.
     assert run.metrics["mean_predicted"] == pytest.approx(run.metrics["purchase_rate"], abs=0.03)
 

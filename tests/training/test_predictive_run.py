@@ -69,12 +69,15 @@ def test_churn_run_is_logged_registered_and_beats_chance(runs, home, small_synth
     rows = run.comparison.evaluation
     probability = champion.predict(rows.features)
     assert roc_auc_score(rows.y, probability) == pytest.approx(run.comparison.best.metrics["roc_auc"])
-    assert run.comparison.best.metrics["roc_auc"] > 0.7
+    # measured 0.775 here, against 0.709 for the recency rule alone: `> 0.7` passed when the comparison
+    # registered its first candidate (recency) whatever the others scored
+    recency = next(e for e in run.comparison.candidates if e.name == "recency").metrics["roc_auc"]
+    assert run.comparison.best.metrics["roc_auc"] > max(0.76, recency + 0.05)
     # ...and the customers the generator really made churn before the window's end.
     truth = pd.read_parquet(small_synthetic_dir / "truth" / "customers.parquet").set_index(c.CUSTOMER_ID)
     end = run.comparison.cutoffs.validation + pd.Timedelta(days=90)
     gone = (truth["churn_at"].reindex(rows.features[c.CUSTOMER_ID]) < end).to_numpy()
-    assert roc_auc_score(gone, probability) > 0.7
+    assert roc_auc_score(gone, probability) > 0.74  # measured 0.756
 
 
 def test_artifacts_hold_no_customer_ids(runs, home, small_synthetic) -> None:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cible.cli import app
 from features.dataset import Dataset
+from features.errors import CibleError
 from features.settings import Settings
 from tests.training.test_predictive_cli import fast_config
 from training.intent.config import IntentConfig
@@ -84,4 +85,5 @@ def test_lists_then_plan(
 
 def test_plan_without_a_call_list_is_one_clear_error(settings: Settings) -> None:
     result = runner.invoke(app, ["retarget", "plan"])
-    assert result.exit_code != 0 and "run `cible retarget lists`" in str(result.exception)
+    # a CibleError, not any exception whose text happens to match (a KeyError on the missing file passed)
+    assert isinstance(result.exception, CibleError) and "run `cible retarget lists`" in str(result.exception)
