@@ -21,6 +21,7 @@ from cible import (
     train_commands,
 )
 from cible.console import UserError, err_console
+from features.errors import CibleError
 from features.importers.errors import ImportFormatError
 from features.io import DataFileError
 from features.segments.audiences import AudienceRuleError
@@ -56,6 +57,7 @@ app.command("recommend")(recommend_commands.recommend)
 
 USER_ERRORS = (
     UserError,
+    CibleError,
     DataValidationError,
     DataFileError,
     ImportFormatError,

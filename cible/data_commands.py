@@ -14,9 +14,11 @@ from features.importers.cdnow import import_cdnow
 from features.importers.online_retail import import_online_retail
 from features.io import write_dataset_frames
 from features.schema import TABLES
+from features.settings import Settings
 from features.synth.config import SynthConfig
 from features.synth.generate import write_synthetic
 from features.validate import validate_folder, validate_frames
+from features.validated import mark_valid
 
 app = typer.Typer(help="Validate, generate and import data folders.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a public data set into the data contract.", no_args_is_help=True)
@@ -53,6 +55,7 @@ def validate(
         for problem in problems:
             err_console.print(f"  - {problem}", highlight=False)
         raise typer.Exit(1)
+    mark_valid(folder, Settings.from_env())
     _print_sizes(frames, f"{folder}: valid")
 
 

@@ -301,3 +301,26 @@ def validate_folder(
         return [Problem(str(folder), "data folder does not exist")], {}
     raw, files, numbering = read_folder(folder)
     return validate_frames(raw, now=now, files=files, row_numbering=numbering)
+
+
+def _already_typed(kind: Kind, series: pd.Series) -> bool:
+    dtype = series.dtype
+    if kind is Kind.DATETIME:
+        return pd.api.types.is_datetime64_dtype(dtype) and getattr(series.dt, "tz", None) is None
+    if kind is Kind.BOOL:
+        return pd.api.types.is_bool_dtype(dtype)
+    if kind in (Kind.INT, Kind.FLOAT):
+        return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    return pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
+
+
+def typed_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s contract columns parsed as the validator parses them (Parquet may hold text
+    timestamps or 'true'/'false' words); columns already in their type are left as they are."""
+    parsed = {}
+    for name in frame.columns:
+        if name in table.column_names:
+            col = table.column(name)
+            if not _already_typed(col.kind, frame[name]):
+                parsed[name] = _parse(col, frame[name])[0]
+    return frame.assign(**parsed) if parsed else frame
