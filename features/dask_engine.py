@@ -29,6 +29,7 @@ from features.customer_features.partitioned import (
     SPLIT_TABLES,
     PartitionPlan,
     batch_logins,
+    combine_parts,
     default_partitions,
     eligible_customers,
     event_bounds,
@@ -47,8 +48,6 @@ from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.validate import typed_columns
 
-CONNECT_TIMEOUT = "10s"
-
 
 @contextmanager
 def dask_client(config: EngineConfig) -> Iterator[Client]:
@@ -56,7 +55,7 @@ def dask_client(config: EngineConfig) -> Iterator[Client]:
     stopped) for the command. An unreachable scheduler is a one-line :class:`EngineError`."""
     if config.scheduler:
         try:
-            client = Client(config.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            client = Client(config.scheduler, timeout=config.connect_timeout_seconds, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise EngineError(
                 f"cannot reach the Dask scheduler at {config.scheduler} ({type(exc).__name__}: {exc}); "
@@ -93,13 +92,16 @@ def _collect(frame: dd.DataFrame, client: Client) -> list[pd.DataFrame]:
 
 
 def _by_part(frame: dd.DataFrame, parts: int) -> dd.DataFrame:
-    """Rows shuffled so that Dask partition i holds customer partition i (divisions 0, 1, ..., parts)."""
-    return frame.set_index(PART, divisions=list(range(parts + 1)))
+    """Rows shuffled so that Dask partition i holds customer partition i (divisions 0, 1, ..., parts).
+
+    The task-based shuffle, not peer-to-peer: a worker lost mid-shuffle costs a recomputation of its
+    tasks, where a peer-to-peer shuffle restarts as a whole."""
+    return frame.set_index(PART, divisions=list(range(parts + 1)), shuffle_method="tasks")
 
 
-def _part_features(*frames: pd.DataFrame, names, products, as_of, rules, now) -> pd.DataFrame:
+def _part_features(*frames: pd.DataFrame, names, products, as_of, rules, now, plan) -> pd.DataFrame:
     by_name = {name: frame.reset_index(drop=True) for name, frame in zip(names, frames, strict=True)}
-    return features_of_part(by_name, products, as_of, rules, now)
+    return features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions)
 
 
 def build_features_dask(
@@ -151,14 +153,14 @@ def build_features_dask(
         tagged[table] = _by_part(rows, plan.parts)
     names = [name for name in SPLIT_TABLES if name in tagged]
     kwargs = {"names": names, "products": products, "as_of": as_of, "rules": rules, "now": now}
-    meta = _part_features(*(tagged[name]._meta for name in names), **kwargs)
+    meta = _part_features(*(tagged[name]._meta for name in names), **kwargs, plan=plan)
+    kwargs["plan"] = plan_ref
     step("features of every partition")
     features = dd.map_partitions(
         _part_features, *(tagged[name] for name in names), **kwargs, meta=meta, align_dataframes=False
     )
     pieces = _collect(features, client)
-    out = pd.concat(pieces, ignore_index=True)
-    return out.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
+    return combine_parts(pieces)
 
 
 def _tag(frame: pd.DataFrame, table: str, as_of, known_orders, plan: PartitionPlan) -> pd.DataFrame:

@@ -36,6 +36,7 @@ class EngineConfig:
     scheduler: str | None = None
     partitions: int | None = None
     workers: int = 2
+    connect_timeout_seconds: float = 10.0
 
     @classmethod
     def resolve(

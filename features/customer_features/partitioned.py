@@ -39,7 +39,6 @@ from features.schema import TABLES
 PART = "_part"
 OWNER = "_owner"  # position in the plan's customers of the customer an event counts for (-1: nobody)
 CODE = "_code"  # a customer's own position in the plan's customers
-SESSION_OWNER = "_session_owner"
 CUSTOMERS_PER_PARTITION = 12_500
 # Tables split by customer; products are small and go whole to every partition.
 SPLIT_TABLES: tuple[str, ...] = ("customers", "orders", "events", "contacts", "consents")
@@ -158,25 +157,24 @@ def slice_batch(
     return past
 
 
+def session_owner_codes(events: pd.DataFrame, owner: np.ndarray, mixed_sessions: pd.Series) -> np.ndarray:
+    """Whom each event's session counts for: its own owner, unless the session is a shared one."""
+    if not len(mixed_sessions) or not len(events):
+        return owner
+    at = positions(events[c.SESSION_ID], arrow_keys(mixed_sessions.index))
+    return np.where(at >= 0, mixed_sessions.to_numpy(dtype=np.int64)[np.maximum(at, 0)], owner)
+
+
 def tag_events(frame: pd.DataFrame, plan: PartitionPlan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sliced events with whom they count for (``_owner``), whom their session counts for
-    (``_session_owner``) and the partition of the owner (``_part``, -1 for nobody); and the copies of the
-    events whose session counts for a customer of another partition, tagged with that partition (each
-    partition counts only its own customers, so a copy is never counted twice)."""
+    """Sliced events with whom they count for (``_owner``, a position in the plan's customers, -1 for
+    nobody) and the partition of that customer (``_part``, -1 for none); and copies of the events whose
+    session counts for a customer of another partition, tagged with that partition (each partition counts
+    only its own customers, so a copy is never counted twice)."""
     owner = owner_codes(plan.codes(frame[c.CUSTOMER_ID]), frame[c.VISITOR_ID].to_numpy(), plan.logins)
-    session = owner
-    if len(plan.mixed_sessions):
-        found = plan.mixed_sessions.reindex(frame[c.SESSION_ID].to_numpy()).to_numpy()
-        session = np.where(pd.isna(found), owner, found).astype(np.int64)
-    own_part = np.where(owner >= 0, plan.part_of[owner], -1)
-    session_part = np.where(session >= 0, plan.part_of[session], -1)
-    out = frame.assign(
-        **{
-            OWNER: owner,
-            SESSION_OWNER: session,
-            PART: own_part,
-        }
-    )
+    session = session_owner_codes(frame, owner, plan.mixed_sessions)
+    own_part = np.where(owner >= 0, plan.part_of[np.maximum(owner, 0)], -1)
+    session_part = np.where(session >= 0, plan.part_of[np.maximum(session, 0)], -1)
+    out = frame.assign(**{OWNER: owner, PART: own_part})
     extra = (session_part >= 0) & (session_part != own_part)
     return out, out[extra].assign(**{PART: session_part[extra]})
 
@@ -205,26 +203,31 @@ def features_of_part(
     as_of: pd.Timestamp,
     rules: PrivacyRules,
     now: pd.Timestamp,
+    mixed_sessions: pd.Series,
 ) -> pd.DataFrame:
-    """Features of one partition's customers from its tagged, sliced rows (``frames`` by table name)."""
+    """Features of one partition's customers from its tagged, sliced rows (``frames`` by table name);
+    ``mixed_sessions`` is the plan's (sessions counting for another customer than some of their events)."""
     events = frames.get("events")
     if events is None:
-        events = pd.DataFrame({OWNER: np.zeros(0, np.int64), SESSION_OWNER: np.zeros(0, np.int64)})
-    owners = (events[OWNER].to_numpy(dtype=np.int64), events[SESSION_OWNER].to_numpy(dtype=np.int64))
+        events = pd.DataFrame({OWNER: np.zeros(0, np.int64), c.SESSION_ID: pd.Series([], dtype="str")})
+    owner = events[OWNER].to_numpy(dtype=np.int64)
+    owners = (owner, session_owner_codes(events, owner, mixed_sessions))
     customers = frames.get("customers")
     if customers is None:
         customers = pd.DataFrame({c.CUSTOMER_ID: pd.Series([], dtype="str"), CODE: np.zeros(0, np.int64)})
     plan_codes = pd.Series(
         customers[CODE].to_numpy(dtype=np.int64), index=customers[c.CUSTOMER_ID].to_numpy()
     )
-    extra = [PART, OWNER, SESSION_OWNER, CODE]
-    tables: dict[str, pd.DataFrame | None] = {
-        name: None if frames.get(name) is None else frames[name].drop(columns=extra, errors="ignore")
+    extra = [PART, OWNER, CODE]
+    tables = {
+        name: frames[name].drop(columns=extra, errors="ignore")
         for name in SPLIT_TABLES
+        if frames.get(name) is not None
     }
+    tables.setdefault("customers", customers.drop(columns=[CODE]))
     tables["products"] = products
     kept = rules.apply(tables, now)
-    if tables["events"] is not None and len(kept["events"]) != len(tables["events"]):
+    if "events" in tables and len(kept["events"]) != len(tables["events"]):
         # The retention rule dropped old events: keep the owners of the rows it kept.
         keep = ~rules.retention.expired("events", tables["events"], now).to_numpy()
         owners = (owners[0][keep], owners[1][keep])
@@ -248,3 +251,13 @@ def _local(plan_positions: np.ndarray, known: np.ndarray) -> np.ndarray:
         else np.zeros(len(plan_positions), bool)
     )
     return np.where(hit, at, -1).astype(np.int64)
+
+
+def combine_parts(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """Partitions' features as one frame sorted by customer id, as the in-memory build returns it (an
+    empty partition's text columns have no type to impose, so only non-empty ones are concatenated)."""
+    filled = [piece for piece in pieces if len(piece)] or pieces[:1]
+    out = pd.concat(filled, ignore_index=True).sort_values(c.CUSTOMER_ID, kind="stable")
+    # A partition whose text column is all empty holds it as objects; infer again over all rows, as the
+    # in-memory build does from its arrays.
+    return pd.DataFrame({col: out[col].to_numpy() for col in out.columns})

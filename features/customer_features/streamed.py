@@ -19,6 +19,7 @@ from features.customer_features.partitioned import (
     SPLIT_TABLES,
     PartitionPlan,
     batch_logins,
+    combine_parts,
     default_partitions,
     eligible_customers,
     event_bounds,
@@ -163,6 +164,5 @@ def build_features_streamed(
         for part in range(plan.parts):
             step(f"features of partition {part + 1}/{plan.parts}")
             frames = {name: spill.read(name, part) for name in SPLIT_TABLES}
-            built.append(features_of_part(frames, products, as_of, rules, now))
-    out = pd.concat(built, ignore_index=True)
-    return out.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
+            built.append(features_of_part(frames, products, as_of, rules, now, plan.mixed_sessions))
+    return combine_parts(built)
