@@ -49,7 +49,7 @@ def validate(
 ) -> None:
     """Check a data folder against the contract; list every problem with file, column, rows and values."""
     moment = pd.Timestamp(now) if now else pd.Timestamp.now()
-    problems, frames = validate_folder(folder, now=moment)
+    problems, frames = validate_folder(folder, now=moment, keep_frames=False)
     if problems:
         err_console.print(f"[red]{len(problems)} problem(s) in {folder}:[/red]")
         for problem in problems:

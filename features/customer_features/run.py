@@ -29,7 +29,7 @@ def ensure_valid(folder: Path, settings: Settings, now: pd.Timestamp) -> None:
     """Validate ``folder`` unless its files are those that passed last time; raise on any problem."""
     if known_valid(folder, settings):
         return
-    problems, _ = validate_folder(folder, now=now)
+    problems, _ = validate_folder(folder, now=now, keep_frames=False)
     if problems:
         raise DataValidationError(problems)
     mark_valid(folder, settings)
