@@ -18,6 +18,18 @@ AS_OF_HELP = (
     "Behave as if today were this date: nothing at or after it is read (default: after the last row)."
 )
 DataOption = typer.Option(None, "--data", help=DATA_HELP)
+EngineOption = typer.Option(
+    None, "--engine", help="Where batch work runs: local (default, this process) or dask. Env: CIBLE_ENGINE."
+)
+SchedulerOption = typer.Option(
+    None,
+    "--scheduler",
+    help="Dask scheduler tcp://HOST:PORT (default: a local cluster started for the command). "
+    "Env: CIBLE_DASK_SCHEDULER.",
+)
+PartitionsOption = typer.Option(
+    None, "--partitions", min=1, help="Customer partitions to split the work into (default: 1 per 12,500)."
+)
 AsOfOption = typer.Option(None, "--as-of", help=AS_OF_HELP)
 
 

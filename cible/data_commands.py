@@ -16,9 +16,11 @@ from features.importers.cdnow import import_cdnow
 from features.importers.online_retail import import_online_retail
 from features.io import write_dataset_frames
 from features.schema import TABLES
+from features.settings import Settings
 from features.synth.config import SynthConfig
 from features.synth.generate import write_synthetic
 from features.validate import validate_folder, validate_frames
+from features.validated import mark_valid
 
 app = typer.Typer(help="Validate, generate and import data folders.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a public data set into the data contract.", no_args_is_help=True)
@@ -52,12 +54,13 @@ def validate(
 ) -> None:
     """Check a data folder against the contract; list every problem with file, column, rows and values."""
     moment = parse_timestamp(now, "--now") if now else clock.now()
-    problems, frames = validate_folder(folder, now=moment)
+    problems, frames = validate_folder(folder, now=moment, keep_frames=False)
     if problems:
         err_console.print(f"[red]{len(problems)} problem(s) in {folder}:[/red]")
         for problem in problems:
             err_console.print(f"  - {problem}", highlight=False)
         raise typer.Exit(1)
+    mark_valid(folder, Settings.from_env())
     _print_sizes(frames, f"{folder}: valid")
 
 

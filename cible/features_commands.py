@@ -8,14 +8,14 @@ import pandas as pd
 import typer
 from rich.table import Table as RichTable
 
-from cible.common import parse_timestamp
+from cible.common import EngineOption, PartitionsOption, SchedulerOption, parse_timestamp
 from cible.console import console, steps
 from features import clock
 from features.customer_features import names as n
-from features.customer_features.build import build_customer_features
+from features.customer_features.run import build_features
 from features.customer_features.sets import CUSTOMER_FEATURES_V1
+from features.engine import EngineConfig
 from features.io import atomic_path
-from features.load import load_dataset
 
 app = typer.Typer(help="Point-in-time customer features.", no_args_is_help=True)
 
@@ -69,13 +69,15 @@ def build(
     as_of: str = typer.Option(..., "--as-of", help="Cutoff: only rows strictly before it are read."),
     out: Path = typer.Option(..., "--out", help="Parquet file to write, one row per customer."),
     summary: bool = typer.Option(True, help="Print a summary of the features."),
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
 ) -> None:
     """Compute point-in-time customer features (RFM, channels, categories, web, campaigns, consent)."""
     cutoff = parse_timestamp(as_of)
-    with steps("features", total=6) as progress:
-        progress("loading and validating")
-        dataset = load_dataset(folder)
-        frame = build_customer_features(dataset, cutoff, progress=progress)
+    config = EngineConfig.resolve(engine, scheduler, partitions)
+    with steps(f"features on {config.describe()}") as progress:
+        frame = build_features(folder, cutoff, config, progress=progress)
     frame.attrs["feature_set"] = CUSTOMER_FEATURES_V1.key
     with atomic_path(out) as tmp:
         frame.to_parquet(tmp, index=False)

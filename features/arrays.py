@@ -27,3 +27,20 @@ def isin(values: pd.Series, allowed: pd.Series | pd.Index | np.ndarray | list) -
     needles = _arrow(values.astype("str"))
     found = pc.is_in(needles, value_set=haystack, skip_nulls=True)
     return found.to_numpy(zero_copy_only=False).astype(bool) & values.notna().to_numpy()
+
+
+def positions(values: pd.Series | np.ndarray, keys: pa.Array) -> np.ndarray:
+    """Position of each value in ``keys`` (unique), -1 where absent or empty: ``Index.get_indexer`` by
+    Arrow's hash join, which skips the per-string Python objects pandas makes of Arrow text."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    needles = _arrow(values)
+    if needles.type != keys.type:
+        needles = needles.cast(keys.type)
+    found = pc.index_in(needles, value_set=keys, skip_nulls=True)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def arrow_keys(values: pd.Index | pd.Series | np.ndarray) -> pa.Array:
+    """``values`` as an Arrow array to look positions up in (see :func:`positions`)."""
+    return _arrow(values)

@@ -6,6 +6,7 @@ the 1-based row) and the offending values, so a data engineer can go straight to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,20 +220,22 @@ def _rule_checks(check: _TableCheck, frame: pd.DataFrame, now: pd.Timestamp | No
         check.report(unproven, "consent granted without proof", c.PROOF)
 
 
-def _check_references(checks: dict[str, _TableCheck], frames: dict[str, pd.DataFrame]) -> None:
-    for name, check in checks.items():
-        frame = frames.get(name)
-        if frame is None:
+def _check_references(check: _TableCheck, frame: pd.DataFrame, typed: dict[str, pd.DataFrame]) -> None:
+    """Values of ``frame`` that refer to a key absent from an earlier (target) table of ``typed``."""
+    for ref in check.table.references:
+        target = typed.get(ref.table)
+        if target is None:
             continue
-        for ref in check.table.references:
-            target = frames.get(ref.table)
-            if target is None:
-                continue
-            values = frame[ref.column]
-            dangling = values.notna().to_numpy() & ~isin(values, target[ref.target_column])
-            check.report(
-                dangling, f"refers to a {ref.target_column} absent from {ref.table}", ref.column, values
-            )
+        values = frame[ref.column]
+        dangling = values.notna().to_numpy() & ~isin(values, target[ref.target_column])
+        check.report(dangling, f"refers to a {ref.target_column} absent from {ref.table}", ref.column, values)
+
+
+# Columns other tables refer to: all that is kept of a table once checked, when frames are not kept.
+REFERENCED: dict[str, tuple[str, ...]] = {}
+for _table in TABLES.values():
+    for _ref in _table.references:
+        REFERENCED[_ref.table] = tuple(dict.fromkeys((*REFERENCED.get(_ref.table, ()), _ref.target_column)))
 
 
 def _present_rows(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
@@ -250,14 +253,24 @@ def validate_frames(
     ``raw_frames`` may hold text (from CSV) or typed columns. ``None`` or an absent key means the table is
     absent: an error for customers, products and orders, an empty table for the others.
     """
-    files = files or {}
-    row_numbering = row_numbering or {}
+    return _validate_tables(raw_frames.get, now, files or {}, row_numbering or {}, keep_frames=True)
+
+
+def _validate_tables(
+    raw_of: Callable[[str], pd.DataFrame | None],
+    now: pd.Timestamp | None,
+    files: dict[str, str],
+    row_numbering: dict[str, tuple[int, str]],
+    keep_frames: bool,
+) -> tuple[list[Problem], TypedTables]:
+    """One table at a time, in contract order (a referenced table comes before the tables referring to
+    it), so that without ``keep_frames`` only one table and the referenced key columns are in memory."""
     problems: list[Problem] = []
     checks: dict[str, _TableCheck] = {}
     typed: dict[str, pd.DataFrame] = {}
     for name, table in TABLES.items():
         label = files.get(name, name)
-        raw = raw_frames.get(name)
+        raw = raw_of(name)
         if raw is None:
             if name not in OPTIONAL_TABLES:
                 problems.append(Problem(label, f"the required table '{name}' is missing"))
@@ -266,39 +279,78 @@ def validate_frames(
         check = _TableCheck(table, label, offset, word)
         checks[name] = check
         frame = _type_table(check, raw.reset_index(drop=True), now)
+        del raw
         if frame is None:
             continue
         _check_keys(check, frame)
         _rule_checks(check, frame, now)
-        typed[name] = frame
-    _check_references(checks, typed)
+        _check_references(check, frame, typed)
+        typed[name] = frame if keep_frames else frame[list(REFERENCED.get(name, ()))]
     for check in checks.values():
         problems.extend(check.problems)
-    if problems:
+    if problems or not keep_frames:
         return problems, typed
     return problems, {name: _present_rows(TABLES[name], frame) for name, frame in typed.items()}
+
+
+def folder_files(folder: Path) -> tuple[dict[str, Path | None], dict[str, str], dict[str, tuple[int, str]]]:
+    """Each table's file in ``folder`` (or None), its label in messages and its row numbering."""
+    paths: dict[str, Path | None] = {}
+    files: dict[str, str] = {}
+    numbering: dict[str, tuple[int, str]] = {}
+    for name in TABLES:
+        path = find_table_file(folder, name)
+        paths[name] = path
+        files[name] = str(path) if path else str(folder / f"{name}.csv|parquet")
+        # In a CSV the header is line 1, so data row i (0-based) is on line i + 2.
+        numbering[name] = (2, "line") if path and is_csv(path) else (1, "row")
+    return paths, files, numbering
 
 
 def read_folder(
     folder: Path,
 ) -> tuple[dict[str, pd.DataFrame | None], dict[str, str], dict[str, tuple[int, str]]]:
     """Read every table file of ``folder`` as it is, with the labels and row numbering for messages."""
-    raw: RawTables = {}
-    files: dict[str, str] = {}
-    numbering: dict[str, tuple[int, str]] = {}
-    for name in TABLES:
-        path = find_table_file(folder, name)
-        files[name] = str(path) if path else str(folder / f"{name}.csv|parquet")
-        raw[name] = read_raw(path) if path else None
-        # In a CSV the header is line 1, so data row i (0-based) is on line i + 2.
-        numbering[name] = (2, "line") if path and is_csv(path) else (1, "row")
+    paths, files, numbering = folder_files(folder)
+    raw: RawTables = {name: read_raw(path) if path else None for name, path in paths.items()}
     return raw, files, numbering
 
 
 def validate_folder(
-    folder: Path, now: pd.Timestamp | None = None
+    folder: Path, now: pd.Timestamp | None = None, keep_frames: bool = True
 ) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
+    """Problems of ``folder`` and its typed tables. Tables are read one at a time; with ``keep_frames``
+    false only the referenced key columns of each checked table are kept (row counts stay right), so
+    checking a folder needs the memory of its largest table, not of all of them."""
     if not folder.is_dir():
         return [Problem(str(folder), "data folder does not exist")], {}
-    raw, files, numbering = read_folder(folder)
-    return validate_frames(raw, now=now, files=files, row_numbering=numbering)
+    paths, files, numbering = folder_files(folder)
+
+    def raw_of(name: str) -> pd.DataFrame | None:
+        path = paths[name]
+        return read_raw(path) if path else None
+
+    return _validate_tables(raw_of, now, files, numbering, keep_frames)
+
+
+def _already_typed(kind: Kind, series: pd.Series) -> bool:
+    dtype = series.dtype
+    if kind is Kind.DATETIME:
+        return pd.api.types.is_datetime64_dtype(dtype) and getattr(series.dt, "tz", None) is None
+    if kind is Kind.BOOL:
+        return pd.api.types.is_bool_dtype(dtype)
+    if kind in (Kind.INT, Kind.FLOAT):
+        return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    return pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
+
+
+def typed_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s contract columns parsed as the validator parses them (Parquet may hold text
+    timestamps or 'true'/'false' words); columns already in their type are left as they are."""
+    parsed = {}
+    for name in frame.columns:
+        if name in table.column_names:
+            col = table.column(name)
+            if not _already_typed(col.kind, frame[name]):
+                parsed[name] = _parse(col, frame[name])[0]
+    return frame.assign(**parsed) if parsed else frame

@@ -9,6 +9,7 @@ import pandas as pd
 
 from features import columns as c
 from features.customer_features import names as n
+from features.customer_features.attribution import EventOwners
 from features.customer_features.baskets import category_features, channel_features
 from features.customer_features.campaigns import campaign_features
 from features.customer_features.consent import consent_state
@@ -42,7 +43,21 @@ def build_customer_features(
     The data set is sliced first (:meth:`Dataset.before`), so no function below can see the future.
     """
     as_of = pd.Timestamp(as_of)
-    past = dataset.before(as_of)
+    return features_of_past(dataset.before(as_of), as_of, progress=progress)
+
+
+def features_of_past(
+    past: Dataset,
+    as_of: pd.Timestamp,
+    owners: Callable[[CustomerIndex], EventOwners] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Features of the customers of ``past``, a data set already sliced at ``as_of``.
+
+    A partition of the customers (with their rows) gives their rows of the whole table: every feature is
+    a function of one customer's rows, except whom an event counts for, which ``owners`` can supply as
+    decided over all events (:mod:`features.customer_features.attribution`).
+    """
     step = progress or (lambda _name: None)
     customers = past.customers.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
     index = CustomerIndex(pd.Index(customers[c.CUSTOMER_ID]))
@@ -54,7 +69,8 @@ def build_customer_features(
     step("categories")
     columns.update(category_features(past.orders, past.products, index))
     step("web")
-    columns.update(web_features(past.events, past.orders, index, as_of))
+    event_owners = owners(index) if owners is not None else None
+    columns.update(web_features(past.events, past.orders, index, as_of, event_owners))
     step("campaigns")
     columns.update(campaign_features(past.contacts, index, as_of))
     step("consents")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+
+from features.arrays import arrow_keys, positions
 
 DAY = np.timedelta64(1, "D")
 
@@ -19,9 +23,13 @@ class CustomerIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def codes(self, customer_ids: pd.Series) -> np.ndarray:
+    @cached_property
+    def _keys(self) -> pa.Array:
+        return arrow_keys(self.ids)
+
+    def codes(self, customer_ids: pd.Series | np.ndarray) -> np.ndarray:
         """Position of each id in the index; -1 for empty ids and ids of customers not in the index."""
-        return self.ids.get_indexer(customer_ids)
+        return positions(customer_ids, self._keys)
 
     def count(self, codes: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         keep = codes >= 0 if mask is None else (codes >= 0) & mask

@@ -7,6 +7,7 @@ import pandas as pd
 
 from features import columns as c
 from features.customer_features import names as n
+from features.customer_features.attribution import EventOwners, event_owners
 from features.customer_features.grouping import DAY, CustomerIndex, as_datetime, days_between
 
 # A cart item older than this is no longer "in the cart" for marketing purposes; wishlists live longer.
@@ -14,35 +15,21 @@ CART_MEMORY_DAYS = 30
 WISHLIST_MEMORY_DAYS = 90
 
 
-def attribute_to_customers(events: pd.DataFrame, index: CustomerIndex) -> np.ndarray:
-    """Customer code of each event, counting a visitor's anonymous events as those of the customer the
-    visitor later logged in as (within the same, already point-in-time sliced, events)."""
-    codes = index.codes(events[c.CUSTOMER_ID])
-    logged = codes >= 0
-    if logged.all() or not logged.any():
-        return codes
-    known = pd.DataFrame(
-        {
-            "visitor": events[c.VISITOR_ID].to_numpy()[logged],
-            "code": codes[logged],
-            "time": as_datetime(events[c.OCCURRED_AT])[logged],
-        }
+def events_by_owner(events: pd.DataFrame, index: CustomerIndex) -> EventOwners:
+    """Whom each event and each session counts for (see :mod:`features.customer_features.attribution`)."""
+    visitors, _ = pd.factorize(events[c.VISITOR_ID])
+    sessions, _ = pd.factorize(events[c.SESSION_ID])
+    return event_owners(
+        index.codes(events[c.CUSTOMER_ID]), visitors, sessions, as_datetime(events[c.OCCURRED_AT])
     )
-    # A shared device may log in as several customers: the latest login decides.
-    owner = known.sort_values("time", kind="stable").drop_duplicates("visitor", keep="last")
-    mapped = events[c.VISITOR_ID].map(owner.set_index("visitor")["code"]).to_numpy()
-    fill = ~logged & ~pd.isna(mapped)
-    codes = codes.copy()
-    codes[fill] = mapped[fill].astype(np.int64)
-    return codes
 
 
-def _session_table(events: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+def _session_table(events: pd.DataFrame, session_codes: np.ndarray) -> pd.DataFrame:
     kinds = events[c.EVENT_TYPE].to_numpy()
     frame = pd.DataFrame(
         {
             "session": events[c.SESSION_ID].to_numpy(),
-            "customer": codes,
+            "customer": session_codes,
             "time": as_datetime(events[c.OCCURRED_AT]),
             "added": kinds == "add_to_cart",
             "bought": kinds == "purchase",
@@ -65,20 +52,23 @@ def _open_items(
     """Products a customer put in (cart or wishlist) after ``since`` and neither removed nor bought since."""
     types = events[c.EVENT_TYPE].to_numpy()
     keep = (codes >= 0) & events[c.SKU].notna().to_numpy()
+    order_codes = index.codes(orders[c.CUSTOMER_ID])
+    bought = (order_codes >= 0) & (orders[c.QUANTITY].to_numpy() > 0)
+    # Products as integer codes shared by events and orders: grouping on text is several times slower.
+    event_skus, order_skus = events[c.SKU][keep], orders[c.SKU][bought]
+    sku_codes, _ = pd.factorize(pd.concat([event_skus, order_skus], ignore_index=True))
     acts = pd.DataFrame(
         {
             "customer": codes[keep],
-            "sku": events[c.SKU].to_numpy()[keep],
+            "sku": sku_codes[: len(event_skus)],
             "time": as_datetime(events[c.OCCURRED_AT])[keep],
             "type": types[keep],
         }
     )
-    order_codes = index.codes(orders[c.CUSTOMER_ID])
-    bought = (order_codes >= 0) & (orders[c.QUANTITY].to_numpy() > 0)
     purchases = pd.DataFrame(
         {
             "customer": order_codes[bought],
-            "sku": orders[c.SKU].to_numpy()[bought],
+            "sku": sku_codes[len(event_skus) :],
             "time": as_datetime(orders[c.ORDERED_AT])[bought],
             "type": "order",
         }
@@ -93,14 +83,21 @@ def _open_items(
 
 
 def web_features(
-    events: pd.DataFrame, orders: pd.DataFrame, index: CustomerIndex, as_of: pd.Timestamp
+    events: pd.DataFrame,
+    orders: pd.DataFrame,
+    index: CustomerIndex,
+    as_of: pd.Timestamp,
+    owners: EventOwners | None = None,
 ) -> dict[str, np.ndarray]:
+    """Web counts per customer; ``owners`` (default: decided from ``events``) says whom each event and
+    session counts for, so a partition of the events can be given the decision taken over all of them."""
     now = np.datetime64(as_of.to_datetime64(), "us")
-    codes = attribute_to_customers(events, index)
+    owners = events_by_owner(events, index) if owners is None else owners
+    codes = owners.event
     times = as_datetime(events[c.OCCURRED_AT])
     age_days = ((now - times) / DAY).astype(np.float64)
     types = events[c.EVENT_TYPE].to_numpy()
-    sessions = _session_table(events, codes)
+    sessions = _session_table(events, owners.session)
     session_age = ((now - sessions["start"].to_numpy(dtype="datetime64[us]")) / DAY).astype(np.float64)
     session_codes = sessions["customer"].to_numpy(dtype=np.int64)
     abandoned = (sessions["added"] & ~sessions["bought"]).to_numpy()

@@ -1,0 +1,103 @@
+"""Peak memory and wall time of the batch steps at several sizes, on the local engine and on Dask.
+
+Each step runs as its own ``cible`` process (as a user runs it); memory is the peak of the summed RSS
+of that process and all its children (Dask workers included), sampled every 0.1 s. Synthetic data is
+generated once per size under ``--work``. Results go to ``experiments/RESULTS_scale.md`` (appended).
+
+    python experiments/bench_scale.py --sizes 20000 100000 --workers 1 2 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+AS_OF = "2026-11-01"
+RESULTS = Path(__file__).with_name("RESULTS_scale.md")
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, peak MB of the process tree, exit code) of ``python -m cible ARGS``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cible", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        sys.stderr.write(proc.stderr.read().decode()[-2000:])
+    return wall, peak / 2**20, proc.returncode
+
+
+def ensure_data(work: Path, customers: int, env: dict[str, str]) -> Path:
+    folder = work / f"synthetic_{customers}"
+    if not (folder / "orders.parquet").exists():
+        wall, peak, code = run_measured(
+            ["data", "synth", "--out", str(folder), "--customers", str(customers), "--months", "24"], env
+        )
+        print(f"synth {customers}: {wall:.1f} s, {peak:.0f} MB, exit {code}", flush=True)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4], help="Dask cluster sizes")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/cible-bench-scale"))
+    args = parser.parse_args()
+    env = dict(os.environ, CIBLE_HOME=str(args.work / "home"))
+    rows = []
+    for customers in args.sizes:
+        folder = ensure_data(args.work, customers, env)
+        runs: list[tuple[str, list[str], dict[str, str]]] = [
+            ("data validate", ["data", "validate", str(folder)], env)
+        ]
+        build = ["features", "build", str(folder), "--as-of", AS_OF, "--no-summary"]
+        runs.append(("features build", [*build, "--out", str(args.work / "f_local.parquet")], env))
+        for workers in args.workers:
+            dask_env = dict(env, CIBLE_DASK_WORKERS=str(workers))
+            out = str(args.work / f"f_dask{workers}.parquet")
+            runs.append(
+                (
+                    f"features build, dask {workers} worker(s)",
+                    [*build, "--engine", "dask", "--out", out],
+                    dask_env,
+                )
+            )
+        for label, cli_args, run_env in runs:
+            wall, peak, code = run_measured(cli_args, run_env)
+            engine = "dask" if "dask" in label else "local"
+            rows.append((customers, label, engine, wall, peak, code))
+            print(f"{customers:>9,} {label:<40} {wall:8.1f} s {peak:8.0f} MB exit {code}", flush=True)
+    header = (
+        f"\n## Run of {time.strftime('%Y-%m-%d %H:%M')} on {psutil.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at the end\n\n"
+        f"`python experiments/bench_scale.py --sizes {' '.join(map(str, args.sizes))} "
+        f"--workers {' '.join(map(str, args.workers))}`\n\n"
+        "| customers | step | wall s | peak MB (process tree) | exit |\n|---:|---|---:|---:|---:|\n"
+    )
+    lines = [
+        f"| {cu:,} | {label} | {wall:.1f} | {peak:.0f} | {code} |" for cu, label, _, wall, peak, code in rows
+    ]
+    with RESULTS.open("a") as out:
+        out.write(header + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Which customer each web/app event counts for, and which customer each visit (session) counts for.
+
+Kept apart from the features so a partitioned build can decide it once over the whole event table and
+then send every event to the partition of the customer it counts for: the rule is written once here and
+works on integer keys (factorised ids in memory, 64-bit hashes when the table is streamed in batches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.arrays import arrow_keys, positions
+
+
+@dataclass(frozen=True)
+class EventOwners:
+    """Per event: the customer code it counts for (-1: nobody) and the code its session counts for."""
+
+    event: np.ndarray
+    session: np.ndarray
+
+
+def latest_logins(visitors: np.ndarray, times: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+    """The customer each visitor logged in as last (a shared device may log in as several customers).
+
+    Only logged-in events (``codes >= 0``) count; at equal times the greater code wins, so the answer
+    does not depend on row order and reducing batches of rows, then the reductions, gives the same.
+    Columns: ``visitor``, ``time`` (int64 microseconds), ``code``; one row per visitor.
+    """
+    logged = codes >= 0
+    frame = pd.DataFrame(
+        {
+            "visitor": np.asarray(visitors)[logged],
+            "time": np.asarray(times[logged]).astype("datetime64[us]").astype(np.int64),
+            "code": codes[logged].astype(np.int64),
+        }
+    )
+    return reduce_logins(frame)
+
+
+def reduce_logins(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per visitor: its latest login (greatest code on a tie). Reductions of reductions agree."""
+    ordered = frame.sort_values(["visitor", "time", "code"], kind="stable")
+    return ordered.drop_duplicates("visitor", keep="last").reset_index(drop=True)
+
+
+def owner_codes(codes: np.ndarray, visitors: np.ndarray, logins: pd.DataFrame) -> np.ndarray:
+    """Customer code each event counts for: its own customer when known, else the customer its visitor
+    last logged in as (``logins`` from :func:`latest_logins`), else -1."""
+    owner = np.asarray(codes).astype(np.int64).copy()
+    unknown = np.flatnonzero(owner < 0)
+    if len(unknown) and len(logins):
+        at = positions(pd.Series(visitors).iloc[unknown], arrow_keys(logins["visitor"]))
+        owner[unknown[at >= 0]] = logins["code"].to_numpy(dtype=np.int64)[at[at >= 0]]
+    return owner
+
+
+def session_bounds(owner: np.ndarray, sessions: np.ndarray) -> pd.DataFrame:
+    """Lowest and highest owner code per session (index: session); bounds of bounds are bounds."""
+    frame = pd.DataFrame({"session": sessions, "owner": owner})
+    return frame.groupby("session", sort=False)["owner"].agg(low="min", high="max")
+
+
+def event_owners(
+    codes: np.ndarray,
+    visitors: np.ndarray,
+    sessions: np.ndarray,
+    times: np.ndarray,
+    logins: pd.DataFrame | None = None,
+) -> EventOwners:
+    """Customer code of each event and of its session.
+
+    An event of a known customer counts for them; any other event (anonymous, or of a customer outside
+    the index) counts for the customer its visitor last logged in as. A session counts for the greatest
+    customer code among its events, so a visit is counted once.
+    """
+    logins = latest_logins(visitors, times, codes) if logins is None else logins
+    owner = owner_codes(codes, visitors, logins)
+    session_owner = pd.Series(owner).groupby(sessions, sort=False).transform("max").to_numpy()
+    return EventOwners(event=owner, session=session_owner.astype(np.int64))

@@ -1,0 +1,65 @@
+"""``cible features build`` on either engine: validate, then build in partitions (local) or on Dask."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from features import clock
+from features.customer_features.build import build_customer_features
+from features.customer_features.streamed import build_features_streamed
+from features.engine import EngineConfig, EngineError
+from features.io import find_table_file, is_csv
+from features.load import load_dataset
+from features.privacy.rules import PrivacyRules
+from features.schema import TABLES
+from features.settings import Settings
+from features.validate import DataValidationError, validate_folder
+from features.validated import known_valid, mark_valid
+
+
+def is_parquet_folder(folder: Path) -> bool:
+    files = [find_table_file(folder, name) for name in TABLES]
+    return all(path is None or not is_csv(path) for path in files)
+
+
+def ensure_valid(folder: Path, settings: Settings, now: pd.Timestamp) -> None:
+    """Validate ``folder`` unless its files are those that passed last time; raise on any problem."""
+    if known_valid(folder, settings):
+        return
+    problems, _ = validate_folder(folder, now=now, keep_frames=False)
+    if problems:
+        raise DataValidationError(problems)
+    mark_valid(folder, settings)
+
+
+def build_features(
+    folder: Path,
+    as_of: pd.Timestamp,
+    engine: EngineConfig,
+    progress: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Point-in-time features of every customer of ``folder`` at ``as_of``, on the configured engine.
+
+    A Parquet folder is processed in customer partitions (bounded memory; the unit of work on Dask); a
+    CSV folder is loaded whole on the local engine (convert it to Parquet for large data or Dask)."""
+    settings = settings or Settings.from_env()
+    now = clock.now()
+    step = progress or (lambda _name: None)
+    rules = PrivacyRules.from_settings(settings)
+    if not is_parquet_folder(folder):
+        if engine.is_dask:
+            raise EngineError(f"{folder}: the dask engine reads Parquet tables; this folder holds CSV files")
+        step("loading and validating")
+        return build_customer_features(load_dataset(folder, now=now, privacy=rules), as_of, progress=step)
+    step("validating")
+    ensure_valid(folder, settings, now)
+    if not engine.is_dask:
+        return build_features_streamed(folder, as_of, rules, now, parts=engine.partitions, progress=step)
+    from features.dask_engine import build_features_dask, dask_client
+
+    with dask_client(engine) as client:
+        return build_features_dask(folder, as_of, rules, now, client, parts=engine.partitions, progress=step)

@@ -1,0 +1,168 @@
+"""The local engine's partitioned feature build: Parquet read in batches, rows spilled to one folder per
+partition, then each partition's features built in turn (peak memory: one partition, not the data set)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from features import columns as c
+from features.customer_features.partitioned import (
+    FEATURE_COLUMNS,
+    LOGIN_COLUMNS,
+    PART,
+    SPLIT_TABLES,
+    PartitionPlan,
+    batch_logins,
+    combine_parts,
+    default_partitions,
+    eligible_customers,
+    event_bounds,
+    features_of_part,
+    merge_bounds,
+    merge_logins,
+    slice_batch,
+    start_plan,
+    tag_batch,
+    tag_events,
+)
+from features.dataset import conform
+from features.io import find_table_file
+from features.privacy.rules import PrivacyRules
+from features.schema import TABLES
+from features.validate import typed_columns
+
+BATCH_ROWS = 500_000
+FLUSH_ROWS = 2_000_000
+
+
+def parquet_batches(path: Path | None, table: str, columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
+    """The rows of a table file in batches, with only ``columns`` read and typed (nothing without a file)."""
+    if path is None:
+        return
+    source = pq.ParquetFile(path)
+    present = [col for col in columns if col in source.schema_arrow.names]
+    for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=present):
+        yield typed_columns(TABLES[table], batch.to_pandas())
+
+
+def read_whole(path: Path | None, table: str) -> pd.DataFrame | None:
+    return (
+        None if path is None else conform(TABLES[table], typed_columns(TABLES[table], pd.read_parquet(path)))
+    )
+
+
+class PartFolders:
+    """One folder per (table, partition) of spilled rows; a partition is read back as one frame.
+
+    Rows are buffered and written in large files (one write per partition per ``FLUSH_ROWS`` rows): many
+    small Parquet writes cost more than the rows they hold."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.count = 0
+        self.buffered: dict[tuple[str, int], list[pd.DataFrame]] = {}
+        self.rows = 0
+
+    def write(self, table: str, tagged: pd.DataFrame) -> None:
+        parts = tagged[PART].to_numpy()
+        order = np.argsort(parts, kind="stable")
+        ordered = tagged.iloc[order].drop(columns=[PART])
+        bounds = np.flatnonzero(np.diff(parts[order])) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [len(order)]])
+        for start, end in zip(starts, ends, strict=True):
+            if end > start:
+                part = int(parts[order[start]])
+                self.buffered.setdefault((table, part), []).append(ordered.iloc[start:end])
+        self.rows += len(tagged)
+        if self.rows >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        for (table, part), pieces in self.buffered.items():
+            folder = self.root / table / str(part)
+            folder.mkdir(parents=True, exist_ok=True)
+            pd.concat(pieces, ignore_index=True).to_parquet(folder / f"{self.count:06d}.parquet", index=False)
+            self.count += 1
+        self.buffered, self.rows = {}, 0
+
+    def read(self, table: str, part: int) -> pd.DataFrame | None:
+        folder = self.root / table / str(part)
+        files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        if not files:
+            return None
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def known_order_ids(path: Path | None, as_of: pd.Timestamp) -> pd.Index:
+    """Ids of the orders placed before ``as_of``: a conversion to a later order is not known yet."""
+    found = [
+        batch.loc[batch[c.ORDERED_AT] < as_of, c.ORDER_ID].unique()
+        for batch in parquet_batches(path, "orders", (c.ORDER_ID, c.ORDERED_AT))
+    ]
+    return pd.Index(pd.unique(pd.concat([pd.Series(f) for f in found]))) if found else pd.Index([])
+
+
+def plan_build(
+    files: dict[str, Path | None], as_of: pd.Timestamp, parts: int | None, rules: PrivacyRules, now
+) -> tuple[PartitionPlan, pd.DataFrame]:
+    """The plan (customers, their partitions, visitors' latest logins) and the customers in the build."""
+    customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now)
+    plan = start_plan(customers, as_of, parts or default_partitions(len(customers)))
+    logins = [
+        batch_logins(batch, plan) for batch in parquet_batches(files["events"], "events", LOGIN_COLUMNS)
+    ]
+    return plan.with_logins(merge_logins(logins)), customers
+
+
+def build_features_streamed(
+    folder: Path,
+    as_of: pd.Timestamp,
+    rules: PrivacyRules,
+    now: pd.Timestamp,
+    parts: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Features of every customer of a Parquet data folder (already validated), partition by partition.
+
+    Equal to :func:`features.customer_features.build.build_customer_features` of the loaded folder."""
+    step = progress or (lambda _name: None)
+    files = {name: find_table_file(folder, name) for name in TABLES}
+    step("planning partitions")
+    plan, customers = plan_build(files, as_of, parts, rules, now)
+    products = read_whole(files["products"], "products")
+    known_orders = known_order_ids(files["orders"], as_of)
+    with tempfile.TemporaryDirectory(prefix=".cible-parts-") as work:
+        spill = PartFolders(Path(work))
+        step("splitting by customer")
+        spill.write("customers", tag_batch("customers", customers, plan))
+        for table in ("orders", "contacts", "consents"):
+            for batch in parquet_batches(files[table], table, FEATURE_COLUMNS[table]):
+                spill.write(table, tag_batch(table, slice_batch(table, batch, as_of, known_orders), plan))
+        bounds = []
+        for batch in parquet_batches(files["events"], "events", FEATURE_COLUMNS["events"]):
+            own, _ = tag_events(slice_batch("events", batch, as_of, None), plan)
+            bounds.append(event_bounds(own, plan))
+            spill.write("events", own[own[PART].to_numpy() >= 0])
+        plan = plan.with_mixed_sessions(merge_bounds(bounds))
+        if len(plan.mixed_sessions):
+            # Rare (a device shared by customers of different partitions): copy those sessions' events.
+            mixed = plan.mixed_sessions.index
+            for batch in parquet_batches(files["events"], "events", FEATURE_COLUMNS["events"]):
+                batch = batch[batch[c.SESSION_ID].isin(mixed).to_numpy()]
+                _, extra = tag_events(slice_batch("events", batch, as_of, None), plan)
+                if len(extra):
+                    spill.write("events", extra)
+        spill.flush()
+        built = []
+        for part in range(plan.parts):
+            step(f"features of partition {part + 1}/{plan.parts}")
+            frames = {name: spill.read(name, part) for name in SPLIT_TABLES}
+            built.append(features_of_part(frames, products, as_of, rules, now, plan.mixed_sessions))
+    return combine_parts(built)

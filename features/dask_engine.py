@@ -1,0 +1,179 @@
+"""The Dask engine: ``dask.dataframe`` over the same Parquet files, run on a ``dask.distributed`` cluster.
+
+The work is the local engine's, in the same functions (:mod:`features.customer_features.partitioned`):
+workers read their row groups, slice them at the cutoff and tag each row with its customer's partition;
+the rows are shuffled so one Dask partition holds one customer partition of every table; each is turned
+into features by :func:`~features.customer_features.partitioned.features_of_part`. The client reads only
+the customers table and small reductions (visitors' latest logins, sessions shared by customers).
+
+Import this module only when the engine is ``dask``: it imports Dask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+import pyarrow.parquet as pq
+from distributed import Client, LocalCluster
+
+from features import columns as c
+from features.customer_features.partitioned import (
+    FEATURE_COLUMNS,
+    LOGIN_COLUMNS,
+    PART,
+    SPLIT_TABLES,
+    PartitionPlan,
+    batch_logins,
+    combine_parts,
+    default_partitions,
+    eligible_customers,
+    event_bounds,
+    features_of_part,
+    merge_bounds,
+    merge_logins,
+    slice_batch,
+    start_plan,
+    tag_batch,
+    tag_events,
+)
+from features.customer_features.streamed import read_whole
+from features.engine import EngineConfig, EngineError
+from features.io import find_table_file
+from features.privacy.rules import PrivacyRules
+from features.schema import TABLES
+from features.validate import typed_columns
+
+
+@contextmanager
+def dask_client(config: EngineConfig) -> Iterator[Client]:
+    """A client of the configured scheduler, or of a local cluster of worker processes started (and
+    stopped) for the command. An unreachable scheduler is a one-line :class:`EngineError`."""
+    if config.scheduler:
+        try:
+            client = Client(config.scheduler, timeout=config.connect_timeout_seconds, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise EngineError(
+                f"cannot reach the Dask scheduler at {config.scheduler} ({type(exc).__name__}: {exc}); "
+                "is `dask scheduler` running there and the port open?"
+            ) from None
+        with client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=config.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
+
+
+def _read(path: Path | None, table: str, columns: tuple[str, ...]) -> dd.DataFrame | None:
+    """Only ``columns`` of a table file, typed as the validator types them (a file may hold text)."""
+    if path is None:
+        return None
+    frame = dd.read_parquet(str(path), columns=[col for col in columns if col in pq.read_schema(path).names])
+    meta = typed_columns(TABLES[table], frame._meta)
+    return frame.map_partitions(typed_columns_of, table, meta=meta)
+
+
+def typed_columns_of(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    return typed_columns(TABLES[table], frame)
+
+
+def _collect(frame: dd.DataFrame, client: Client) -> list[pd.DataFrame]:
+    """Each partition of ``frame`` computed, brought to the client (small reductions only)."""
+    return client.gather(client.compute(frame.to_delayed()))
+
+
+def _by_part(frame: dd.DataFrame, parts: int) -> dd.DataFrame:
+    """Rows shuffled so that Dask partition i holds customer partition i (divisions 0, 1, ..., parts).
+
+    The task-based shuffle, not peer-to-peer: a worker lost mid-shuffle costs a recomputation of its
+    tasks, where a peer-to-peer shuffle restarts as a whole."""
+    return frame.set_index(PART, divisions=list(range(parts + 1)), shuffle_method="tasks")
+
+
+def _part_features(*frames: pd.DataFrame, names, products, as_of, rules, now, plan) -> pd.DataFrame:
+    by_name = {name: frame.reset_index(drop=True) for name, frame in zip(names, frames, strict=True)}
+    return features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions)
+
+
+def build_features_dask(
+    folder: Path,
+    as_of: pd.Timestamp,
+    rules: PrivacyRules,
+    now: pd.Timestamp,
+    client: Client,
+    parts: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Features of every customer of a Parquet data folder (validated), computed on the cluster of
+    ``client``; equal to the local engine's."""
+    step = progress or (lambda _name: None)
+    files = {name: find_table_file(folder, name) for name in TABLES}
+    step("planning partitions")
+    customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now)
+    plan = start_plan(customers, as_of, parts or default_partitions(len(customers)))
+    products = read_whole(files["products"], "products")
+    events = _read(files["events"], "events", FEATURE_COLUMNS["events"])
+    if events is not None:
+        logins = events[list(LOGIN_COLUMNS)].map_partitions(
+            batch_logins, dask.delayed(plan, pure=True), meta=merge_logins([])
+        )
+        plan = plan.with_logins(merge_logins(_collect(logins, client)))
+    known_orders = pd.Index([])
+    orders_ids = _read(files["orders"], "orders", (c.ORDER_ID, c.ORDERED_AT))
+    if orders_ids is not None:
+        placed = orders_ids[orders_ids[c.ORDERED_AT] < as_of][c.ORDER_ID].unique()
+        known_orders = pd.Index(client.compute(placed).result())
+    if events is not None:
+        step("finding shared sessions")
+        bounds = events.map_partitions(_bounds, as_of, dask.delayed(plan, pure=True), meta=merge_bounds([]))
+        plan = plan.with_mixed_sessions(merge_bounds(_collect(bounds, client)))
+    step("shuffling rows to their customer's partition")
+    plan_ref = dask.delayed(plan, pure=True)  # one copy in the graph, not one per task
+    tagged: dict[str, dd.DataFrame] = {
+        "customers": _by_part(
+            dd.from_pandas(tag_batch("customers", customers, plan), npartitions=max(1, plan.parts // 4)),
+            plan.parts,
+        )
+    }
+    for table in ("orders", "events", "contacts", "consents"):
+        frame = _read(files[table], table, FEATURE_COLUMNS[table])
+        if frame is None:
+            continue
+        meta = tag_batch(table, slice_batch(table, frame._meta, as_of, known_orders), plan)
+        rows = frame.map_partitions(_tag, table, as_of, known_orders, plan_ref, meta=meta)
+        tagged[table] = _by_part(rows, plan.parts)
+    names = [name for name in SPLIT_TABLES if name in tagged]
+    kwargs = {"names": names, "products": products, "as_of": as_of, "rules": rules, "now": now}
+    meta = _part_features(*(tagged[name]._meta for name in names), **kwargs, plan=plan)
+    kwargs["plan"] = plan_ref
+    step("features of every partition")
+    features = dd.map_partitions(
+        _part_features, *(tagged[name] for name in names), **kwargs, meta=meta, align_dataframes=False
+    )
+    pieces = _collect(features, client)
+    return combine_parts(pieces)
+
+
+def _tag(frame: pd.DataFrame, table: str, as_of, known_orders, plan: PartitionPlan) -> pd.DataFrame:
+    return tag_batch(table, slice_batch(table, frame, as_of, known_orders), plan)
+
+
+def _bounds(frame: pd.DataFrame, as_of, plan: PartitionPlan) -> pd.DataFrame:
+    own, _ = tag_events(slice_batch("events", frame, as_of, None), plan)
+    return event_bounds(own, plan)
+
+
+def check_dask_available() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - Dask is a dependency; a broken install says so
+        raise EngineError(f"the dask engine needs dask[distributed] installed ({exc})") from None
