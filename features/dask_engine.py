@@ -175,5 +175,5 @@ def _bounds(frame: pd.DataFrame, as_of, plan: PartitionPlan) -> pd.DataFrame:
 def check_dask_available() -> None:
     try:
         import distributed  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - Dask is a dependency; a broken install says so
-        raise EngineError(f"the dask engine needs dask[distributed] installed ({exc})") from None
+    except ImportError as exc:  # an optional extra: the service and the local engine never need it
+        raise EngineError(f"the dask engine needs Dask: pip install -e '.[dask]' ({exc})") from None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import CibleError
-from features.schema import TABLES
+from features.schema import OPTIONAL_TABLES, TABLES
 
 SUFFIXES: tuple[str, ...] = (".parquet", ".csv", ".csv.gz")
 
@@ -103,8 +103,9 @@ def write_tables(frames: dict[str, pd.DataFrame], folder: Path, fmt: str = "parq
 
 
 def write_dataset_frames(frames: dict[str, pd.DataFrame], folder: Path, fmt: str = "parquet") -> list[Path]:
-    """Write the seven contract tables (in contract order) into ``folder``."""
-    missing = [name for name in TABLES if name not in frames]
+    """Write the contract tables (in contract order) into ``folder``; an optional table left out is left out
+    of the folder too (no file: an empty table)."""
+    missing = [name for name in TABLES if name not in frames and name not in OPTIONAL_TABLES]
     if missing:
         raise ValueError(f"tables missing from the data set to write: {', '.join(missing)}")
-    return write_tables({name: frames[name] for name in TABLES}, folder, fmt)
+    return write_tables({name: frames[name] for name in TABLES if name in frames}, folder, fmt)

@@ -225,6 +225,8 @@ CONSENTS = Table(
     ),
 )
 
+# a missing file of these is an empty table; customers, products and orders are required
+OPTIONAL_TABLES: frozenset[str] = frozenset({"events", "contacts", "assignments", "consents"})
 TABLES: dict[str, Table] = {
     t.name: t for t in (CUSTOMERS, PRODUCTS, ORDERS, EVENTS, CONTACTS, ASSIGNMENTS, CONSENTS)
 }

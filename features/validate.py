@@ -18,9 +18,8 @@ from features.arrays import isin
 from features.dataset import DATETIME_DTYPE, pandas_dtype
 from features.errors import CibleError
 from features.io import find_table_file, is_csv, read_raw
-from features.schema import TABLES, Column, Kind, Table
+from features.schema import OPTIONAL_TABLES, TABLES, Column, Kind, Table
 
-OPTIONAL_TABLES: frozenset[str] = frozenset({"events", "contacts", "assignments", "consents"})
 MAX_ROWS_SHOWN = 5
 MAX_VALUES_SHOWN = 3
 RawTables = dict[str, pd.DataFrame | None]

@@ -3,7 +3,8 @@
 BentoML's own refusals come in three shapes (its exceptions as a one-item list, pydantic's error list
 under ``detail`` beside ``error``, its router's plain-text 404 and 405), FastAPI's in two more (``detail``
 as a string, or as a list with status 422). Clients and the OpenAPI document get one shape and 400 for
-any refused field. Only error answers are buffered and rewritten: a 2xx passes through untouched.
+any refused field. The marketers' page (``serving.auth.is_page``) keeps its HTML answers.
+Only error answers are buffered and rewritten: a 2xx passes through untouched.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from serving.auth import ASGIApp, Receive, Scope, Send
+from serving.auth import ASGIApp, Receive, Scope, Send, is_page
 
 JSON = b"application/json"
 
@@ -64,7 +65,7 @@ class ErrorBodyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or is_page(scope["path"]):  # the page answers people, in HTML
             return await self.app(scope, receive, send)
         start: dict[str, Any] | None = None
         chunks: list[bytes] = []

@@ -31,6 +31,7 @@ NOT_FOUND = {
     ("get", "/segments/{name}/members"): "No such segment in the latest snapshot.",
     ("get", "/segments/{name}/members.csv"): "No such segment in the latest snapshot.",
     ("get", "/segments/{name}/changes"): "No such segment, or no snapshot at or before `since`.",
+    ("get", "/campaigns/{campaign_id}/results"): "No such campaign in the last materialised results.",
 }
 # Answers that need something the service may lack at the moment (a live model, the raw data).
 UNAVAILABLE = {

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 import schemathesis
 
@@ -128,6 +129,14 @@ def test_the_first_run_serves_every_endpoint_and_follows_the_key_file(
         assert profile["customer_id"] == cid
         export = call("GET", "/customers/{customer_id}/export", f"/customers/{cid}/export")
         assert cid in export.text
+        campaigns = pd.read_parquet(first_run.home / "reports" / "campaign_results.parquet")
+        measured = campaigns[campaigns["has_control"]].iloc[0]  # the generator keeps control groups
+        result = call(
+            "GET",
+            "/campaigns/{campaign_id}/results",
+            f"/campaigns/{measured['campaign_id']}/results",
+        ).json()
+        assert result["treated"] == measured["treated"] and result["control"] == measured["control"] > 0
 
         recommended = call("POST", "/recommend", json={"customer_id": cid, "k": 5}).json()
         assert len(recommended["items"]) == 5 and recommended["model_version"] == "1"

@@ -29,6 +29,6 @@ def test_campaign_results_as_materialised(client: TestClient, served_home: Serve
 
 def test_unknown_campaign_and_wrong_scope(client: TestClient, served_home: Served) -> None:
     missing = client.get("/campaigns/nope/results", headers=served_home.headers("crm"))
-    assert missing.status_code == 404 and "no results for campaign 'nope'" in missing.json()["detail"]
+    assert missing.status_code == 404 and "no results for campaign 'nope'" in missing.json()["error"]
     assert client.get("/campaigns/nope/results", headers=served_home.headers("site")).status_code == 403
     assert client.get("/campaigns/nope/results").status_code == 401

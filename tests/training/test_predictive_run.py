@@ -77,7 +77,8 @@ def test_churn_run_is_logged_registered_and_beats_chance(runs, home, small_synth
     truth = pd.read_parquet(small_synthetic_dir / "truth" / "customers.parquet").set_index(c.CUSTOMER_ID)
     end = run.comparison.cutoffs.validation + pd.Timedelta(days=90)
     gone = (truth["churn_at"].reindex(rows.features[c.CUSTOMER_ID]) < end).to_numpy()
-    assert roc_auc_score(gone, probability) > 0.74  # measured 0.756
+    # measured 0.728 (0.756 before the generator's campaigns gained control groups); chance is 0.5
+    assert roc_auc_score(gone, probability) > 0.70
 
 
 def test_artifacts_hold_no_customer_ids(runs, home, small_synthetic) -> None:
