@@ -4,21 +4,25 @@ and its page read aggregates and one prepared frame, never the raw data, per req
 - ``kpis.parquet``: KPIs by channel x RFM segment x month over the two years before the cut-off;
 - ``segment_profiles.parquet``: one row per segment of each kind (size, revenue share, basket per channel,
   top categories, consent reach at the cut-off);
+- ``churn_risk.parquet``: profiled customers per RFM segment and churn-risk band at the cut-off;
 - ``audience_frame.parquet``: features and memberships per customer, what audience rules are evaluated on
   (consent is read live from the online store by the service, not from this file).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from features import columns as c
-from features.campaigns.kpis import SEGMENT, channel_kpis
+from features.campaigns.kpis import SEGMENT, UNASSIGNED, channel_kpis
 from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.dataset import Dataset
 from features.io import atomic_path
+from features.predictive.bands import CHURN_RISK_BAND, RISK_BANDS
 from features.segments.audience_store import rule_frame
 from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
 from features.segments.profile import segment_profile
@@ -28,6 +32,8 @@ from features.settings import Settings
 KPIS = "kpis.parquet"
 SEGMENT_PROFILES = "segment_profiles.parquet"
 AUDIENCE_FRAME = "audience_frame.parquet"
+CHURN_RISK = "churn_risk.parquet"
+CUSTOMERS = "customers"
 KIND = "kind"
 KPI_MONTHS = 24
 
@@ -73,3 +79,23 @@ def write_reports(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> 
         written.append(_write(segment_profiles(features, snapshot), folder / SEGMENT_PROFILES))
         written.append(_write(rule_frame(features, snapshot), folder / AUDIENCE_FRAME))
     return written
+
+
+def churn_risk_report(records: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Customers per RFM segment and churn-risk band, from the online-store records (only customers with
+    scores: profiled, and a churn champion in place); every band of :data:`RISK_BANDS` is present."""
+    pairs = [
+        (str(scores.get(RFM_SEGMENT) or UNASSIGNED), str(scores[CHURN_RISK_BAND]))
+        for record in records.values()
+        if (scores := record.get("scores")) and scores.get(CHURN_RISK_BAND) in RISK_BANDS
+    ]
+    frame = pd.DataFrame(pairs, columns=[SEGMENT, CHURN_RISK_BAND])
+    counts = frame.groupby([SEGMENT, CHURN_RISK_BAND]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=list(RISK_BANDS), fill_value=0)
+    return counts.stack().rename(CUSTOMERS).astype("int64").reset_index()
+
+
+def write_churn_risk(records: Mapping[str, Mapping[str, Any]], settings: Settings) -> Path:
+    path = reports_dir(settings) / CHURN_RISK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _write(churn_risk_report(records), path)

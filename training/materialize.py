@@ -25,6 +25,7 @@ from features.online_store.base import (
     Record,
 )
 from features.online_store.history import history_records, recent_contacts, recent_events
+from features.reports import write_churn_risk
 from features.settings import Settings
 from training.predictive.score import score_customers, withhold_profiling
 
@@ -94,6 +95,7 @@ def materialize(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store
     store.put_many(records)
     store.add_events(recent_events(dataset, as_of))
     write_campaign_results(dataset, as_of, settings)
+    write_churn_risk(records, settings)
     return len(records)
 
 

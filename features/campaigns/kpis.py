@@ -4,8 +4,10 @@ account openings, call-campaign conversion).
 One frame, one row per group. Sales measures (orders, revenue, margin, repeat rate) come from ``orders`` by
 the order's channel; account openings from ``customers`` by acquisition channel; campaign measures
 (contacts, opens, clicks, conversions) from ``contacts`` by contact channel. ``phone`` is both a sales and
-a contact channel: its row carries both. Incremental conversions need a control group; campaign results
-(``features/campaigns/results.py``) measure them, so they are NaN here.
+a contact channel: its row carries both. Incremental conversions need a control group: each measured
+campaign's effect (``features/campaigns/results.py``) spread over its treated customers, counted where
+they fall (the campaign's channel, the customer's segment, the month of the pick); NaN where no campaign
+with a control group measures them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from features import clock, vocab
 from features import columns as c
+from features.campaigns.results import campaign_results, picks
 from features.dataset import Dataset, line_amounts
 from features.errors import CibleError
 
@@ -80,6 +84,25 @@ def _segments(memberships: pd.DataFrame | None) -> pd.Series:
     )
 
 
+def _incremental(
+    dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp | None, keys: list[str], segments: pd.Series
+) -> pd.Series:
+    """Incremental conversions per group: a campaign's measured effect (treated minus control conversion
+    rate) once per treated customer; campaigns without a control group add nothing."""
+    as_of = end if end is not None else clock.now()
+    results = campaign_results(dataset, as_of)
+    measured = results.loc[results["has_control"].astype(bool)].set_index(c.CAMPAIGN_ID)
+    effect = measured["incremental_conversion_rate"].astype(float).dropna()
+    pick = picks(dataset.before(as_of))
+    treated = pick[
+        (pick[c.GROUP] == vocab.TREATED).to_numpy() & pick[c.CAMPAIGN_ID].isin(effect.index).to_numpy()
+    ]
+    treated = treated[_within(treated[c.ASSIGNED_AT], start, end)]
+    labelled = _labelled(treated, c.ASSIGNED_AT, c.CHANNEL, segments)
+    labelled["_effect"] = labelled[c.CAMPAIGN_ID].map(effect).to_numpy(dtype=np.float64)
+    return labelled.groupby(keys)["_effect"].sum().rename("incremental_conversions")
+
+
 def channel_kpis(
     dataset: Dataset,
     since: pd.Timestamp | str,
@@ -138,7 +161,8 @@ def channel_kpis(
         }
     )
 
-    out = pd.concat([sold, openings, campaign], axis=1).sort_index()
+    incremental = _incremental(dataset, start, end, keys, segments)
+    out = pd.concat([sold, openings, campaign, incremental], axis=1).sort_index()
     for column in COUNTS:
         out[column] = out[column].fillna(0).astype("int64") if column in out else 0
     for column in ("revenue", "margin"):
@@ -146,6 +170,5 @@ def channel_kpis(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["average_basket"] = (out["revenue"] / out["orders"]).where(out["orders"] > 0)
         out["average_margin"] = (out["margin"] / out["orders"]).where(out["orders"] > 0)
-    out["incremental_conversions"] = np.nan
     out.index.names = keys
     return out.reset_index()[[*keys, *KPI_COLUMNS]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+CHURN_RISK_BAND = "churn_risk_band"  # the column (and record key) holding the band
 LOW, MEDIUM, HIGH, PROSPECT = "low", "medium", "high", "prospect"
 RISK_BANDS: tuple[str, ...] = (LOW, MEDIUM, HIGH)
 MEDIUM_FROM = 0.25  # P(churn) at or above this is medium risk

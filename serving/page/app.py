@@ -371,6 +371,7 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
         try:
             frame = data.kpis(segment)
             segments_known = data.kpi_segments()
+            risk = data.churn_risk(segment)
         except ReportsMissing as exc:
             return render(request, "missing.html", session, 503, message=str(exc))
         months = sorted(frame["month"].unique())[-KPI_CHART_MONTHS:]
@@ -388,6 +389,9 @@ def build_page(runtime: Callable[[], Runtime]) -> Starlette:
             "kpis.html",
             session,
             chart=chart,
+            risk_chart=charts.bars(risk, "customers by churn-risk band (latest scores)", fmt="{:,.0f}")
+            if risk
+            else None,
             table=table,
             months=recent,
             measure=measure,

@@ -22,8 +22,9 @@ from features.campaigns.results import CAMPAIGN_RESULTS_FILE
 from features.consent_gate import CHANNEL_PURPOSE, live_consent_check
 from features.errors import CibleError
 from features.online_store.base import OnlineStore
+from features.predictive.bands import CHURN_RISK_BAND, RISK_BANDS
 from features.privacy.rules import PrivacyRules
-from features.reports import AUDIENCE_FRAME, KIND, KPIS, SEGMENT_PROFILES, reports_dir
+from features.reports import AUDIENCE_FRAME, CHURN_RISK, CUSTOMERS, KIND, KPIS, SEGMENT_PROFILES, reports_dir
 from features.retarget.decide import CONVERSION
 from features.retarget.plan import call_list_path, read_call_list
 from features.segments.audience_store import AudienceStore, rule_fields, with_consent
@@ -230,6 +231,18 @@ class PageData:
             active = out["active_customers"]
             out["repeat_rate"] = (out["_returning"] / active).where(active > 0)
         return out.drop(columns="_returning").reset_index()
+
+    def churn_risk(self, segment: str | None) -> list[tuple[str, float]]:
+        """Profiled customers per churn-risk band, over every RFM segment or one (empty before a churn
+        champion has scored anyone)."""
+        try:
+            risk = self._report(CHURN_RISK)
+        except ReportsMissing:  # a home materialised before the report existed: the KPIs still show
+            return []
+        if segment:
+            risk = risk[risk[SEGMENT] == segment]
+        counts = risk.groupby(CHURN_RISK_BAND)[CUSTOMERS].sum()
+        return [(band, float(counts.get(band, 0))) for band in RISK_BANDS] if counts.sum() else []
 
     def kpi_segments(self) -> list[str]:
         return sorted(self._report(KPIS)[SEGMENT].unique().tolist())

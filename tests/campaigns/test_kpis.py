@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from features.campaigns.kpis import KPI_COLUMNS, KpiGroupError, channel_kpis
 from features.dataset import Dataset
+from tests.campaigns.test_results import small_campaign
 from tests.tiny_data import tiny_frames
 
 SINCE, UNTIL = "2024-01-01", "2024-05-01"
@@ -98,3 +100,13 @@ def test_cible_kpis_writes_what_the_function_computes(tmp_path, settings) -> Non
     }
     refused = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "kpis.xlsx")])
     assert refused.exit_code != 0 and "csv" in str(refused.exception or refused.output)
+
+
+def test_incremental_conversions_come_from_the_control_groups() -> None:
+    # NL1 (e-mail, March 2024): treated convert 2/3, control 1/2, so 1/6 more per treated customer, x 3
+    # treated = 0.5; SMS0 has no control group, so the SMS row measures nothing (NaN, not 0).
+    kpis = channel_kpis(small_campaign(), "2024-01-01", "2024-04-01", by=("channel", "month"))
+    by = kpis.set_index(["channel", "month"])["incremental_conversions"]
+    assert by[("email", "2024-03")] == pytest.approx(0.5)
+    assert np.isnan(by[("sms", "2024-02")])
+    assert np.isnan(by[("web", "2024-03")])  # orders, no campaign

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from cible.cli import app
 from features.online_store.factory import open_store
+from features.reports import churn_risk_report
 
 runner = CliRunner()
 
@@ -32,6 +33,7 @@ def test_materialize_then_erase(small_synthetic_dir, small_synthetic, settings) 
     assert set(profiles["kind"]) == {"rfm_segment", "cluster_name", "value_tier"}
     assert profiles.groupby("kind")["customers"].sum().eq(customers).all()
     assert len(pd.read_parquet(reports / "audience_frame.parquet")) == customers
+    assert pd.read_parquet(reports / "churn_risk.parquet").empty  # no churn champion: nobody is banded
     store = open_store(settings)
     cid = small_synthetic.customers["customer_id"].iloc[0]
     record = store.get(cid)
@@ -63,3 +65,22 @@ def test_materialize_then_erase(small_synthetic_dir, small_synthetic, settings) 
     invoke("materialize", "--data", data)  # the tombstone keeps them out of the next one too
     assert store.get(cid) is None
     store.close()
+
+
+def test_churn_risk_report_counts_banded_customers_per_segment() -> None:
+    scored = {
+        "a": {"scores": {"rfm_segment": "champions", "churn_risk_band": "low"}},
+        "b": {"scores": {"rfm_segment": "champions", "churn_risk_band": "high"}},
+        "c": {"scores": None},  # refused profiling: no scores, not counted
+        "d": {"scores": {"rfm_segment": "lost", "churn_risk_band": "high"}},
+        "e": {"scores": {"rfm_segment": "lost", "churn_risk_band": "prospect"}},  # never ordered: no risk
+    }
+    report = churn_risk_report(scored).set_index(["segment", "churn_risk_band"])["customers"]
+    assert report.to_dict() == {
+        ("champions", "low"): 1,
+        ("champions", "medium"): 0,
+        ("champions", "high"): 1,
+        ("lost", "low"): 0,
+        ("lost", "medium"): 0,
+        ("lost", "high"): 1,
+    }

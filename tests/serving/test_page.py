@@ -332,7 +332,8 @@ def test_call_list_planner_and_download(
     capacity = Capacity(advisers=1, hours_per_day=0.05, days=1, minutes_per_call=2.0, pickup_rate=0.5)
     plan = plan_calls(calls[CONVERSION].to_numpy(), capacity, target=1.0)
     page.goto(f"{page_server.url}/page/kpis")
-    expect(page.locator("svg.chart")).to_have_count(1)
+    expect(page.locator("svg.chart")).to_have_count(2)  # KPIs month by month, and the churn-risk bands
+    expect(page.locator("#churn-risk svg")).to_contain_text("high")
     shoot(page, "kpis")
     page.goto(f"{page_server.url}/page/calls")
     for name, value in (("advisers", "1"), ("hours_per_day", "0.05"), ("days", "1"), ("pickup_rate", "0.5")):

@@ -25,7 +25,7 @@ from features.customer_features import names as n
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.errors import NoChampionError
-from features.predictive.bands import risk_band
+from features.predictive.bands import CHURN_RISK_BAND, risk_band
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, CustomerScoreModel
 from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
 from features.settings import Settings
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 AS_OF = "as_of"
 CHURN_PROBABILITY = "churn_probability"
-CHURN_RISK_BAND = "churn_risk_band"
 PURCHASE_PROPENSITY = "purchase_propensity"
 PREDICTED_VALUE = "predicted_value"
 NEXT_ORDER_DAYS = "next_order_days"
