@@ -69,6 +69,10 @@ Timestamp = Annotated[
     AfterValidator(_local),
     WithJsonSchema({"type": "string", "pattern": TIME_PATTERN}),
 ]
+# a time the service answers: the retailer's local wall time, without a zone (`format: date-time` would
+# promise an offset)
+# (the 29th of February included: what the service writes is a real day)
+LocalTime = Annotated[datetime, WithJsonSchema({"type": "string", "pattern": f"^{_day('0-9')}T{CLOCK}$"})]
 LOCAL_TIME = (
     "ISO 8601. With an offset (`Z`, `+09:00`) it is converted to the retailer's local time (CIBLE_TZ, "
     "default Europe/Paris) and stored without a zone, as the data contract keeps times; without one it is "
@@ -257,7 +261,7 @@ class FollowUp(Strict):
     allowed: bool
     reason: str
     channel: str | None
-    send_at: datetime | None = Field(description="When to send it, in the retailer's local time (no zone).")
+    send_at: LocalTime | None = Field(description="When to send it, in the retailer's local time (no zone).")
 
 
 class RetargetingScore(Strict):
@@ -322,8 +326,8 @@ class CampaignResult(Strict):
     campaign_id: str
     channel: str
     offer_id: str | None
-    window_start: datetime
-    window_end: datetime
+    window_start: LocalTime
+    window_end: LocalTime
     has_control: bool
     treated: int
     control: int
