@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-import lightgbm as lgb
 import mlflow
 import numpy as np
 import pandas as pd
@@ -31,6 +30,7 @@ from features.offers.response_model import (
     shrunk_rates,
 )
 from features.settings import Settings
+from training.boosting import bagged_classifier
 from training.offers.response import ACCEPTED, offer_contacts
 from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
@@ -89,18 +89,7 @@ def fit_response_model(
     columns = tuple(col for col in rows.columns if col not in (c.CUSTOMER_ID, ACCEPTED, *OFFER_KEYS))
     categories = {key: sorted(rows[key].unique().tolist()) for key in OFFER_KEYS}
     y = rows[ACCEPTED].to_numpy(dtype=int)
-    classifier = lgb.LGBMClassifier(
-        n_estimators=config.n_estimators,
-        learning_rate=config.learning_rate,
-        num_leaves=config.num_leaves,
-        min_child_samples=config.min_child_samples,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        random_state=config.seed,
-        n_jobs=config.n_jobs,
-        verbose=-1,
-    )
+    classifier = bagged_classifier(config)
     classifier.fit(design_matrix(rows, rows[c.OFFER_ID], rows[c.CHANNEL], columns, categories), y)
     pair_rates, overall = shrunk_rates(rows, y, list(OFFER_KEYS))
     channel_rates, _ = shrunk_rates(rows, y, [c.CHANNEL])

@@ -37,6 +37,7 @@ from features.errors import CibleError
 from features.offers.response_model import catalogue_offer, design_matrix
 from features.segments.export import in_control_group
 from features.settings import Settings
+from training.boosting import bagged_classifier
 from training.registry import CHAMPION, GateDecision, champion_version, decide, log_and_register
 from training.tracking import connect, experiment_id
 from training.uplift.metrics import qini_coefficient, uplift_at
@@ -125,18 +126,7 @@ def held_out(rows: pd.DataFrame, share: float) -> np.ndarray:
 
 
 def _classifier(config: UpliftConfig) -> lgb.LGBMClassifier:
-    return lgb.LGBMClassifier(
-        n_estimators=config.n_estimators,
-        learning_rate=config.learning_rate,
-        num_leaves=config.num_leaves,
-        min_child_samples=config.min_child_samples,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        random_state=config.seed,
-        n_jobs=config.n_jobs,
-        verbose=-1,
-    )
+    return bagged_classifier(config)
 
 
 def fit_uplift(
