@@ -8,31 +8,10 @@ import typer
 
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
-from cible.console import UserError, console, steps
-from features.dataset import Dataset
-from features.errors import CibleError
+from cible.train_segments import run_segments
 from features.settings import Settings
-from training.segments.config import SegmentsConfig
-from training.segments.train import train_segments
 
 app = typer.Typer(help="Train, evaluate and register models in MLflow.", no_args_is_help=True)
-
-
-def _run_segments(dataset: Dataset, as_of, settings: Settings, config_file: Path | None) -> None:
-    config = SegmentsConfig.from_yaml(config_file) if config_file else SegmentsConfig()
-    with steps("segments", total=5) as progress:
-        run = train_segments(dataset, as_of, settings, config, progress=progress)
-    m = run.metrics
-    console.print(
-        f"segments v{run.version} (run {run.run_id[:8]}): k={int(m['k'])}, silhouette {m['silhouette']:.3f}, "
-        f"smallest cluster {m['smallest_cluster_share']:.1%}"
-        + (
-            f", stability vs champion {m['stability_vs_champion']:.1%}"
-            if "stability_vs_champion" in m
-            else ""
-        )
-    )
-    console.print(f"  gate: {run.decision.reason}", highlight=False)
 
 
 @app.command()
@@ -44,7 +23,7 @@ def segments(
     """RFM segments, behavioural clusters (stable names) and value tiers; store memberships."""
     settings = Settings.from_env()
     dataset = load_data(settings, data)
-    _run_segments(dataset, resolve_as_of(dataset, as_of), settings, config)
+    run_segments(dataset, resolve_as_of(dataset, as_of), settings, config)
 
 
 for _name, _command in predict_commands.TRAIN_COMMANDS.items():
@@ -55,26 +34,20 @@ app.command("uplift")(uplift_commands.uplift)
 
 
 @app.command("all")
-def train_all(data: Path = DataOption, as_of: str = AsOfOption) -> None:
-    """Every training pipeline, in dependency order; one the data cannot train is skipped with the reason."""
-    settings = Settings.from_env()
-    dataset = load_data(settings, data)
-    cutoff = resolve_as_of(dataset, as_of)
-    console.print(f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri}")
-    pipelines = {
-        "segments": lambda: _run_segments(dataset, cutoff, settings, None),
-        "predictive models": lambda: predict_commands.train_predictive_all(dataset, cutoff, settings),
-        "recommender": lambda: recommend_commands.run_recommender(dataset, cutoff, settings),
-        "offer response": lambda: recommend_commands.run_offers(dataset, cutoff, settings),
-        "intent": lambda: intent_commands.run_intent(dataset, cutoff, settings),
-        "uplift": lambda: uplift_commands.run_uplift(dataset, cutoff, settings, skip_missing=True),
-    }
-    skipped = {}
-    for name, run in pipelines.items():
-        try:
-            run()
-        except CibleError as exc:  # what one data set cannot train must not stop the others
-            skipped[name] = str(exc)
-            console.print(f"[yellow]skipped {name}:[/yellow] {exc}", highlight=False)
-    if len(skipped) == len(pipelines):
-        raise UserError(f"no pipeline could train on {data or settings.default_data}: see the reasons above")
+def train_all(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    jobs: int = typer.Option(
+        None,
+        "--jobs",
+        min=1,
+        help="Pipelines trained at once, each in its own process (default: one per core; "
+        "env: CIBLE_TRAIN_JOBS).",
+    ),
+) -> None:
+    """Every training pipeline (segments, predictive models, recommender, offer response, intent, uplift),
+    in parallel processes when there are cores to spare; one the data cannot train is skipped with the
+    reason."""
+    from cible.train_all import train_all as run_all
+
+    run_all(data, as_of, jobs)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from features.arrays import isin
 from features.schema import TABLES, TIME_COLUMN, Kind, Table
 
 DATETIME_DTYPE = "datetime64[us]"
+T = TypeVar("T")
 
 
 def pandas_dtype(kind: Kind, nullable: bool) -> str:
@@ -62,6 +64,18 @@ class Dataset:
     contacts: pd.DataFrame
     assignments: pd.DataFrame
     consents: pd.DataFrame
+    # What several steps of one command derive from this data set at one cutoff (see ``shared``); a
+    # data set made by ``replace`` or ``before`` starts with none.
+    _shared: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked of this data set, the same value after: the
+        customer features or campaign results at a cutoff that a materialisation reads three times. The
+        frames of a loaded data set are never modified, so the value stays right; callers get a frame
+        they may not modify (copy it first)."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     @classmethod
     def from_frames(cls, frames: dict[str, pd.DataFrame | None]) -> Dataset:
@@ -73,7 +87,7 @@ class Dataset:
         )
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     def time_span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last order timestamps."""

@@ -12,7 +12,7 @@ from features import clock
 from features import columns as c
 from features.campaigns.results import CAMPAIGN_RESULTS_FILE, campaign_results
 from features.consent_gate import check_consent
-from features.customer_features.build import AS_OF_COLUMN, build_customer_features
+from features.customer_features.build import AS_OF_COLUMN, shared_features
 from features.customer_features.consent import consent_proofs, consent_state
 from features.dataset import Dataset
 from features.errors import NoChampionError
@@ -60,7 +60,7 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
     scores None): the service then answers as for an unknown visitor (non-personal recommendations), and
     nothing in the store could let it personalise by mistake."""
     now = clock.now()
-    features = build_customer_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
+    features = shared_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
     try:
         scores = _rows(withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now))
     except NoChampionError:

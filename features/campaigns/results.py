@@ -237,6 +237,20 @@ def campaign_results(
     """One row per campaign (``RESULT_COLUMNS``), those named in ``campaign_ids`` or starting at or after
     ``since`` (all by default), from what was known strictly before ``as_of``. ``catalogue`` prices the
     offers (default: Cible's default catalogue)."""
+    if campaign_ids is None and since is None and catalogue is None:
+        # every campaign with the default prices: a materialisation asks twice (results file and KPIs)
+        key = ("campaign_results", pd.Timestamp(as_of))
+        return dataset.shared(key, lambda: _results(dataset, as_of, None, None, None)).copy()
+    return _results(dataset, as_of, campaign_ids, since, catalogue)
+
+
+def _results(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    campaign_ids: Iterable[str] | None,
+    since: pd.Timestamp | None,
+    catalogue: OfferCatalogue | None,
+) -> pd.DataFrame:
     catalogue = catalogue or load_catalogue(DEFAULT_CATALOGUE)
     known = dataset.before(as_of)
     pick = picks(known)

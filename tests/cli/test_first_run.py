@@ -63,6 +63,7 @@ def first_run(tmp_path: Path) -> FirstRun:
         "BENTOML_DO_NOT_TRACK": "True",
         "PYTHONUNBUFFERED": "1",
         "COLUMNS": "200",  # the printed key on one line, whatever the terminal
+        "CIBLE_TRAIN_JOBS": "2",  # pipelines in two worker processes, as on a 2-core machine
     }
     return FirstRun(tmp_path / "home", tmp_path / "data", env)
 
@@ -72,7 +73,11 @@ def served(first_run: FirstRun, tmp_path: Path) -> Iterator[tuple[Live, str]]:
     run = first_run
     run.cible("data", "synth", "--out", str(run.data), "--customers", "800", "--months", "12")
     assert "valid" in run.cible("data", "validate", str(run.data))
-    run.cible("train", "all", "--data", str(run.data), "--as-of", AS_OF)
+    trained = run.cible("train", "all", "--data", str(run.data), "--as-of", AS_OF)
+    # every pipeline reported from its worker process, each once, whole (a table never cut by another)
+    for name in ("segments", "predictive models", "recommender", "offer response", "intent", "uplift"):
+        assert len(re.findall(rf"^{name} \(\d+ s\) ─", trained, re.MULTILINE)) == 1, trained
+    assert re.search(r"^churn v1 \(run \w+\): best candidate", trained, re.MULTILINE), trained
     run.cible("materialize", "--data", str(run.data), "--as-of", AS_OF)
     printed = run.cible("keys", "create", "local", "--scopes", "site,crm,admin")
     keys = KEY_LINE.findall(printed)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cible import predict_commands, train_commands
+from cible import train_all
 from cible.cli import app
 from features import columns as c
 from features.dataset import Dataset, empty_frame
@@ -81,10 +81,12 @@ def test_train_all_goes_on_when_the_recommender_cannot_train(
     empty_frame(TABLES["consents"]).to_parquet(data / "consents.parquet", index=False)
     # segments and the predictive models do not depend on consents and take minutes: stood in for here
     ran = []
-    monkeypatch.setattr(train_commands, "_run_segments", lambda *args: ran.append("segments"))
-    monkeypatch.setattr(predict_commands, "train_predictive_all", lambda *args: ran.append("predictive"))
+    monkeypatch.setitem(train_all.PIPELINES, "segments", lambda *args: ran.append("segments"))
+    monkeypatch.setitem(train_all.PIPELINES, "predictive models", lambda *args: ran.append("predictive"))
     as_of = small_synthetic.default_as_of()
-    result = CliRunner().invoke(app, ["train", "all", "--data", str(data), "--as-of", str(as_of.date())])
+    # one process, so that the stand-ins above are the ones run (worker processes import afresh)
+    command = ["train", "all", "--data", str(data), "--as-of", str(as_of.date()), "--jobs", "1"]
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
     assert "skipped recommender: no customer bought any of their candidates between" in out

@@ -22,7 +22,7 @@ from mlflow.tracking import MlflowClient
 from features import columns as c
 from features.consent_gate import check_consent
 from features.customer_features import names as n
-from features.customer_features.build import build_customer_features
+from features.customer_features.build import shared_features
 from features.dataset import Dataset
 from features.errors import NoChampionError
 from features.predictive.bands import CHURN_RISK_BAND, risk_band
@@ -125,7 +125,7 @@ def score_customers(dataset: Dataset, as_of: pd.Timestamp | str, settings: Setti
     as_of = pd.Timestamp(as_of)
     client = connect(settings)
     models = champions(client)
-    features = build_customer_features(dataset, as_of)
+    features = shared_features(dataset, as_of)
     out = score_features(features, as_of, models)
     segments = _segments(settings, as_of, out[c.CUSTOMER_ID])
     for column in SEGMENT_COLUMNS:

@@ -1,0 +1,169 @@
+"""``cible train all``: every training pipeline, in parallel processes when the machine has the cores.
+
+The pipelines are independent (each reads the data set and registers its own models), and each trains
+its LightGBM models on one thread, so two cores train two pipelines at once. Worker processes are
+spawned, not forked: the parent has already used PyArrow's and possibly OpenMP's thread pools, which a
+forked child may inherit in a locked state. Each worker loads the data set once (from the validated
+cache) and runs the pipelines it is given, its console output captured and printed by the parent as one
+block when the pipeline ends, so that two pipelines' tables never interleave.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+
+from cible import console as output
+from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
+from cible.common import load_data, resolve_as_of
+from cible.console import UserError, console, steps
+from cible.train_segments import run_segments
+from features.dataset import Dataset
+from features.errors import CibleError
+from features.settings import Settings
+from training.tracking import connect
+
+JOBS_ENV = "CIBLE_TRAIN_JOBS"
+
+Pipeline = Callable[[Dataset, pd.Timestamp, Settings], None]
+
+# In the order a single process runs them (and prints them).
+PIPELINES: dict[str, Pipeline] = {
+    "segments": lambda d, t, s: run_segments(d, t, s, None),
+    "predictive models": predict_commands.train_predictive_all,
+    "recommender": recommend_commands.run_recommender,
+    "offer response": recommend_commands.run_offers,
+    "intent": lambda d, t, s: intent_commands.run_intent(d, t, s),
+    "uplift": lambda d, t, s: uplift_commands.run_uplift(d, t, s, skip_missing=True),
+}
+# Processes take the longest first (CPU seconds at 20k customers, 2 cores) so that the last to start is
+# a short one and the processes end together.
+COST_SECONDS = {
+    "recommender": 90,
+    "uplift": 70,
+    "predictive models": 60,
+    "intent": 55,
+    "segments": 22,
+    "offer response": 18,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    seconds: float
+    output: str  # what the pipeline printed (empty when it printed straight to the terminal)
+    skipped: str | None = None  # why the data could not train it
+
+
+def default_jobs() -> int:
+    """``CIBLE_TRAIN_JOBS``, else one process per core, at most one per pipeline."""
+    if os.environ.get(JOBS_ENV):
+        try:
+            jobs = int(os.environ[JOBS_ENV])
+        except ValueError:
+            raise UserError(f"{JOBS_ENV}={os.environ[JOBS_ENV]!r} is not a number of processes") from None
+    else:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(jobs, len(PIPELINES)))
+
+
+def run_one(name: str, dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> Outcome:
+    start = time.perf_counter()
+    try:
+        PIPELINES[name](dataset, as_of, settings)
+        skipped = None
+    except CibleError as exc:  # what one data set cannot train must not stop the others
+        skipped = str(exc)
+    return Outcome(name, time.perf_counter() - start, "", skipped)
+
+
+# One worker process's state: the data set it loaded and where to train.
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(folder: Path, as_of: pd.Timestamp) -> None:
+    _capture()
+    settings = Settings.from_env()
+    _WORKER.update(settings=settings, as_of=as_of, dataset=load_data(settings, folder))
+
+
+def _capture() -> io.StringIO:
+    """Send the console's output to a buffer (plain text, no live progress bars)."""
+    buffer = io.StringIO()
+    output.console.file = buffer
+    output.err_console.file = buffer
+    return buffer
+
+
+def _work(name: str) -> Outcome:
+    buffer = _capture()
+    outcome = run_one(name, _WORKER["dataset"], _WORKER["as_of"], _WORKER["settings"])  # type: ignore[arg-type]
+    return Outcome(outcome.name, outcome.seconds, buffer.getvalue(), outcome.skipped)
+
+
+def run_parallel(folder: Path, as_of: pd.Timestamp, settings: Settings, jobs: int) -> list[Outcome]:
+    """Every pipeline on ``jobs`` worker processes; each outcome printed as its pipeline ends."""
+    # The tracking store is created (and its schema migrated) here, once, not by two workers at once.
+    connect(settings).search_experiments(max_results=1)
+    outcomes: list[Outcome] = []
+    with (
+        ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(folder, as_of),
+        ) as pool,
+        steps(f"training {len(PIPELINES)} pipelines on {jobs} processes", total=len(PIPELINES)) as progress,
+    ):
+        ordered = sorted(PIPELINES, key=lambda name: -COST_SECONDS[name])
+        pending: dict[Future[Outcome], str] = {pool.submit(_work, name): name for name in ordered}
+        progress(", ".join(pending.values()))
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending.pop(future)
+                outcome = future.result()
+                outcomes.append(outcome)
+                _report(outcome)
+                progress(", ".join(pending.values()) or "done")
+    return outcomes
+
+
+def _report(outcome: Outcome) -> None:
+    console.rule(f"{outcome.name} ({outcome.seconds:.0f} s)", align="left")
+    if outcome.output:
+        console.out(outcome.output.rstrip("\n"), highlight=False)
+    if outcome.skipped:
+        console.print(f"[yellow]skipped {outcome.name}:[/yellow] {outcome.skipped}", highlight=False)
+
+
+def train_all(folder: Path | None, as_of: str | None, jobs: int | None) -> list[Outcome]:
+    """Every pipeline, sequentially in this process (``jobs`` 1) or on worker processes."""
+    settings = Settings.from_env()
+    folder = folder or settings.default_data
+    dataset = load_data(settings, folder)
+    cutoff = resolve_as_of(dataset, as_of)
+    jobs = jobs or default_jobs()
+    console.print(f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri}")
+    if jobs == 1:
+        outcomes = []
+        for name in PIPELINES:
+            outcome = run_one(name, dataset, cutoff, settings)
+            if outcome.skipped:
+                console.print(f"[yellow]skipped {name}:[/yellow] {outcome.skipped}", highlight=False)
+            outcomes.append(outcome)
+    else:
+        del dataset  # each worker loads its own
+        outcomes = run_parallel(folder, cutoff, settings, jobs)
+    if all(o.skipped for o in outcomes):
+        raise UserError(f"no pipeline could train on {folder}: see the reasons above")
+    return outcomes

@@ -1,0 +1,30 @@
+"""``cible train segments`` (and its part of ``cible train all``): fit, report and register segmentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cible.console import console, steps
+from features.dataset import Dataset
+from features.settings import Settings
+from training.segments.config import SegmentsConfig
+from training.segments.train import train_segments
+
+
+def run_segments(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, config_file: Path | None) -> None:
+    config = SegmentsConfig.from_yaml(config_file) if config_file else SegmentsConfig()
+    with steps("segments", total=5) as progress:
+        run = train_segments(dataset, as_of, settings, config, progress=progress)
+    m = run.metrics
+    console.print(
+        f"segments v{run.version} (run {run.run_id[:8]}): k={int(m['k'])}, silhouette {m['silhouette']:.3f}, "
+        f"smallest cluster {m['smallest_cluster_share']:.1%}"
+        + (
+            f", stability vs champion {m['stability_vs_champion']:.1%}"
+            if "stability_vs_champion" in m
+            else ""
+        )
+    )
+    console.print(f"  gate: {run.decision.reason}", highlight=False)
