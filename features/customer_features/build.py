@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from features.customer_features.web import web_features
 from features.dataset import Dataset
 
 AS_OF_COLUMN = "as_of"
+# The groups of features beside the customer's profile, in the order they are built; a caller that reads
+# only some (the intent model reads the profile and order history) builds only those.
+GROUPS: tuple[str, ...] = ("orders", "categories", "web", "campaigns", "consents")
 
 
 def _profile(customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -59,8 +62,10 @@ def features_of_past(
     as_of: pd.Timestamp,
     owners: Callable[[CustomerIndex], EventOwners] | None = None,
     progress: Callable[[str], None] | None = None,
+    groups: Collection[str] = GROUPS,
 ) -> pd.DataFrame:
-    """Features of the customers of ``past``, a data set already sliced at ``as_of``.
+    """Features of the customers of ``past``, a data set already sliced at ``as_of``: the profile and the
+    ``groups`` of :data:`GROUPS` asked for (all by default).
 
     A partition of the customers (with their rows) gives their rows of the whole table: every feature is
     a function of one customer's rows, except whom an event counts for, which ``owners`` can supply as
@@ -70,21 +75,29 @@ def features_of_past(
     customers = past.customers.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
     index = CustomerIndex(pd.Index(customers[c.CUSTOMER_ID]))
     columns: dict[str, np.ndarray] = _profile(customers, as_of)
-    step("orders")
-    summary = summarise_orders(past.orders, index)
-    columns.update(rfm_features(summary, index, as_of))
-    columns.update(channel_features(summary, index))
-    step("categories")
-    columns.update(category_features(past.orders, past.products, index))
-    step("web")
-    event_owners = owners(index) if owners is not None else None
-    columns.update(web_features(past.events, past.orders, index, as_of, event_owners))
-    step("campaigns")
-    columns.update(campaign_features(past.contacts, index, as_of))
-    step("consents")
-    consent = consent_state(past.consents, index.ids, as_of)
-    for purpose in consent.columns:
-        columns[n.consent(purpose)] = consent[purpose].to_numpy()
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown feature groups {sorted(unknown)}: choose among {GROUPS}")
+    if "orders" in groups:
+        step("orders")
+        summary = summarise_orders(past.orders, index)
+        columns.update(rfm_features(summary, index, as_of))
+        columns.update(channel_features(summary, index))
+    if "categories" in groups:
+        step("categories")
+        columns.update(category_features(past.orders, past.products, index))
+    if "web" in groups:
+        step("web")
+        event_owners = owners(index) if owners is not None else None
+        columns.update(web_features(past.events, past.orders, index, as_of, event_owners))
+    if "campaigns" in groups:
+        step("campaigns")
+        columns.update(campaign_features(past.contacts, index, as_of))
+    if "consents" in groups:
+        step("consents")
+        consent = consent_state(past.consents, index.ids, as_of)
+        for purpose in consent.columns:
+            columns[n.consent(purpose)] = consent[purpose].to_numpy()
     frame = pd.DataFrame(columns, index=index.ids)
     frame.index.name = c.CUSTOMER_ID
     frame.insert(0, AS_OF_COLUMN, as_of)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
-from features.customer_features.build import build_customer_features
+from features.customer_features.build import features_of_past
 from features.dataset import Dataset
 from features.intent import names as f
 from features.intent.realtime import LOOKBACK_US, VisitorEvents, vector_of
@@ -77,7 +77,8 @@ def visitor_vectors(
     """Each visitor active in the lookback before ``as_of`` with their intent vector; ``past`` is already
     ``dataset.before(as_of)``."""
     if customer_features is None:
-        customer_features = build_customer_features(past, as_of)
+        # the intent vector reads the profile and the order history only (CUSTOMER_INPUTS)
+        customer_features = features_of_past(past, as_of, groups=("orders",))
     inputs = customer_inputs(customer_features)
     for visitor in visitors(past.events, as_of):
         customer = inputs.get(visitor.customer_id, {}) if visitor.customer_id is not None else None

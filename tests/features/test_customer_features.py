@@ -104,3 +104,18 @@ def test_feature_set_lists_exactly_the_built_columns(features) -> None:
     assert CUSTOMER_FEATURES_V1.key == "customer_v1"
     with pytest.raises(KeyError, match="needs columns absent"):
         CUSTOMER_FEATURES_V1.resolve(["age"])
+
+
+def test_a_build_of_some_groups_equals_the_full_build_on_their_columns(small_synthetic: Dataset) -> None:
+    """The intent model builds only the profile and order history at its ten cutoffs."""
+    from features.customer_features.build import features_of_past
+
+    as_of = small_synthetic.default_as_of() - pd.Timedelta(days=45)
+    past = small_synthetic.before(as_of)
+    full = features_of_past(past, as_of)
+    orders_only = features_of_past(past, as_of, groups=("orders",))
+    assert n.N_ORDERS in orders_only and n.web_count("sessions", 30) not in orders_only
+    assert n.TENURE_DAYS in orders_only  # the profile is always there
+    pd.testing.assert_frame_equal(orders_only, full[orders_only.columns])
+    with pytest.raises(ValueError, match="unknown feature groups \\['weather'\\]"):
+        features_of_past(past, as_of, groups=("orders", "weather"))
