@@ -331,17 +331,22 @@ def _candidates(source: TableSource, table: Table, names: list[str], wanted: np.
     return pd.concat(parts) if parts else pd.DataFrame(columns=names)
 
 
-def _check_whole_table(check: _TableCheck, source: TableSource, whole: _WholeTable, rows: int) -> None:
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The batches' hashes as one array, the parts freed at once (12 M events: 100 MB each copy)."""
+    joined = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    parts.clear()
+    return joined
+
+
+def _check_whole_table(check: _TableCheck, source: TableSource, whole: _WholeTable) -> None:
     """Duplicate keys and groups whose lines disagree: found on hashes, confirmed on the real values."""
     table = check.table
     key = list(table.key)
-    dup_candidates = repeated(np.concatenate(whole.keys) if whole.keys else np.zeros(0, np.uint64))
+    dup_candidates = repeated(_joined(whole.keys))
     split: dict[str, np.ndarray] = {}
     if table.group_key:
-        groups = np.concatenate(whole.groups)
-        split = {
-            col: split_groups(groups, np.concatenate(whole.values[col])) for col in table.same_within_group
-        }
+        groups = _joined(whole.groups)
+        split = {col: split_groups(groups, _joined(whole.values[col])) for col in table.same_within_group}
         del groups
     wanted = dup_candidates.copy()
     for mask in split.values():
@@ -400,7 +405,7 @@ def _check_table(
             parts.append(frame)
         rows += len(frame)
         del raw, frame
-    _check_whole_table(check, source, whole, rows)
+    _check_whole_table(check, source, whole)
     targets[table.name] = {
         col: pd.Series(pd.unique(pd.concat(found, ignore_index=True)))
         for col, found in whole.referenced.items()
