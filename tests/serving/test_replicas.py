@@ -1,6 +1,7 @@
 """Two replicas of the service, as behind a load balancer: two real ``cible serve`` processes on their own
 ports, sharing one Redis online store (a key prefix of their own on the test server) and one Cible home.
-What one replica is told (events, consents, erasures, a revoked key, a sign-out), the other answers at once.
+What one replica is told (events, consents, contacts, erasures, a revoked key, a sign-out), the other
+answers at once.
 """
 
 from __future__ import annotations
@@ -166,6 +167,28 @@ def test_a_customer_erased_at_one_replica_is_gone_from_the_other(
     assert erased.status_code == 200 and erased.json()["removed_from_online_store"] is True
     assert httpx.get(f"{b}/customers/{cid}", headers=crm).status_code == 404
     assert cid not in httpx.get(f"{b}/segments/{segment}/members.csv", headers=crm).text
+
+
+@pytest.mark.slow
+def test_contacts_reported_to_one_replica_count_at_the_other(replicas: Replicas, served_home: Served) -> None:
+    crm, site = served_home.headers("crm"), served_home.headers("site")
+    a, b = replicas.a.url, replicas.b.url
+    emailable = lambda consent: bool(consent.get(PROFILING) and consent.get(EMAIL))  # noqa: E731
+    cid = _customers(replicas, served_home, emailable)[-1]  # none of the other tests' customers
+    before = httpx.post(f"{b}/retargeting/score", json={"customer_id": cid}, headers=site).json()
+    assert "contacts in" not in before["follow_up"]["reason"]
+    sent = [
+        {"contact_id": f"K-replica-{n}", "customer_id": cid, "channel": channel}
+        for n, channel in enumerate(("email", "sms"))
+    ]
+    assert httpx.post(f"{a}/contacts", json={"contacts": sent}, headers=crm).json()["applied"] == 2
+    after = httpx.post(f"{b}/retargeting/score", json={"customer_id": cid}, headers=site).json()
+    assert after["follow_up"]["allowed"] is False
+    assert after["follow_up"]["reason"].endswith("contacts in 7 days (cap 2)")
+    # the CRM retries the report at the other replica: the sends still count once
+    assert httpx.post(f"{b}/contacts", json={"contacts": sent}, headers=crm).json()["applied"] == 2
+    retried = httpx.post(f"{a}/retargeting/score", json={"customer_id": cid}, headers=site).json()
+    assert retried["follow_up"]["reason"] == after["follow_up"]["reason"]
 
 
 def _until(condition: Callable[[], bool], what: str) -> None:
