@@ -18,7 +18,9 @@ def materialize_command(
     data: Path = DataOption,
     as_of: str = AsOfOption,
     store: str = typer.Option(
-        None, help="redis://host:port/db or sqlite:///file.db (default: CIBLE_ONLINE_STORE, else SQLite)."
+        None,
+        help="redis://host:port/db[?prefix=NAME] or sqlite:///file.db (default: CIBLE_ONLINE_STORE, "
+        "else SQLite).",
     ),
 ) -> None:
     """Write each customer's latest features, segments, scores and consents to the online store, and the

@@ -19,6 +19,8 @@ from features.dataset import DATETIME_DTYPE, pandas_dtype
 from features.errors import CibleError
 from features.io import find_table_file, is_csv, read_raw
 from features.schema import OPTIONAL_TABLES, TABLES, Column, Kind, Table
+from features.table_batches import TableSource, file_source, frame_source
+from features.validate_keys import disagreeing_rows, duplicated_rows, repeated, row_hashes, split_groups
 
 MAX_ROWS_SHOWN = 5
 MAX_VALUES_SHOWN = 3
@@ -63,35 +65,80 @@ class DataValidationError(CibleError):
 
 
 @dataclass
+class _Finding:
+    """One check's breaches so far, over the batches of a table: what a :class:`Problem` shows."""
+
+    message: str
+    column: str | None
+    rows: list[int]
+    count: int
+    values: list[str] | None
+
+
+@dataclass
 class _TableCheck:
-    """Collects the problems of one table while it is being typed."""
+    """Collects the problems of one table while it is being typed, batch by batch.
+
+    Every batch runs the same checks in the same order, so the n-th check of a batch is the n-th of the
+    table: its breaches are merged (first rows, count, first values) into one problem per check, listed
+    in the order of the checks, exactly as if the table had been checked in one piece."""
 
     table: Table
     file: str
     row_offset: int  # added to the 0-based position to give the number a user sees
     row_word: str
     problems: list[Problem] = field(default_factory=list)
+    base: int = 0  # position in the table of the current batch's first row
+    _next: int = 0
+    _found: dict[int, _Finding] = field(default_factory=dict)
+
+    def start_batch(self, base: int) -> None:
+        self.base, self._next = base, 0
+
+    def reserve(self) -> int:
+        """The place of a check made once the whole table is read (keys), among the per-batch ones."""
+        slot, self._next = self._next, self._next + 1
+        return slot
 
     def report(self, mask: np.ndarray | pd.Series, message: str, column: str | None, values=None) -> None:
+        slot = self.reserve()
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         positions = np.flatnonzero(mask)
-        shown_values: tuple[str, ...] = ()
+        shown = None if values is None else np.asarray(values, dtype=object)[positions]
+        self.report_at(slot, positions + self.base, message, column, shown)
+
+    def report_at(
+        self, slot: int, positions: np.ndarray, message: str, column: str | None, values=None
+    ) -> None:
+        """Breaches at ``positions`` of the table (ascending), with their values if any are shown."""
+        if len(positions) == 0:
+            return
+        found = self._found.setdefault(slot, _Finding(message, column, [], 0, None))
+        found.rows.extend(int(p) + self.row_offset for p in positions[: MAX_ROWS_SHOWN - len(found.rows)])
+        found.count += len(positions)
         if values is not None:
-            uniques = pd.unique(pd.Series(np.asarray(values, dtype=object)[positions]).astype(str))
-            shown_values = tuple(uniques[:MAX_VALUES_SHOWN])
-        self.problems.append(
+            shown = found.values if found.values is not None else []
+            if len(shown) < MAX_VALUES_SHOWN:
+                for value in pd.unique(pd.Series(np.asarray(values, dtype=object)).astype(str)):
+                    if value not in shown and len(shown) < MAX_VALUES_SHOWN:
+                        shown.append(value)
+            found.values = shown
+
+    def all_problems(self) -> list[Problem]:
+        return self.problems + [
             Problem(
                 file=self.file,
-                column=column,
-                message=message,
-                rows=tuple(int(p) + self.row_offset for p in positions[:MAX_ROWS_SHOWN]),
-                row_count=len(positions),
-                values=shown_values,
+                column=f.column,
+                message=f.message,
+                rows=tuple(f.rows),
+                row_count=f.count,
+                values=tuple(f.values or ()),
                 row_word=self.row_word,
             )
-        )
+            for _, f in sorted(self._found.items())
+        ]
 
 
 def _parse_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -188,20 +235,17 @@ def _type_table(check: _TableCheck, raw: pd.DataFrame, now: pd.Timestamp | None)
 
 
 def _check_keys(check: _TableCheck, frame: pd.DataFrame) -> None:
-    key = list(check.table.key)
-    dup = frame.duplicated(key, keep=False).to_numpy()
-    label = " + ".join(key)
-    if dup.any():
-        # Labels are built for the duplicated rows only: joining text on every row is slow.
-        values = np.empty(len(frame), dtype=object)
-        values[dup] = frame.loc[dup, key].astype(str).agg(" / ".join, axis=1).to_numpy()
-        check.report(dup, f"duplicate key ({label}): each must appear once", label, values)
+    """Key and group rules over a frame held whole (a small file such as rectifications)."""
     table = check.table
+    key = list(table.key)
+    dup, labels = duplicated_rows(frame, key)
+    values = np.empty(len(frame), dtype=object)
+    values[dup] = labels
+    label = " + ".join(key)
+    check.report(dup, f"duplicate key ({label}): each must appear once", label, values)
     if table.group_key:
         for col in table.same_within_group:
-            pairs = frame[[table.group_key, col]].drop_duplicates()
-            counts = pairs[table.group_key].value_counts(dropna=False)
-            split = frame[table.group_key].isin(counts.index[counts > 1]).to_numpy()
+            split = disagreeing_rows(frame, table.group_key, col)
             check.report(split, f"lines of one {table.group_key} disagree on {col}", col, frame[col])
 
 
@@ -219,10 +263,12 @@ def _rule_checks(check: _TableCheck, frame: pd.DataFrame, now: pd.Timestamp | No
         check.report(unproven, "consent granted without proof", c.PROOF)
 
 
-def _check_references(check: _TableCheck, frame: pd.DataFrame, typed: dict[str, pd.DataFrame]) -> None:
-    """Values of ``frame`` that refer to a key absent from an earlier (target) table of ``typed``."""
+def _check_references(
+    check: _TableCheck, frame: pd.DataFrame, targets: dict[str, dict[str, pd.Series]]
+) -> None:
+    """Values of ``frame`` that refer to a key absent from an earlier (target) table."""
     for ref in check.table.references:
-        target = typed.get(ref.table)
+        target = targets.get(ref.table)
         if target is None:
             continue
         values = frame[ref.column]
@@ -230,15 +276,144 @@ def _check_references(check: _TableCheck, frame: pd.DataFrame, typed: dict[str, 
         check.report(dangling, f"refers to a {ref.target_column} absent from {ref.table}", ref.column, values)
 
 
-# Columns other tables refer to: all that is kept of a table once checked, when frames are not kept.
+# Columns other tables refer to: all that is kept of a table once checked (their distinct values).
 REFERENCED: dict[str, tuple[str, ...]] = {}
 for _table in TABLES.values():
     for _ref in _table.references:
         REFERENCED[_ref.table] = tuple(dict.fromkeys((*REFERENCED.get(_ref.table, ()), _ref.target_column)))
 
+# rows per batch when a folder is checked without keeping its tables: ~100-200 MB of typed events
+BATCH_ROWS = 262_144
+
 
 def _present_rows(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({col.name: pandas_dtype(col.kind, col.nullable) for col in table.columns})
+
+
+@dataclass
+class _WholeTable:
+    """What the checks over all rows of a table need, gathered batch by batch: hashes, not values."""
+
+    keys: list[np.ndarray] = field(default_factory=list)
+    groups: list[np.ndarray] = field(default_factory=list)
+    values: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    referenced: dict[str, list[pd.Series]] = field(default_factory=dict)
+    slots: list[int] = field(default_factory=list)  # the key check's place, then each group rule's
+
+    def add(self, table: Table, frame: pd.DataFrame) -> None:
+        self.keys.append(row_hashes(frame, list(table.key)))
+        if table.group_key:
+            self.groups.append(row_hashes(frame, [table.group_key]))
+            for col in table.same_within_group:
+                self.values.setdefault(col, []).append(row_hashes(frame, [col]))
+        for col in REFERENCED.get(table.name, ()):
+            self.referenced.setdefault(col, []).append(pd.Series(frame[col].dropna().unique()))
+
+
+def _typed_subset(table: Table, raw: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Columns ``names`` of a raw batch, parsed as the checks parse them (absent nullable ones empty)."""
+    typed = {}
+    for name in names:
+        values = raw[name] if name in raw.columns else pd.Series(pd.NA, index=raw.index, dtype=object)
+        typed[name] = _parse(table.column(name), values)[0]
+    return pd.DataFrame(typed, index=raw.index)
+
+
+def _candidates(source: TableSource, table: Table, names: list[str], wanted: np.ndarray) -> pd.DataFrame:
+    """The rows of ``wanted`` (a mask over the table), read again with ``names`` typed, by position."""
+    parts, base = [], 0
+    for raw in source.batches(names):
+        rows = wanted[base : base + len(raw)]
+        if rows.any():
+            part = _typed_subset(table, raw.loc[rows].reset_index(drop=True), names)
+            parts.append(part.set_index(pd.Index(np.flatnonzero(rows) + base)))
+        base += len(raw)
+    return pd.concat(parts) if parts else pd.DataFrame(columns=names)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The batches' hashes as one array, the parts freed at once (12 M events: 100 MB each copy)."""
+    joined = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    parts.clear()
+    return joined
+
+
+def _check_whole_table(check: _TableCheck, source: TableSource, whole: _WholeTable) -> None:
+    """Duplicate keys and groups whose lines disagree: found on hashes, confirmed on the real values."""
+    table = check.table
+    key = list(table.key)
+    dup_candidates = repeated(_joined(whole.keys))
+    split: dict[str, np.ndarray] = {}
+    if table.group_key:
+        groups = _joined(whole.groups)
+        split = {col: split_groups(groups, _joined(whole.values[col])) for col in table.same_within_group}
+        del groups
+    wanted = dup_candidates.copy()
+    for mask in split.values():
+        wanted |= mask
+    if not wanted.any():
+        return
+    names = list(dict.fromkeys([*key, *([table.group_key] if table.group_key else []), *split]))
+    rows_read = _candidates(source, table, [n for n in names if n in table.column_names], wanted)
+    label = " + ".join(key)
+    if dup_candidates.any():
+        subset = rows_read.loc[dup_candidates[rows_read.index]]
+        dup, labels = duplicated_rows(subset, key)
+        message = f"duplicate key ({label}): each must appear once"
+        check.report_at(whole.slots[0], subset.index.to_numpy()[dup], message, label, labels)
+    for slot, (col, mask) in zip(whole.slots[1:], split.items(), strict=True):
+        if mask.any():
+            subset = rows_read.loc[mask[rows_read.index]]
+            bad = disagreeing_rows(subset, str(table.group_key), col)
+            values = np.asarray(subset[col], dtype=object)[bad]
+            check.report_at(
+                slot,
+                subset.index.to_numpy()[bad],
+                f"lines of one {table.group_key} disagree on {col}",
+                col,
+                values,
+            )
+
+
+def _check_table(
+    check: _TableCheck,
+    source: TableSource,
+    now: pd.Timestamp | None,
+    targets: dict[str, dict[str, pd.Series]],
+    keep_frame: bool,
+) -> tuple[pd.DataFrame | None, int]:
+    """Type and check one table batch by batch; its typed frame if asked (None if it cannot be typed)
+    and its number of rows. The distinct values other tables refer to go into ``targets``."""
+    table = check.table
+    missing = [col.name for col in table.columns if col.name not in source.columns and not col.nullable]
+    if missing:
+        for name in missing:
+            check.problems.append(Problem(check.file, "required column is missing", column=name))
+        return None, 0
+    whole, parts, rows = _WholeTable(), [], 0
+    for raw in source.batches(table.column_names):
+        check.start_batch(rows)
+        frame = _type_table(check, raw, now)
+        assert frame is not None  # every required column is there
+        whole.slots = [
+            check.reserve() for _ in range(1 + (len(table.same_within_group) if table.group_key else 0))
+        ]
+        _rule_checks(check, frame, now)
+        _check_references(check, frame, targets)
+        whole.add(table, frame)
+        if keep_frame:
+            parts.append(frame)
+        rows += len(frame)
+        del raw, frame
+    _check_whole_table(check, source, whole)
+    targets[table.name] = {
+        col: pd.Series(pd.unique(pd.concat(found, ignore_index=True)))
+        for col, found in whole.referenced.items()
+    }
+    typed = None
+    if keep_frame:
+        typed = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return typed, rows
 
 
 def validate_frames(
@@ -252,41 +427,44 @@ def validate_frames(
     ``raw_frames`` may hold text (from CSV) or typed columns. ``None`` or an absent key means the table is
     absent: an error for customers, products and orders, an empty table for the others.
     """
-    return _validate_tables(raw_frames.get, now, files or {}, row_numbering or {}, keep_frames=True)
+
+    def source_of(name: str) -> TableSource | None:
+        frame = raw_frames.get(name)
+        return frame_source(frame) if frame is not None else None
+
+    return _validate_tables(source_of, now, files or {}, row_numbering or {}, keep_frames=True)
 
 
 def _validate_tables(
-    raw_of: Callable[[str], pd.DataFrame | None],
+    source_of: Callable[[str], TableSource | None],
     now: pd.Timestamp | None,
     files: dict[str, str],
     row_numbering: dict[str, tuple[int, str]],
     keep_frames: bool,
 ) -> tuple[list[Problem], TypedTables]:
     """One table at a time, in contract order (a referenced table comes before the tables referring to
-    it), so that without ``keep_frames`` only one table and the referenced key columns are in memory."""
+    it). Without ``keep_frames`` only a batch of one table, the hashes of its keys and the distinct
+    referenced values are in memory, and the frames returned are empty ones of the right lengths."""
     problems: list[Problem] = []
     checks: dict[str, _TableCheck] = {}
     typed: dict[str, pd.DataFrame] = {}
+    targets: dict[str, dict[str, pd.Series]] = {}
     for name, table in TABLES.items():
         label = files.get(name, name)
-        raw = raw_of(name)
-        if raw is None:
+        source = source_of(name)
+        if source is None:
             if name not in OPTIONAL_TABLES:
                 problems.append(Problem(label, f"the required table '{name}' is missing"))
             continue
         offset, word = row_numbering.get(name, (1, "row"))
         check = _TableCheck(table, label, offset, word)
         checks[name] = check
-        frame = _type_table(check, raw.reset_index(drop=True), now)
-        del raw
-        if frame is None:
-            continue
-        _check_keys(check, frame)
-        _rule_checks(check, frame, now)
-        _check_references(check, frame, typed)
-        typed[name] = frame if keep_frames else frame[list(REFERENCED.get(name, ()))]
+        frame, rows = _check_table(check, source, now, targets, keep_frames)
+        if name not in targets:
+            continue  # could not be typed: tables referring to it are not checked against it
+        typed[name] = frame if frame is not None else pd.DataFrame(index=pd.RangeIndex(rows))
     for check in checks.values():
-        problems.extend(check.problems)
+        problems.extend(check.all_problems())
     if problems or not keep_frames:
         return problems, typed
     return problems, {name: _present_rows(TABLES[name], frame) for name, frame in typed.items()}
@@ -319,17 +497,18 @@ def validate_folder(
     folder: Path, now: pd.Timestamp | None = None, keep_frames: bool = True
 ) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
     """Problems of ``folder`` and its typed tables. Tables are read one at a time; with ``keep_frames``
-    false only the referenced key columns of each checked table are kept (row counts stay right), so
-    checking a folder needs the memory of its largest table, not of all of them."""
+    false each is read in batches of :data:`BATCH_ROWS` rows and only its row count is kept, so checking
+    a folder needs the memory of a batch and of the tables' keys as hashes, not of a table."""
     if not folder.is_dir():
         return [Problem(str(folder), "data folder does not exist")], {}
     paths, files, numbering = folder_files(folder)
+    batch_rows = None if keep_frames else BATCH_ROWS
 
-    def raw_of(name: str) -> pd.DataFrame | None:
+    def source_of(name: str) -> TableSource | None:
         path = paths[name]
-        return read_raw(path) if path else None
+        return file_source(path, batch_rows) if path else None
 
-    return _validate_tables(raw_of, now, files, numbering, keep_frames)
+    return _validate_tables(source_of, now, files, numbering, keep_frames)
 
 
 def _already_typed(kind: Kind, series: pd.Series) -> bool:

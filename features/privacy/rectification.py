@@ -103,8 +103,8 @@ def read_corrections(path: Path, known_ids: pd.Series, now: pd.Timestamp) -> lis
             check.report(future, "birth year in the future", c.BIRTH_YEAR, frame[c.BIRTH_YEAR])
         empty = raw[given].reset_index(drop=True).isna().all(axis=1).to_numpy()
         check.report(empty, "no correction on this line", None)
-    if check.problems:
-        raise DataValidationError(check.problems)
+    if problems := check.all_problems():
+        raise DataValidationError(problems)
     assert frame is not None
     return [
         Correction(

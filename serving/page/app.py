@@ -40,7 +40,6 @@ from serving.page.sessions import (
     SESSION_SECONDS,
     Session,
     Signer,
-    load_secret,
 )
 from serving.segments import UnknownSegment
 
@@ -96,7 +95,7 @@ class PageState:
     @property
     def signer(self) -> Signer:
         if self._signer is None:
-            self._signer = Signer(load_secret(self.rt.config.settings.home))
+            self._signer = Signer.for_home(self.rt.config.settings.home)
         return self._signer
 
     def session(self, request: Request) -> Session | None:

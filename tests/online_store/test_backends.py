@@ -67,7 +67,15 @@ def test_the_store_is_chosen_by_configuration(settings, monkeypatch) -> None:
     assert isinstance(sqlite, SQLiteStore) and sqlite.path == settings.home / "online_store.db"
     sqlite.close()
     monkeypatch.setenv("CIBLE_ONLINE_STORE", "redis://127.0.0.1:6379/15")
-    assert isinstance(open_store(settings), RedisStore)
+    default = open_store(settings)
+    assert isinstance(default, RedisStore) and default.key == "cible:customers"
+    # a prefix of its own lets another Cible (or a test) share the server; the client never sees it
+    named = open_store(settings, "redis://127.0.0.1:6379/15?socket_timeout=5&prefix=shop2")
+    assert isinstance(named, RedisStore) and named.key == "shop2"
+    assert named._redis.connection_pool.connection_kwargs["socket_timeout"] == 5
+    assert named._redis.connection_pool.connection_kwargs["db"] == 15
+    with pytest.raises(ValueError, match="prefix= needs a name"):
+        open_store(settings, "redis://127.0.0.1:6379/15?prefix=")
     monkeypatch.setenv("CIBLE_ONLINE_STORE", "memcached://x")
     with pytest.raises(ValueError, match="use redis://host:port/db or sqlite:///"):
         open_store(settings)
