@@ -7,8 +7,19 @@ from pathlib import Path
 import typer
 
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
-from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    EngineOption,
+    PartitionsOption,
+    SchedulerOption,
+    command_engine,
+    engine_config,
+    load_data,
+    resolve_as_of,
+)
 from cible.console import UserError, console, steps
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.errors import CibleError
 from features.settings import Settings
@@ -18,10 +29,12 @@ from training.segments.train import train_segments
 app = typer.Typer(help="Train, evaluate and register models in MLflow.", no_args_is_help=True)
 
 
-def _run_segments(dataset: Dataset, as_of, settings: Settings, config_file: Path | None) -> None:
+def _run_segments(
+    dataset: Dataset, as_of, settings: Settings, config_file: Path | None, engine: BatchEngine | None = None
+) -> None:
     config = SegmentsConfig.from_yaml(config_file) if config_file else SegmentsConfig()
     with steps("segments", total=5) as progress:
-        run = train_segments(dataset, as_of, settings, config, progress=progress)
+        run = train_segments(dataset, as_of, settings, config, progress=progress, engine=engine)
     m = run.metrics
     console.print(
         f"segments v{run.version} (run {run.run_id[:8]}): k={int(m['k'])}, silhouette {m['silhouette']:.3f}, "
@@ -55,15 +68,32 @@ app.command("uplift")(uplift_commands.uplift)
 
 
 @app.command("all")
-def train_all(data: Path = DataOption, as_of: str = AsOfOption) -> None:
-    """Every training pipeline, in dependency order; one the data cannot train is skipped with the reason."""
+def train_all(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
+) -> None:
+    """Every training pipeline, in dependency order; one the data cannot train is skipped with the reason.
+
+    On --engine dask the customer features of the segments and of every predictive cutoff are built on
+    the cluster; the models are fitted in this process."""
     settings = Settings.from_env()
+    config = engine_config(engine, scheduler, partitions)
     dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
-    console.print(f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri}")
+    with command_engine(settings, data, dataset, config) as on:
+        _train_all(dataset, cutoff, settings, on, data)
+
+
+def _train_all(dataset: Dataset, cutoff, settings: Settings, on: BatchEngine, data: Path | None) -> None:
+    console.print(
+        f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri} (features: {on.name})"
+    )
     pipelines = {
-        "segments": lambda: _run_segments(dataset, cutoff, settings, None),
-        "predictive models": lambda: predict_commands.train_predictive_all(dataset, cutoff, settings),
+        "segments": lambda: _run_segments(dataset, cutoff, settings, None, on),
+        "predictive models": lambda: predict_commands.train_predictive_all(dataset, cutoff, settings, on),
         "recommender": lambda: recommend_commands.run_recommender(dataset, cutoff, settings),
         "offer response": lambda: recommend_commands.run_offers(dataset, cutoff, settings),
         "intent": lambda: intent_commands.run_intent(dataset, cutoff, settings),
