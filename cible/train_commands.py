@@ -77,8 +77,8 @@ def train_all(
 ) -> None:
     """Every training pipeline, in dependency order; one the data cannot train is skipped with the reason.
 
-    On --engine dask the customer features of the segments and of every predictive cutoff are built on
-    the cluster; the models are fitted in this process."""
+    On --engine dask the customer features of every cutoff (segments, predictive models, offer response,
+    intent, uplift) are built on the cluster; the models are fitted in this process."""
     settings = Settings.from_env()
     config = engine_config(engine, scheduler, partitions)
     dataset = load_data(settings, data)
@@ -95,9 +95,9 @@ def _train_all(dataset: Dataset, cutoff, settings: Settings, on: BatchEngine, da
         "segments": lambda: _run_segments(dataset, cutoff, settings, None, on),
         "predictive models": lambda: predict_commands.train_predictive_all(dataset, cutoff, settings, on),
         "recommender": lambda: recommend_commands.run_recommender(dataset, cutoff, settings),
-        "offer response": lambda: recommend_commands.run_offers(dataset, cutoff, settings),
-        "intent": lambda: intent_commands.run_intent(dataset, cutoff, settings),
-        "uplift": lambda: uplift_commands.run_uplift(dataset, cutoff, settings, skip_missing=True),
+        "offer response": lambda: recommend_commands.run_offers(dataset, cutoff, settings, on),
+        "intent": lambda: intent_commands.run_intent(dataset, cutoff, settings, on),
+        "uplift": lambda: uplift_commands.run_uplift(dataset, cutoff, settings, skip_missing=True, engine=on),
     }
     skipped = {}
     for name, run in pipelines.items():

@@ -50,12 +50,19 @@ class BatchEngine:
     def __init__(self) -> None:
         self._features: dict[pd.Timestamp, pd.DataFrame] = {}
 
-    def features(self, as_of: pd.Timestamp) -> pd.DataFrame:
-        """Point-in-time features of every customer at ``as_of`` (treat as read-only: it is shared)."""
+    def features(self, as_of: pd.Timestamp, keep: bool = True) -> pd.DataFrame:
+        """Point-in-time features of every customer at ``as_of`` (treat as read-only: it is shared).
+
+        ``keep=False`` for a cutoff used once (training rows of one month): built, returned, not held."""
         as_of = pd.Timestamp(as_of)
-        if as_of not in self._features:
-            self._features[as_of] = self._build(as_of)
-        return self._features[as_of]
+        if as_of in self._features:
+            return self._features[as_of]
+        built = self._build(as_of)
+        if keep:
+            self._features[as_of] = built
+        else:
+            self._release(as_of)
+        return built
 
     def apply(self, at: pd.Timestamp, func: PerCustomer, /, **kwargs: Any) -> pd.DataFrame:
         """``func(features, **kwargs)`` over the features at ``at``, partition by partition."""
@@ -66,6 +73,9 @@ class BatchEngine:
 
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
         raise NotImplementedError
+
+    def _release(self, as_of: pd.Timestamp) -> None:
+        """Forget what ``_build`` left elsewhere for ``apply`` (the Dask engine's persisted partitions)."""
 
     def _apply(
         self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]
@@ -133,6 +143,9 @@ class DaskEngine(BatchEngine):
         persisted = self.client.persist(lazy)
         self._on_cluster[as_of] = persisted
         return combine_parts(collect(persisted, self.client))
+
+    def _release(self, as_of: pd.Timestamp) -> None:
+        self._on_cluster.pop(as_of, None)  # the last reference: the workers free the partitions
 
     def _apply(
         self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]

@@ -27,7 +27,9 @@ from features.settings import Settings
 from tests.tiny_data import tiny_frames
 from tests.training.predictive_data import FAST
 from training.intent.config import IntentConfig
+from training.intent.rows import labelled_rows as intent_rows
 from training.intent.train import train_intent
+from training.offers.response import offer_contacts
 from training.predictive.compare import cutoffs_for
 from training.predictive.rows import FeatureCache
 from training.predictive.score import score_customers
@@ -36,6 +38,7 @@ from training.predictive.train import train_target
 from training.segments.config import SegmentsConfig
 from training.segments.score import assign_segments
 from training.segments.train import train_segments
+from training.uplift.train import UpliftConfig, uplift_rows
 
 runner = CliRunner()
 DASK = EngineConfig(kind=EngineKind.DASK, partitions=4)
@@ -218,6 +221,26 @@ def test_train_all_features_on_dask_are_the_in_memory_ones(
         expected = in_memory.at(cutoff)
         assert_same(expected, on_dask.at(cutoff))
         assert_same(expected, local.at(cutoff))
+
+
+def test_train_all_rows_of_offers_intent_and_uplift_on_dask_are_the_in_memory_ones(
+    home: Settings, small_synthetic: Dataset, small_synthetic_dir: Path, client
+) -> None:
+    as_of = small_synthetic.default_as_of()
+    dask = DaskEngine(small_synthetic_dir, DASK, home, client)
+    start, end = as_of - pd.Timedelta(days=90), as_of
+    offers = offer_contacts(small_synthetic, start, end, dask)
+    assert len(offers) > 50
+    pd.testing.assert_frame_equal(offers, offer_contacts(small_synthetic, start, end), rtol=1e-9, atol=1e-9)
+    cutoff = as_of - pd.Timedelta(days=7)
+    visitors = intent_rows(small_synthetic, cutoff, 7, dask)
+    assert len(visitors) > 50
+    pd.testing.assert_frame_equal(visitors, intent_rows(small_synthetic, cutoff, 7), rtol=1e-9, atol=1e-9)
+    recent = UpliftConfig(lookback_days=75)  # two or three months of assignments: as many feature builds
+    assigned = uplift_rows(small_synthetic, as_of, recent, engine=dask)
+    assert len(assigned) > 50
+    pd.testing.assert_frame_equal(assigned, uplift_rows(small_synthetic, as_of, recent), rtol=1e-9, atol=1e-9)
+    assert not dask._features  # cutoffs used once are not held
 
 
 def test_every_batch_command_takes_the_engine_options() -> None:
