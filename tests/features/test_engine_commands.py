@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from distributed import Client, LocalCluster
 from typer.testing import CliRunner
 
 from cible.cli import app
@@ -141,6 +144,23 @@ def test_champions_applied_on_the_cluster_equal_the_whole_frame(
     )
     assert in_memory["cluster_name"].nunique() >= 4  # the 4 clusters, and "no purchase yet"
     assert_same(in_memory, on_dask)
+
+
+def test_a_worker_lost_between_features_and_scores_still_completes(
+    home: Settings, small_synthetic: Dataset, small_synthetic_dir: Path
+) -> None:
+    """The features held on the killed worker are rebuilt from their recipe; the scores are complete."""
+    as_of = small_synthetic.default_as_of()
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local,
+        Client(local, set_as_default=False) as own,
+    ):
+        engine = DaskEngine(small_synthetic_dir, DASK, home, own)
+        engine.features(as_of)  # persisted on both workers
+        pid = next(iter(own.run(os.getpid).values()))
+        os.kill(pid, signal.SIGKILL)
+        got = score_customers(small_synthetic, as_of, home, engine)
+    assert_same(score_customers(small_synthetic, as_of, home), got)
 
 
 def test_materialize_on_dask_equals_local(
