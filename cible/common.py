@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -9,7 +11,9 @@ import typer
 
 from cible.console import UserError, steps
 from features import clock
+from features.batch_engine import BatchEngine, open_engine
 from features.dataset import Dataset
+from features.engine import EngineConfig
 from features.load import load_dataset
 from features.settings import Settings
 
@@ -54,3 +58,17 @@ def load_data(settings: Settings, folder: Path | None) -> Dataset:
 
 def resolve_as_of(dataset: Dataset, as_of: str | None) -> pd.Timestamp:
     return parse_timestamp(as_of) if as_of else dataset.default_as_of()
+
+
+def engine_config(engine: str | None, scheduler: str | None, partitions: int | None) -> EngineConfig:
+    """The options of a batch command, checked before any data is read."""
+    return EngineConfig.resolve(engine, scheduler, partitions)
+
+
+@contextmanager
+def command_engine(
+    settings: Settings, folder: Path | None, dataset: Dataset, config: EngineConfig
+) -> Iterator[BatchEngine]:
+    """Where the command's per-customer work runs (see :mod:`features.batch_engine`), for its duration."""
+    with open_engine(config, folder or settings.default_data, dataset, settings) as engine:
+        yield engine

@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
 from cible.console import console, steps
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.settings import Settings
 from training.intent.config import IntentConfig
@@ -41,11 +42,13 @@ def _print_run(run: IntentRun) -> None:
     console.print(f"  gate: {run.decision.reason}", highlight=False)
 
 
-def run_intent(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> IntentRun | None:
+def run_intent(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine | None = None
+) -> IntentRun | None:
     """Train the intent model; too little web history is reported and skipped (returns None)."""
     try:
         with steps("intent", total=STEPS) as progress:
-            run = train_intent(dataset, as_of, settings, progress=progress)
+            run = train_intent(dataset, as_of, settings, progress=progress, engine=engine)
     except NotEnoughIntentHistoryError as exc:
         console.print(f"[yellow]skipped intent:[/yellow] {exc}", highlight=False)
         return None

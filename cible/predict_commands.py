@@ -11,9 +11,20 @@ import pandas as pd
 import typer
 from rich.table import Table as RichTable
 
-from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    EngineOption,
+    PartitionsOption,
+    SchedulerOption,
+    command_engine,
+    engine_config,
+    load_data,
+    resolve_as_of,
+)
 from cible.console import UserError, console, steps
 from features import clock
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.io import atomic_path
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
@@ -111,11 +122,14 @@ def next_order(data: Path = DataOption, as_of: str = AsOfOption, config: Path = 
 TRAIN_COMMANDS = {"churn": churn, "propensity": propensity, "value": value, "next-order": next_order}
 
 
-def train_predictive_all(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
-    """Churn, propensity, value and next order in turn, sharing the features of common cutoffs; a target
-    the data are too short for is skipped with the reason, the others still run."""
+def train_predictive_all(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine | None = None
+) -> None:
+    """Churn, propensity, value and next order in turn, sharing the features of common cutoffs (built
+    on ``engine``, default in memory); a target the data are too short for is skipped with the reason,
+    the others still run."""
     config = PredictiveConfig()
-    cache = FeatureCache(dataset.before(as_of))
+    cache = FeatureCache(dataset.before(as_of), engine)
     for target in (CHURN, PROPENSITY, VALUE, NEXT_ORDER):
         try:
             run_target(dataset, as_of, settings, target, config, cache)
@@ -127,6 +141,9 @@ def score(
     data: Path = DataOption,
     as_of: str = AsOfOption,
     out: Path = typer.Option(..., "--out", help="Parquet file to write the scores to."),
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
 ) -> None:
     """Score every customer with the champion models: churn risk and band, propensity, value, next order
     date, segments and the top reasons, as of --as-of (nothing at or after it is read)."""
@@ -135,13 +152,18 @@ def score(
             f"--out {out}: scores are written as Parquet (reasons are lists): use a .parquet name"
         )
     settings = Settings.from_env()
+    config = engine_config(engine, scheduler, partitions)
     dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
-    with steps("scoring", total=2) as progress:
+    with (
+        steps(f"scoring on {config.describe()}", total=2) as progress,
+        command_engine(settings, data, dataset, config) as on,
+    ):
         progress("champions, features and scores")
         # Consent as it stands now decides, since the file is written now: a withdrawal recorded after
         # --as-of (even a second ago) is respected.
-        scores = withhold_profiling(score_customers(dataset, cutoff, settings), dataset.consents, clock.now())
+        scored = score_customers(dataset, cutoff, settings, on)
+        scores = withhold_profiling(scored, dataset.consents, clock.now())
         progress("writing")
         with atomic_path(out) as tmp:
             scores.to_parquet(tmp, index=False)

@@ -10,6 +10,7 @@ import typer
 from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, resolve_as_of
 from cible.console import console, steps
 from features import columns as c
+from features.batch_engine import BatchEngine
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.errors import NoChampionError
@@ -49,10 +50,12 @@ def run_recommender(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -
     console.print(f"  gate: {run.decision.reason}", highlight=False)
 
 
-def run_offers(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
+def run_offers(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine | None = None
+) -> None:
     try:
         with steps("offer response model"):
-            offers = train_offer_response(dataset, as_of, settings)
+            offers = train_offer_response(dataset, as_of, settings, engine=engine)
     except NoOfferHistoryError as exc:  # e.g. a public data set without a contacts history
         console.print(f"[yellow]skipped offer_response:[/yellow] {exc}", highlight=False)
         return

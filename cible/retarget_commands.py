@@ -9,7 +9,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from cible.common import DataOption, load_data, resolve_as_of
+from cible.common import (
+    DataOption,
+    EngineOption,
+    PartitionsOption,
+    SchedulerOption,
+    command_engine,
+    engine_config,
+    load_data,
+    resolve_as_of,
+)
 from cible.console import UserError, console
 from features.io import atomic_path
 from features.privacy.audit import AuditTrail, cli_actor
@@ -41,6 +50,9 @@ def lists_command(
     config: Path = typer.Option(
         None, "--config", help="Retargeting settings YAML (default: the shipped one)."
     ),
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
 ) -> None:
     """Email, SMS, push, ads (hashed ids), advisers' calls and delivery follow-ups, consent first."""
     settings = Settings.from_env()
@@ -48,9 +60,12 @@ def lists_command(
         settings_file = load_config(config)
     except RetargetConfigError as exc:
         raise UserError(str(exc)) from exc
+    engine_setting = engine_config(engine, scheduler, partitions)
     dataset = load_data(settings, data)
     at = resolve_as_of(dataset, as_of)
-    result = lists_from_champions(dataset, at, settings, settings_file)  # NoChampionError names the command
+    with command_engine(settings, data, dataset, engine_setting) as on:
+        # NoChampionError names the command to run
+        result = lists_from_champions(dataset, at, settings, settings_file, on)
     written = write_lists(result, out)
     with atomic_path(last_run_file(settings.home)) as tmp:
         tmp.write_text(json.dumps({"as_of": at.isoformat(), "out": str(out.resolve())}) + "\n")

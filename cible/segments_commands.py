@@ -8,16 +8,28 @@ import pandas as pd
 import typer
 from rich.table import Table as RichTable
 
-from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    EngineOption,
+    PartitionsOption,
+    SchedulerOption,
+    command_engine,
+    engine_config,
+    load_data,
+    parse_timestamp,
+    resolve_as_of,
+)
 from cible.console import UserError, console
 from features import clock
 from features import columns as c
+from features.batch_engine import BatchEngine
 from features.campaigns.ledger import check_campaign_id
 from features.campaigns.sample_size import baseline_conversion, detectable_lift, plan_control
 from features.campaigns.windows import window_days
 from features.consent_gate import check_consent
-from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.engine import EngineConfig
 from features.privacy.audit import AuditTrail, cli_actor
 from features.privacy.rules import PrivacyRules
 from features.segments.audience_store import AudienceStore, audience_frame, rule_fields
@@ -38,15 +50,16 @@ def _store(settings: Settings) -> MembershipStore:
     return MembershipStore(settings.segments_dir)
 
 
-def _members(settings: Settings, name: str, data: Path | None) -> tuple[pd.DataFrame, bool]:
-    """Members of a stored segment or of a saved audience, and whether the selection is profile-based."""
+def _members(
+    settings: Settings, name: str, dataset: Dataset, engine: BatchEngine
+) -> tuple[pd.DataFrame, bool]:
+    """Members of a stored segment or of a saved audience (its rule read on the features of ``engine``),
+    and whether the selection is profile-based."""
     snapshot = _store(settings).load()
     audiences = AudienceStore(settings.audiences_dir)
     if name in audiences.names():
         audience = audiences.load(name)
-        dataset = load_data(settings, data)
-        as_of = pd.Timestamp(snapshot[AS_OF].iloc[0])
-        features = build_customer_features(dataset, as_of)
+        features = engine.features(pd.Timestamp(snapshot[AS_OF].iloc[0]))
         frame = audience_frame(features, snapshot, dataset.consents, clock.now())
         return snapshot[
             snapshot[c.CUSTOMER_ID].isin(frame.loc[audience.rule.evaluate(frame), c.CUSTOMER_ID])
@@ -76,9 +89,10 @@ def show(name: str = typer.Argument(..., help="Segment or audience name."), data
     """Size and profile of one segment: revenue share, basket per channel, top categories, reach."""
     settings = Settings.from_env()
     snapshot = _store(settings).load()
-    members, _ = _members(settings, name, data)
     dataset = load_data(settings, data)
-    features = build_customer_features(dataset, pd.Timestamp(snapshot[AS_OF].iloc[0]))
+    with command_engine(settings, data, dataset, EngineConfig.resolve()) as on:
+        members, _ = _members(settings, name, dataset, on)
+        features = on.features(pd.Timestamp(snapshot[AS_OF].iloc[0]))
     marked = snapshot.assign(
         _in=snapshot[c.CUSTOMER_ID].isin(members[c.CUSTOMER_ID]).map({True: name, False: "others"})
     )
@@ -118,6 +132,9 @@ def export(
     ),
     offer: str = typer.Option(None, help="Offer id the campaign makes, if any (for its results)."),
     data: Path = DataOption,
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
 ) -> None:
     """Export a segment for the CRM: only customers whose consent allows the channel (and profiling).
 
@@ -127,8 +144,12 @@ def export(
     settings = Settings.from_env()
     now = clock.now()
     campaign_id = check_campaign_id(campaign or f"{name}-{channel}-{now:%Y%m%d-%H%M}")
-    members, needs_profiling = _members(settings, name, data)
+    config = engine_config(engine, scheduler, partitions)
+    if name not in AudienceStore(settings.audiences_dir).names():
+        segment_kind(_store(settings).load(), name)  # an unknown name fails before any data is read
     dataset = load_data(settings, data)
+    with command_engine(settings, data, dataset, config) as on:
+        members, needs_profiling = _members(settings, name, dataset, on)
     percent = _control_percent(control, lift, members, needs_profiling, channel, dataset, now)
     result = export_members(
         members,
@@ -230,12 +251,20 @@ def diff_command(
 
 
 @app.command()
-def assign(data: Path = DataOption, as_of: str = AsOfOption) -> None:
+def assign(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
+) -> None:
     """Score every customer with the champion segmentation model and store the memberships."""
     settings = Settings.from_env()
+    config = engine_config(engine, scheduler, partitions)
     dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
-    memberships, version = assign_segments(dataset, cutoff, settings)
+    with command_engine(settings, data, dataset, config) as on:
+        memberships, version = assign_segments(dataset, cutoff, settings, on)
     console.print(
         f"stored memberships of {len(memberships):,} customers as of {cutoff:%Y-%m-%d} (segments v{version})"
     )

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
-from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    EngineOption,
+    PartitionsOption,
+    SchedulerOption,
+    command_engine,
+    engine_config,
+    load_data,
+    resolve_as_of,
+)
 from cible.console import console, steps
 from features.online_store.factory import open_store
 from features.reports import write_reports
@@ -22,18 +32,23 @@ def materialize_command(
         help="redis://host:port/db[?prefix=NAME] or sqlite:///file.db (default: CIBLE_ONLINE_STORE, "
         "else SQLite).",
     ),
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
 ) -> None:
     """Write each customer's latest features, segments, scores and consents to the online store, and the
     reports the page reads (KPIs, segment profiles, the audience frame) under the home's reports/."""
     settings = Settings.from_env()
+    config = engine_config(engine, scheduler, partitions)
     dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
     online = open_store(settings, store)
     try:
-        with steps("materialising"):
-            written = materialize(dataset, cutoff, settings, online)
-        with steps("writing the reports"):
-            reports = write_reports(dataset, cutoff, settings)
+        with command_engine(settings, data, dataset, config) as on:
+            with steps(f"materialising on {config.describe()}"):
+                written = materialize(dataset, cutoff, settings, online, on)
+            with steps("writing the reports"):
+                reports = write_reports(dataset, cutoff, settings, on.features(cutoff))
         console.print(
             f"online store: {written:,} customers as of {cutoff:%Y-%m-%d} ({online.count():,} held)"
         )

@@ -6,6 +6,9 @@ spawned, not forked: the parent has already used PyArrow's and possibly OpenMP's
 forked child may inherit in a locked state. Each worker loads the data set once (from the validated
 cache) and runs the pipelines it is given, its console output captured and printed by the parent as one
 block when the pipeline ends, so that two pipelines' tables never interleave.
+
+On ``--engine dask`` the pipelines run one after the other in this process, sharing the connection to
+the cluster, which does the parallel work (feature builds at every cutoff).
 """
 
 from __future__ import annotations
@@ -23,26 +26,28 @@ import pandas as pd
 
 from cible import console as output
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
-from cible.common import load_data, resolve_as_of
+from cible.common import command_engine, load_data, resolve_as_of
 from cible.console import UserError, console, steps
 from cible.train_segments import run_segments
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
+from features.engine import EngineConfig
 from features.errors import CibleError
 from features.settings import Settings
 from training.tracking import connect
 
 JOBS_ENV = "CIBLE_TRAIN_JOBS"
 
-Pipeline = Callable[[Dataset, pd.Timestamp, Settings], None]
+Pipeline = Callable[[Dataset, pd.Timestamp, Settings, BatchEngine], None]
 
 # In the order a single process runs them (and prints them).
 PIPELINES: dict[str, Pipeline] = {
-    "segments": lambda d, t, s: run_segments(d, t, s, None),
+    "segments": lambda d, t, s, e: run_segments(d, t, s, None, e),
     "predictive models": predict_commands.train_predictive_all,
-    "recommender": recommend_commands.run_recommender,
+    "recommender": lambda d, t, s, e: recommend_commands.run_recommender(d, t, s),
     "offer response": recommend_commands.run_offers,
-    "intent": lambda d, t, s: intent_commands.run_intent(d, t, s),
-    "uplift": lambda d, t, s: uplift_commands.run_uplift(d, t, s, skip_missing=True),
+    "intent": lambda d, t, s, e: intent_commands.run_intent(d, t, s, e),
+    "uplift": lambda d, t, s, e: uplift_commands.run_uplift(d, t, s, skip_missing=True, engine=e),
 }
 # Processes take the longest first (CPU seconds at 20k customers, 2 cores) so that the last to start is
 # a short one and the processes end together.
@@ -64,8 +69,10 @@ class Outcome:
     skipped: str | None = None  # why the data could not train it
 
 
-def default_jobs() -> int:
-    """``CIBLE_TRAIN_JOBS``, else one process per core, at most one per pipeline."""
+def default_jobs(config: EngineConfig) -> int:
+    """``CIBLE_TRAIN_JOBS``, else one process per core, at most one per pipeline (one on Dask)."""
+    if config.is_dask:
+        return 1
     if os.environ.get(JOBS_ENV):
         try:
             jobs = int(os.environ[JOBS_ENV])
@@ -76,24 +83,29 @@ def default_jobs() -> int:
     return max(1, min(jobs, len(PIPELINES)))
 
 
-def run_one(name: str, dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> Outcome:
+def run_one(
+    name: str, dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine
+) -> Outcome:
     start = time.perf_counter()
     try:
-        PIPELINES[name](dataset, as_of, settings)
+        PIPELINES[name](dataset, as_of, settings, engine)
         skipped = None
     except CibleError as exc:  # what one data set cannot train must not stop the others
         skipped = str(exc)
     return Outcome(name, time.perf_counter() - start, "", skipped)
 
 
-# One worker process's state: the data set it loaded and where to train.
+# One worker process's state: the data set it loaded, its engine (local) and where to train.
 _WORKER: dict[str, object] = {}
 
 
-def _start_worker(folder: Path, as_of: pd.Timestamp) -> None:
+def _start_worker(folder: Path, as_of: pd.Timestamp, config: EngineConfig) -> None:
     _capture()
     settings = Settings.from_env()
-    _WORKER.update(settings=settings, as_of=as_of, dataset=load_data(settings, folder))
+    dataset = load_data(settings, folder)
+    # a local engine holds nothing to close (no cluster): it lives as long as the worker
+    engine = command_engine(settings, folder, dataset, config).__enter__()
+    _WORKER.update(settings=settings, as_of=as_of, dataset=dataset, engine=engine)
 
 
 def _capture() -> io.StringIO:
@@ -106,11 +118,14 @@ def _capture() -> io.StringIO:
 
 def _work(name: str) -> Outcome:
     buffer = _capture()
-    outcome = run_one(name, _WORKER["dataset"], _WORKER["as_of"], _WORKER["settings"])  # type: ignore[arg-type]
+    w = _WORKER
+    outcome = run_one(name, w["dataset"], w["as_of"], w["settings"], w["engine"])  # type: ignore[arg-type]
     return Outcome(outcome.name, outcome.seconds, buffer.getvalue(), outcome.skipped)
 
 
-def run_parallel(folder: Path, as_of: pd.Timestamp, settings: Settings, jobs: int) -> list[Outcome]:
+def run_parallel(
+    folder: Path, as_of: pd.Timestamp, settings: Settings, jobs: int, config: EngineConfig
+) -> list[Outcome]:
     """Every pipeline on ``jobs`` worker processes; each outcome printed as its pipeline ends."""
     # The tracking store is created (and its schema migrated) here, once, not by two workers at once.
     connect(settings).search_experiments(max_results=1)
@@ -146,24 +161,34 @@ def _report(outcome: Outcome) -> None:
         console.print(f"[yellow]skipped {outcome.name}:[/yellow] {outcome.skipped}", highlight=False)
 
 
-def train_all(folder: Path | None, as_of: str | None, jobs: int | None) -> list[Outcome]:
-    """Every pipeline, sequentially in this process (``jobs`` 1) or on worker processes."""
+def train_all(
+    folder: Path | None, as_of: str | None, jobs: int | None, config: EngineConfig
+) -> list[Outcome]:
+    """Every pipeline, sequentially in this process (``jobs`` 1, or Dask) or on worker processes."""
     settings = Settings.from_env()
     folder = folder or settings.default_data
     dataset = load_data(settings, folder)
     cutoff = resolve_as_of(dataset, as_of)
-    jobs = jobs or default_jobs()
-    console.print(f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri}")
+    jobs = 1 if config.is_dask else jobs or default_jobs(config)
     if jobs == 1:
-        outcomes = []
-        for name in PIPELINES:
-            outcome = run_one(name, dataset, cutoff, settings)
-            if outcome.skipped:
-                console.print(f"[yellow]skipped {name}:[/yellow] {outcome.skipped}", highlight=False)
-            outcomes.append(outcome)
+        with command_engine(settings, folder, dataset, config) as engine:
+            _started(cutoff, settings, engine.name)
+            outcomes = []
+            for name in PIPELINES:
+                outcome = run_one(name, dataset, cutoff, settings, engine)
+                if outcome.skipped:
+                    console.print(f"[yellow]skipped {name}:[/yellow] {outcome.skipped}", highlight=False)
+                outcomes.append(outcome)
     else:
+        _started(cutoff, settings, "in memory" if not config.partitions else "local")
         del dataset  # each worker loads its own
-        outcomes = run_parallel(folder, cutoff, settings, jobs)
+        outcomes = run_parallel(folder, cutoff, settings, jobs, config)
     if all(o.skipped for o in outcomes):
         raise UserError(f"no pipeline could train on {folder}: see the reasons above")
     return outcomes
+
+
+def _started(cutoff: pd.Timestamp, settings: Settings, features: str) -> None:
+    console.print(
+        f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri} (features: {features})"
+    )

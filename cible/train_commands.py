@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
-from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    EngineOption,
+    PartitionsOption,
+    SchedulerOption,
+    engine_config,
+    load_data,
+    resolve_as_of,
+)
 from cible.train_segments import run_segments
 from features.settings import Settings
 
@@ -42,12 +51,18 @@ def train_all(
         "--jobs",
         min=1,
         help="Pipelines trained at once, each in its own process (default: one per core; "
-        "env: CIBLE_TRAIN_JOBS).",
+        "env: CIBLE_TRAIN_JOBS; one with --engine dask, whose cluster does the parallel work).",
     ),
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
 ) -> None:
     """Every training pipeline (segments, predictive models, recommender, offer response, intent, uplift),
     in parallel processes when there are cores to spare; one the data cannot train is skipped with the
-    reason."""
+    reason.
+
+    On --engine dask the customer features of every cutoff (segments, predictive models, offer response,
+    intent, uplift) are built on the cluster; the models are fitted in this process."""
     from cible.train_all import train_all as run_all
 
-    run_all(data, as_of, jobs)
+    run_all(data, as_of, jobs, engine_config(engine, scheduler, partitions))

@@ -7,16 +7,23 @@ from pathlib import Path
 import pandas as pd
 
 from cible.console import console, steps
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.settings import Settings
 from training.segments.config import SegmentsConfig
 from training.segments.train import train_segments
 
 
-def run_segments(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, config_file: Path | None) -> None:
+def run_segments(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    config_file: Path | None,
+    engine: BatchEngine | None = None,
+) -> None:
     config = SegmentsConfig.from_yaml(config_file) if config_file else SegmentsConfig()
     with steps("segments", total=5) as progress:
-        run = train_segments(dataset, as_of, settings, config, progress=progress)
+        run = train_segments(dataset, as_of, settings, config, progress=progress, engine=engine)
     m = run.metrics
     console.print(
         f"segments v{run.version} (run {run.run_id[:8]}): k={int(m['k'])}, silhouette {m['silhouette']:.3f}, "

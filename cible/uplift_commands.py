@@ -8,16 +8,23 @@ import pandas as pd
 
 from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
 from cible.console import console, steps
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.settings import Settings
 from training.uplift.train import RESPONSE, NoControlGroupsError, train_uplift
 
 
-def run_uplift(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, skip_missing: bool = False) -> None:
+def run_uplift(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    skip_missing: bool = False,
+    engine: BatchEngine | None = None,
+) -> None:
     """Train and report; with ``skip_missing`` (``train all``) data without control groups is a note."""
     try:
         with steps("uplift model") as progress:
-            run = train_uplift(dataset, as_of, settings, progress=progress)
+            run = train_uplift(dataset, as_of, settings, progress=progress, engine=engine)
     except NoControlGroupsError as exc:
         if not skip_missing:
             raise

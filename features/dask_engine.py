@@ -86,7 +86,7 @@ def typed_columns_of(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return typed_columns(TABLES[table], frame)
 
 
-def _collect(frame: dd.DataFrame, client: Client) -> list[pd.DataFrame]:
+def collect(frame: dd.DataFrame, client: Client) -> list[pd.DataFrame]:
     """Each partition of ``frame`` computed, brought to the client (small reductions only)."""
     return client.gather(client.compute(frame.to_delayed()))
 
@@ -115,6 +115,21 @@ def build_features_dask(
 ) -> pd.DataFrame:
     """Features of every customer of a Parquet data folder (validated), computed on the cluster of
     ``client``; equal to the local engine's."""
+    features = feature_partitions(folder, as_of, rules, now, client, parts, progress)
+    return combine_parts(collect(features, client))
+
+
+def feature_partitions(
+    folder: Path,
+    as_of: pd.Timestamp,
+    rules: PrivacyRules,
+    now: pd.Timestamp,
+    client: Client,
+    parts: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dd.DataFrame:
+    """The features as a Dask frame with one partition per customer partition (not computed yet: the
+    plan's small reductions are). A batch command persists it to apply its models where it lies."""
     step = progress or (lambda _name: None)
     files = {name: find_table_file(folder, name) for name in TABLES}
     step("planning partitions")
@@ -126,7 +141,7 @@ def build_features_dask(
         logins = events[list(LOGIN_COLUMNS)].map_partitions(
             batch_logins, dask.delayed(plan, pure=True), meta=merge_logins([])
         )
-        plan = plan.with_logins(merge_logins(_collect(logins, client)))
+        plan = plan.with_logins(merge_logins(collect(logins, client)))
     known_orders = pd.Index([])
     orders_ids = _read(files["orders"], "orders", (c.ORDER_ID, c.ORDERED_AT))
     if orders_ids is not None:
@@ -135,7 +150,7 @@ def build_features_dask(
     if events is not None:
         step("finding shared sessions")
         bounds = events.map_partitions(_bounds, as_of, dask.delayed(plan, pure=True), meta=merge_bounds([]))
-        plan = plan.with_mixed_sessions(merge_bounds(_collect(bounds, client)))
+        plan = plan.with_mixed_sessions(merge_bounds(collect(bounds, client)))
     step("shuffling rows to their customer's partition")
     plan_ref = dask.delayed(plan, pure=True)  # one copy in the graph, not one per task
     tagged: dict[str, dd.DataFrame] = {
@@ -156,11 +171,9 @@ def build_features_dask(
     meta = _part_features(*(tagged[name]._meta for name in names), **kwargs, plan=plan)
     kwargs["plan"] = plan_ref
     step("features of every partition")
-    features = dd.map_partitions(
+    return dd.map_partitions(
         _part_features, *(tagged[name] for name in names), **kwargs, meta=meta, align_dataframes=False
     )
-    pieces = _collect(features, client)
-    return combine_parts(pieces)
 
 
 def _tag(frame: pd.DataFrame, table: str, as_of, known_orders, plan: PartitionPlan) -> pd.DataFrame:

@@ -70,7 +70,7 @@ class Dataset:
 
     def shared(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()`` the first time ``key`` is asked of this data set, the same value after: the
-        customer features or campaign results at a cutoff that a materialisation reads three times. The
+        campaign results at a cutoff that a materialisation reads twice. The
         frames of a loaded data set are never modified, so the value stays right; callers get a frame
         they may not modify (copy it first)."""
         if key not in self._shared:

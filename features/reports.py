@@ -19,7 +19,7 @@ import pandas as pd
 
 from features import columns as c
 from features.campaigns.kpis import SEGMENT, UNASSIGNED, channel_kpis
-from features.customer_features.build import AS_OF_COLUMN, shared_features
+from features.customer_features.build import AS_OF_COLUMN, build_customer_features
 from features.dataset import Dataset
 from features.io import atomic_path
 from features.predictive.bands import CHURN_RISK_BAND, RISK_BANDS
@@ -69,13 +69,21 @@ def segment_profiles(features: pd.DataFrame, snapshot: pd.DataFrame) -> pd.DataF
     return out[[KIND, SEGMENT, *[col for col in out.columns if col not in (KIND, SEGMENT)]]]
 
 
-def write_reports(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> list[Path]:
+def write_reports(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    features: pd.DataFrame | None = None,
+) -> list[Path]:
+    """The report files; ``features`` (every customer's at ``as_of``) are built when not given."""
     folder = reports_dir(settings)
     store = MembershipStore(settings.segments_dir)
     snapshot = store.load() if store.dates() else None
     written = [_write(kpi_report(dataset, as_of, snapshot), folder / KPIS)]
     if snapshot is not None:
-        features = shared_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
+        if features is None:
+            features = build_customer_features(dataset, as_of)
+        features = features.drop(columns=[AS_OF_COLUMN])
         written.append(_write(segment_profiles(features, snapshot), folder / SEGMENT_PROFILES))
         written.append(_write(rule_frame(features, snapshot), folder / AUDIENCE_FRAME))
     return written

@@ -10,9 +10,10 @@ import pandas as pd
 
 from features import clock
 from features import columns as c
+from features.batch_engine import BatchEngine, InMemoryEngine
 from features.campaigns.results import CAMPAIGN_RESULTS_FILE, campaign_results
 from features.consent_gate import check_consent
-from features.customer_features.build import AS_OF_COLUMN, shared_features
+from features.customer_features.build import AS_OF_COLUMN
 from features.customer_features.consent import consent_proofs, consent_state
 from features.dataset import Dataset
 from features.errors import NoChampionError
@@ -52,17 +53,22 @@ def _rows(frame: pd.DataFrame) -> dict[str, Record]:
     }
 
 
-def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> dict[str, Record]:
+def customer_records(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine | None = None
+) -> dict[str, Record]:
     """One record per customer: features at ``as_of``, champion scores and segments (when models exist),
-    and the consent state as of now (a later withdrawal is applied by the next materialisation).
+    and the consent state as of now (a later withdrawal is applied by the next materialisation). Features
+    and scores come from ``engine`` (default: in memory, from ``dataset``).
 
     A customer who has not granted ``profiling`` gets a record with the consent state only (features and
     scores None): the service then answers as for an unknown visitor (non-personal recommendations), and
     nothing in the store could let it personalise by mistake."""
     now = clock.now()
-    features = shared_features(dataset, as_of).drop(columns=[AS_OF_COLUMN])
+    engine = engine or InMemoryEngine(dataset)
+    features = engine.features(as_of).drop(columns=[AS_OF_COLUMN])
     try:
-        scores = _rows(withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now))
+        scored = score_customers(dataset, as_of, settings, engine)
+        scores = _rows(withhold_profiling(scored, dataset.consents, now))
     except NoChampionError:
         scores = {}
     ids = pd.Index(features[c.CUSTOMER_ID])
@@ -89,8 +95,14 @@ def customer_records(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) 
     }
 
 
-def materialize(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store: OnlineStore) -> int:
-    records = customer_records(dataset, as_of, settings)
+def materialize(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    store: OnlineStore,
+    engine: BatchEngine | None = None,
+) -> int:
+    records = customer_records(dataset, as_of, settings, engine)
     _keep_reported_contacts(records, store, dataset)
     store.put_many(records)
     store.add_events(recent_events(dataset, as_of))

@@ -49,14 +49,6 @@ def build_customer_features(
     return features_of_past(dataset.before(as_of), as_of, progress=progress)
 
 
-def shared_features(dataset: Dataset, as_of: pd.Timestamp | str) -> pd.DataFrame:
-    """:func:`build_customer_features`, computed once per data set and cutoff: a materialisation reads
-    them for the records, the scores and the reports (a copy each time, free to modify)."""
-    as_of = pd.Timestamp(as_of)
-    key = ("customer_features", as_of)
-    return dataset.shared(key, lambda: build_customer_features(dataset, as_of)).copy()
-
-
 def features_of_past(
     past: Dataset,
     as_of: pd.Timestamp,

@@ -1,5 +1,6 @@
-"""What one command derives several times from one data set at one cutoff is computed once, and never
-leaks to another data set or cutoff (a sliced or replaced data set starts afresh)."""
+"""What one command derives several times from one data set at one cutoff (every campaign's results: the
+results file and the KPIs of a materialisation) is computed once, and never leaks to another data set or
+cutoff (a sliced or replaced data set starts afresh)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import pytest
 
 from features import columns as c
 from features.campaigns.results import campaign_results
-from features.customer_features import names as n
-from features.customer_features.build import build_customer_features, shared_features
 from features.dataset import Dataset
 
 
@@ -26,18 +25,6 @@ def test_a_value_is_computed_once_per_key(small_synthetic: Dataset) -> None:
     assert dataset.before(dataset.default_as_of()).shared("k", lambda: 4) == 4
     assert replace(dataset).shared("k", lambda: 5) == 5
     assert "_shared" not in dataset.frames()
-
-
-def test_shared_features_equal_a_fresh_build_and_are_the_callers_to_modify(small_synthetic: Dataset) -> None:
-    dataset = replace(small_synthetic)
-    as_of = dataset.default_as_of() - pd.Timedelta(days=30)
-    first = shared_features(dataset, as_of)
-    pd.testing.assert_frame_equal(first, build_customer_features(dataset, as_of))
-    first[n.N_ORDERS] = -1  # a caller dropping or overwriting columns must not change the next caller's
-    again = shared_features(dataset, as_of)
-    assert (again[n.N_ORDERS] >= 0).all()
-    other = shared_features(dataset, as_of - pd.Timedelta(days=60))
-    assert other[n.N_ORDERS].sum() < again[n.N_ORDERS].sum()  # another cutoff, other features
 
 
 def test_campaign_results_are_shared_only_for_every_campaign(

@@ -33,19 +33,6 @@ TINY_NOW = pd.Timestamp("2024-06-01")  # within the retention periods of the tin
 SMALL_AS_OF = pd.Timestamp("2026-08-01")
 
 
-@pytest.fixture(scope="module")
-def cluster() -> LocalCluster:
-    """Two worker processes (not threads): rows really cross process boundaries."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
-        yield local
-
-
-@pytest.fixture(scope="module")
-def client(cluster: LocalCluster) -> Client:
-    with Client(cluster, set_as_default=False) as connected:
-        yield connected
-
-
 def _rules(tmp_path: Path) -> PrivacyRules:
     return PrivacyRules(folder=tmp_path / "privacy")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.errors import CibleError
 from features.intent.batch import intent_frame
@@ -45,9 +46,13 @@ class IntentCutoffs:
         )
 
 
-def labelled_rows(dataset: Dataset, cutoff: pd.Timestamp, horizon_days: int) -> pd.DataFrame:
-    """Visitors active before ``cutoff`` with their intent features and whether they bought after it."""
-    frame = intent_frame(dataset, cutoff)
+def labelled_rows(
+    dataset: Dataset, cutoff: pd.Timestamp, horizon_days: int, engine: BatchEngine | None = None
+) -> pd.DataFrame:
+    """Visitors active before ``cutoff`` with their intent features and whether they bought after it
+    (the customer features they read built on ``engine``, the same data, when given)."""
+    customers = engine.features(cutoff, keep=False) if engine else None
+    frame = intent_frame(dataset, cutoff, customers)
     frame[LABEL] = purchase_labels(dataset, frame, cutoff, horizon_days)
     frame[CUTOFF] = cutoff
     return frame
@@ -70,13 +75,16 @@ class IntentRows:
     validation: pd.DataFrame
 
     @staticmethod
-    def build(dataset: Dataset, as_of: pd.Timestamp, config: IntentConfig) -> IntentRows:
+    def build(
+        dataset: Dataset, as_of: pd.Timestamp, config: IntentConfig, engine: BatchEngine | None = None
+    ) -> IntentRows:
         cutoffs = IntentCutoffs.plan(as_of, config)
+        h = config.horizon_days
         training = pd.concat(
-            [labelled_rows(dataset, t, config.horizon_days) for t in cutoffs.training], ignore_index=True
+            [labelled_rows(dataset, t, h, engine) for t in cutoffs.training], ignore_index=True
         )
-        calibration = labelled_rows(dataset, cutoffs.calibration, config.horizon_days)
-        validation = labelled_rows(dataset, cutoffs.validation, config.horizon_days)
+        calibration = labelled_rows(dataset, cutoffs.calibration, h, engine)
+        validation = labelled_rows(dataset, cutoffs.validation, h, engine)
         _check(training, "training cutoffs")
         _check(calibration, f"calibration cutoff {cutoffs.calibration:%Y-%m-%d}")
         _check(validation, f"validation cutoff {cutoffs.validation:%Y-%m-%d}")

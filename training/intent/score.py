@@ -44,11 +44,19 @@ def _last_orders(orders: pd.DataFrame) -> dict[tuple[str, str], pd.Timestamp]:
     return latest.to_dict()
 
 
-def score_intent(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, reasons: int = 3) -> pd.DataFrame:
+def score_intent(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    reasons: int = 3,
+    customer_features: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Champion intent scores and trigger facts of every visitor active in the lookback before ``as_of``.
 
     ``carted_skus`` / ``wishlist_skus`` list the open products, latest addition first; ``last_cart_at`` /
-    ``last_wishlist_at`` are the latest of those additions (missing when nothing is open)."""
+    ``last_wishlist_at`` are the latest of those additions (missing when nothing is open).
+    ``customer_features`` (every customer's at ``as_of``, e.g. from the command's engine) are built from
+    ``dataset`` when not given."""
     model = load_intent_champion(connect(settings))
     if model is None:
         raise NoChampionError(
@@ -58,7 +66,9 @@ def score_intent(dataset: Dataset, as_of: pd.Timestamp, settings: Settings, reas
     past = dataset.before(as_of)
     ordered = _last_orders(past.orders)
     ids, customers, vectors, facts = [], [], [], []
-    for visitor, vector in visitor_vectors(past, as_of, build_customer_features(past, as_of)):
+    if customer_features is None:
+        customer_features = build_customer_features(past, as_of)
+    for visitor, vector in visitor_vectors(past, as_of, customer_features):
         ids.append(visitor.visitor_id)
         customers.append(visitor.customer_id)
         vectors.append(vector)

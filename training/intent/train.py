@@ -21,6 +21,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.intent.model import IntentModel
 from features.intent.names import INTENT_FEATURES, KNOWN_CUSTOMER
@@ -105,12 +106,14 @@ def train_intent(
     settings: Settings,
     config: IntentConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: BatchEngine | None = None,
 ) -> IntentRun:
-    """Train, evaluate, gate and register the intent model as of ``as_of`` (nothing at or after it read)."""
+    """Train, evaluate, gate and register the intent model as of ``as_of`` (nothing at or after it read;
+    the customer features of each cutoff built on ``engine`` when given)."""
     config = config or IntentConfig()
     step = progress or (lambda _name: None)
     step("visitor rows and labels")
-    rows = IntentRows.build(dataset, as_of, config)
+    rows = IntentRows.build(dataset, as_of, config, engine)
     step("fitting")
     model = fit_intent_model(rows.training, rows.calibration, config)
     step("evaluating")

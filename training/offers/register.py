@@ -19,6 +19,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
 from features import columns as c
+from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.errors import CibleError
 from features.offers.response_model import (
@@ -68,9 +69,11 @@ class OfferResponseRun:
     validation_contacts: int
 
 
-def response_rows(dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def response_rows(
+    dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp, engine: BatchEngine | None = None
+) -> pd.DataFrame:
     """Offers sent in [start, end), named by catalogue offer, with the customers' features at ``start``."""
-    rows = offer_contacts(dataset, start, end)
+    rows = offer_contacts(dataset, start, end, engine)
     rows[c.OFFER_ID] = catalogue_offer(rows[c.OFFER_ID]).to_numpy()
     return rows
 
@@ -141,13 +144,18 @@ def load_offer_champion(client: MlflowClient) -> OfferResponseModel | None:
 
 
 def train_offer_response(
-    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, config: OfferResponseConfig | None = None
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    config: OfferResponseConfig | None = None,
+    engine: BatchEngine | None = None,
 ) -> OfferResponseRun:
-    """Fit, compare with the baseline and the champion on the latest window, gate, refit, register."""
+    """Fit, compare with the baseline and the champion on the latest window, gate, refit, register
+    (customers' features built on ``engine`` when given, else in memory)."""
     config = config or OfferResponseConfig()
     h = pd.Timedelta(days=config.horizon_days)
-    train = response_rows(dataset, as_of - 2 * h, as_of - h)
-    valid = response_rows(dataset, as_of - h, as_of)
+    train = response_rows(dataset, as_of - 2 * h, as_of - h, engine)
+    valid = response_rows(dataset, as_of - h, as_of, engine)
     _check(train, f"offers sent from {as_of - 2 * h:%Y-%m-%d} to {as_of - h:%Y-%m-%d}")
     _check(valid, f"offers sent from {as_of - h:%Y-%m-%d} to {as_of:%Y-%m-%d}")
     candidate = fit_response_model(train, config, as_of - h)

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from features import columns as c
+from features.batch_engine import BatchEngine
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 
@@ -32,13 +33,17 @@ class ResponseEvaluation:
     test_acceptance_rate: float
 
 
-def offer_contacts(dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Offers sent in [start, end) joined to their customers' features as of ``start``."""
+def offer_contacts(
+    dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp, engine: BatchEngine | None = None
+) -> pd.DataFrame:
+    """Offers sent in [start, end) joined to their customers' features as of ``start`` (built on
+    ``engine``, the same data, when given)."""
     contacts = dataset.contacts
     sent = contacts[
         contacts[c.OFFER_ID].notna() & (contacts[c.SENT_AT] >= start) & (contacts[c.SENT_AT] < end)
     ]
-    features = build_customer_features(dataset, start).set_index(c.CUSTOMER_ID)
+    at_start = engine.features(start, keep=False) if engine else build_customer_features(dataset, start)
+    features = at_start.set_index(c.CUSTOMER_ID)
     numeric = features.select_dtypes(include=["number", "bool"]).astype("float64")
     rows = sent[[c.CUSTOMER_ID, *OFFER_KEYS]].join(numeric, on=c.CUSTOMER_ID)
     rows[ACCEPTED] = sent[c.CONVERTED_ORDER_ID].notna().to_numpy()

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.batch_engine import BatchEngine, InMemoryEngine
 from features.customer_features import names as n
-from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from training.predictive.labels import window_outcomes
 from training.predictive.targets import TargetSpec
@@ -18,17 +18,16 @@ from training.predictive.targets import TargetSpec
 
 class FeatureCache:
     """Point-in-time features of ``past`` by cutoff, built once per process (``train all`` reuses the
-    cutoffs that several targets share). ``past`` is the data set already cut at ``as_of``."""
+    cutoffs that several targets share). ``past`` is the data set already cut at ``as_of``; ``engine``
+    (the command's, on the same data) builds the features when given: every cutoff is before ``as_of``,
+    so they are those of ``past``."""
 
-    def __init__(self, past: Dataset):
+    def __init__(self, past: Dataset, engine: BatchEngine | None = None):
         self.past = past
-        self._frames: dict[pd.Timestamp, pd.DataFrame] = {}
+        self.engine = engine or InMemoryEngine(past)
 
     def at(self, cutoff: pd.Timestamp) -> pd.DataFrame:
-        cutoff = pd.Timestamp(cutoff)
-        if cutoff not in self._frames:
-            self._frames[cutoff] = build_customer_features(self.past, cutoff)
-        return self._frames[cutoff]
+        return self.engine.features(pd.Timestamp(cutoff))
 
 
 @dataclass(frozen=True)

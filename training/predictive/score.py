@@ -20,9 +20,9 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features import columns as c
+from features.batch_engine import BatchEngine, InMemoryEngine
 from features.consent_gate import check_consent
 from features.customer_features import names as n
-from features.customer_features.build import shared_features
 from features.dataset import Dataset
 from features.errors import NoChampionError
 from features.predictive.bands import CHURN_RISK_BAND, risk_band
@@ -117,16 +117,21 @@ def score_features(
     return out
 
 
-def score_customers(dataset: Dataset, as_of: pd.Timestamp | str, settings: Settings) -> pd.DataFrame:
+def score_customers(
+    dataset: Dataset, as_of: pd.Timestamp | str, settings: Settings, engine: BatchEngine | None = None
+) -> pd.DataFrame:
     """Every customer created before ``as_of``, scored from rows strictly before it (see the module doc).
 
+    The features and the champions' scores and reasons come from ``engine`` (default: in memory, from
+    ``dataset``); segments and recommendations are joined here.
     ``frame.attrs["missing_models"]`` lists the targets that had no champion, ``missing_recommend_models``
     the recommender and offer response models that had none."""
     as_of = pd.Timestamp(as_of)
+    engine = engine or InMemoryEngine(dataset)
     client = connect(settings)
     models = champions(client)
-    features = shared_features(dataset, as_of)
-    out = score_features(features, as_of, models)
+    features = engine.features(as_of)
+    out = engine.apply(as_of, score_features, as_of=as_of, models=models)
     segments = _segments(settings, as_of, out[c.CUSTOMER_ID])
     for column in SEGMENT_COLUMNS:
         out[column] = segments[column].to_numpy()

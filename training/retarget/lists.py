@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.batch_engine import BatchEngine, InMemoryEngine
 from features.campaigns.uplift_model import UpliftModel
 from features.consent_gate import check_consent
-from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.io import atomic_path
 from features.privacy.hashing import hash_ids
@@ -199,10 +199,13 @@ def build_lists(
     intent: pd.DataFrame,
     scores: pd.DataFrame,
     uplift: UpliftModel | None = None,
+    engine: BatchEngine | None = None,
 ) -> RetargetLists:
     """Every list at ``as_of`` from the given intent and customer scores (see the module doc); with the
-    ``uplift`` champion, channels are chosen by expected *incremental* margin."""
+    ``uplift`` champion, channels are chosen by expected *incremental* margin (on the features of
+    ``engine``, default: built in memory from ``dataset``)."""
     as_of = pd.Timestamp(as_of)
+    engine = engine or InMemoryEngine(dataset)
     horizon = scores.attrs.get("horizons_days", {}).get("propensity", 30.0)
     candidates = find_triggers(intent, scores, dataset.orders, as_of, config, horizon)
     ids = pd.Index(candidates[c.CUSTOMER_ID])
@@ -218,7 +221,9 @@ def build_lists(
     ][c.CUSTOMER_ID].value_counts()
     recent = recent_all.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
     value = history.mean_order_value(dataset, ids, as_of)
-    incremental = incremental_conversion(uplift, dataset, as_of, ids, names) if uplift is not None else None
+    incremental = (
+        incremental_conversion(uplift, engine.features(as_of), ids, names) if uplift is not None else None
+    )
     share = float(getattr(uplift, "incremental_share", 0.0)) if uplift is not None else 0.0
     decisions = decide(candidates, consent, response, recent, value, as_of, config, incremental, share)
     rows = _with_scores(decisions.frame, scores)
@@ -247,14 +252,14 @@ def build_lists(
 
 
 def incremental_conversion(
-    uplift: UpliftModel, dataset: Dataset, as_of: pd.Timestamp, ids: pd.Index, channels: tuple[str, ...]
+    uplift: UpliftModel, everyone: pd.DataFrame, ids: pd.Index, channels: tuple[str, ...]
 ) -> np.ndarray:
-    """candidates x channels uplift of a contact without an offer; NaN where no control group tested the
-    channel (or the customer has no features yet)."""
+    """candidates x channels uplift of a contact without an offer, from the features of ``everyone`` at
+    the lists' cutoff; NaN where no control group tested the channel (or the customer has no features)."""
     out = np.full((len(ids), len(channels)), np.nan)
     if not len(ids):
         return out
-    features = build_customer_features(dataset, as_of).set_index(c.CUSTOMER_ID).reindex(ids).reset_index()
+    features = everyone.set_index(c.CUSTOMER_ID).reindex(ids).reset_index()
     known = features.drop(columns=[c.CUSTOMER_ID]).notna().any(axis=1).to_numpy()
     for j, channel in enumerate(channels):
         if uplift.knows(None, channel) and known.any():
@@ -279,13 +284,19 @@ def write_lists(result: RetargetLists, out: Path) -> dict[str, Path]:
 
 
 def lists_from_champions(
-    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, config: RetargetConfig
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    config: RetargetConfig,
+    engine: BatchEngine | None = None,
 ) -> RetargetLists:
-    """The lists with today's champions: intent scores, customer scores, the configured hashing salt."""
+    """The lists with today's champions: intent scores, customer scores (features and scores on
+    ``engine``, default in memory), the configured hashing salt."""
     from training.predictive.score import score_customers  # MLflow-backed: only when the lists need it
 
-    intent = score_intent(dataset, as_of, settings)
-    scores = score_customers(dataset, as_of, settings)
+    engine = engine or InMemoryEngine(dataset)
+    intent = score_intent(dataset, as_of, settings, customer_features=engine.features(as_of))
+    scores = score_customers(dataset, as_of, settings, engine)
     salt = PrivacyRules.from_settings(settings).salt()
     uplift = load_uplift_champion(connect(settings))
-    return build_lists(dataset, as_of, config, salt, intent, scores, uplift)
+    return build_lists(dataset, as_of, config, salt, intent, scores, uplift, engine)

@@ -15,7 +15,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import silhouette_score
 
-from features.customer_features.build import build_customer_features
+from features.batch_engine import BatchEngine, InMemoryEngine
 from features.customer_features.sets import CUSTOMER_FEATURES_V1
 from features.dataset import Dataset
 from features.segments.behaviour import behaviour_matrix, is_buyer
@@ -102,12 +102,15 @@ def train_segments(
     settings: Settings,
     config: SegmentsConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: BatchEngine | None = None,
 ) -> SegmentsRun:
+    """Fit, gate and register a segmentation model on the features at ``as_of`` (built on ``engine``,
+    default in memory from ``dataset``), and store the memberships it gives."""
     config = config or SegmentsConfig()
     step = progress or (lambda _name: None)
     client = connect(settings)
     step("customer features")
-    features = build_customer_features(dataset, as_of)
+    features = (engine or InMemoryEngine(dataset)).features(as_of)
     champion = load_champion(client)
     step("fitting segments")
     model = SegmentationModel(

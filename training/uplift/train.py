@@ -28,6 +28,7 @@ from mlflow.tracking import MlflowClient
 
 from features import columns as c
 from features import vocab
+from features.batch_engine import BatchEngine
 from features.campaigns.results import CONVERTED, window_outcomes
 from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER, UpliftModel
 from features.campaigns.windows import window_days
@@ -88,9 +89,14 @@ class UpliftRun:
 
 
 def uplift_rows(
-    dataset: Dataset, as_of: pd.Timestamp, config: UpliftConfig, progress: Callable[[str], None] | None = None
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    config: UpliftConfig,
+    progress: Callable[[str], None] | None = None,
+    engine: BatchEngine | None = None,
 ) -> pd.DataFrame:
-    """Assignments with their outcome, treatment and point-in-time features (see the module docstring)."""
+    """Assignments with their outcome, treatment and point-in-time features (see the module docstring;
+    built on ``engine``, the same data, when given: every month starts before ``as_of``)."""
     known = dataset.before(as_of)
     a = known.assignments
     ends = a[c.ASSIGNED_AT] + pd.to_timedelta([window_days(ch) for ch in a[c.CHANNEL]], unit="D")
@@ -105,7 +111,8 @@ def uplift_rows(
     for month, rows in a.groupby(cutoff, sort=True):
         if progress is not None:
             progress(f"features {month:%Y-%m}")
-        features = build_customer_features(known, month).set_index(c.CUSTOMER_ID)
+        at_month = engine.features(month, keep=False) if engine else build_customer_features(known, month)
+        features = at_month.set_index(c.CUSTOMER_ID)
         numeric = features.select_dtypes(include=["number", "bool"]).astype("float64")
         parts.append(rows.join(numeric, on=c.CUSTOMER_ID).dropna(subset=[numeric.columns[0]]))
     rows = pd.concat(parts, ignore_index=True)
@@ -209,9 +216,10 @@ def train_uplift(
     settings: Settings,
     config: UpliftConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    engine: BatchEngine | None = None,
 ) -> UpliftRun:
     config = config or UpliftConfig()
-    rows = uplift_rows(dataset, as_of, config, progress)
+    rows = uplift_rows(dataset, as_of, config, progress, engine)
     if rows.empty:
         raise NoControlGroupsError("no campaign with a control group in the data: no uplift model")
     train, test = split_rows(rows, config)

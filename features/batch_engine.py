@@ -1,0 +1,194 @@
+"""Where a batch command's per-customer work runs: the customer features at a cutoff, and the functions
+applied to them (champion scores and reasons, segment assignment), customer partition by partition.
+
+- in memory (a loaded CSV folder, or a data set built in a test): the features of
+  :func:`~features.customer_features.build.build_customer_features`, functions applied to the whole frame;
+- ``local`` with ``--partitions`` (a Parquet folder): features built in customer partitions in this process
+  (:mod:`features.customer_features.streamed`), functions applied to one customer partition at a time
+  (without ``--partitions``, ``local`` is in memory: the command has loaded the data set anyway);
+- ``dask``: the same partitions built on the cluster and kept there (persisted); functions are mapped over
+  them (``map_partitions``) with their arguments (the champions) sent once to each worker that needs them.
+
+A function applied is ``func(features, **kwargs)`` returning one row per customer of ``features`` with its
+``customer_id``: whatever the engine, the rows come back sorted by customer id, as the features are, so
+every engine gives the same frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features import clock
+from features import columns as c
+from features.customer_features.build import build_customer_features
+from features.customer_features.partitioned import customer_partition, default_partitions
+from features.customer_features.run import build_features, ensure_valid, is_parquet_folder
+from features.dataset import Dataset
+from features.engine import EngineConfig, EngineError
+from features.privacy.rules import PrivacyRules
+from features.settings import Settings
+
+PerCustomer = Callable[..., pd.DataFrame]
+
+
+def combine_rows(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """Results of partitions as one frame sorted by customer id (the order of the features)."""
+    filled = [piece for piece in pieces if len(piece)] or pieces[:1]
+    out = pd.concat(filled, ignore_index=True)
+    return out.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
+
+
+class BatchEngine:
+    """The features of the command's data at any cutoff (built once per cutoff) and ``apply``."""
+
+    name = "in memory"
+
+    def __init__(self) -> None:
+        self._features: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def features(self, as_of: pd.Timestamp, keep: bool = True) -> pd.DataFrame:
+        """Point-in-time features of every customer at ``as_of`` (treat as read-only: it is shared).
+
+        ``keep=False`` for a cutoff used once (training rows of one month): built, returned, not held."""
+        as_of = pd.Timestamp(as_of)
+        if as_of in self._features:
+            return self._features[as_of]
+        built = self._build(as_of)
+        if keep:
+            self._features[as_of] = built
+        else:
+            self._release(as_of)
+        return built
+
+    def apply(self, at: pd.Timestamp, func: PerCustomer, /, **kwargs: Any) -> pd.DataFrame:
+        """``func(features, **kwargs)`` over the features at ``at``, partition by partition."""
+        features = self.features(at)
+        if not len(features):
+            return func(features, **kwargs)
+        return self._apply(pd.Timestamp(at), features, func, kwargs)
+
+    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _release(self, as_of: pd.Timestamp) -> None:
+        """Forget what ``_build`` left elsewhere for ``apply`` (the Dask engine's persisted partitions)."""
+
+    def _apply(
+        self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]
+    ) -> pd.DataFrame:
+        return func(features, **kwargs)
+
+
+class InMemoryEngine(BatchEngine):
+    """A data set already in memory: what tests and CSV folders use."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        super().__init__()
+        self.dataset = dataset
+
+    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        return build_customer_features(self.dataset, as_of)
+
+
+class LocalEngine(BatchEngine):
+    """A Parquet folder on this machine, in customer partitions (memory bounded by a partition)."""
+
+    name = "local"
+
+    def __init__(self, folder: Path, config: EngineConfig, settings: Settings) -> None:
+        super().__init__()
+        self.folder, self.config, self.settings = folder, config, settings
+
+    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        return build_features(self.folder, as_of, self.config, settings=self.settings)
+
+    def _apply(
+        self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]
+    ) -> pd.DataFrame:
+        parts = self.config.partitions or default_partitions(len(features))
+        if parts == 1:
+            return func(features, **kwargs)
+        part = customer_partition(features[c.CUSTOMER_ID], parts)
+        pieces = [
+            func(features[part == p].reset_index(drop=True), **kwargs)
+            for p in range(parts)
+            if (part == p).any()
+        ]
+        return combine_rows(pieces)
+
+
+class DaskEngine(BatchEngine):
+    """A Parquet folder processed on a Dask cluster: the features stay there, models go to them."""
+
+    name = "dask"
+
+    def __init__(self, folder: Path, config: EngineConfig, settings: Settings, client: Any) -> None:
+        super().__init__()
+        self.folder, self.config, self.settings, self.client = folder, config, settings, client
+        self._on_cluster: dict[pd.Timestamp, Any] = {}
+
+    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        from features.customer_features.partitioned import combine_parts
+        from features.dask_engine import collect, feature_partitions
+
+        now = clock.now()
+        ensure_valid(self.folder, self.settings, now)
+        rules = PrivacyRules.from_settings(self.settings)
+        lazy = feature_partitions(self.folder, as_of, rules, now, self.client, self.config.partitions)
+        # Kept on the workers: the models of ``apply`` are mapped over these very partitions.
+        persisted = self.client.persist(lazy)
+        self._on_cluster[as_of] = persisted
+        return combine_parts(collect(persisted, self.client))
+
+    def _release(self, as_of: pd.Timestamp) -> None:
+        self._on_cluster.pop(as_of, None)  # the last reference: the workers free the partitions
+
+    def _apply(
+        self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]
+    ) -> pd.DataFrame:
+        import dask
+
+        from features.dask_engine import collect
+
+        # The frame the partitions return, from one customer here (Dask needs it before any runs).
+        meta = func(features.iloc[:1].reset_index(drop=True), **kwargs).iloc[:0]
+        # One copy of each argument in the graph, moved once to each worker that runs a partition.
+        refs = {name: dask.delayed(value, pure=True) for name, value in kwargs.items()}
+        mapped = self._on_cluster[as_of].map_partitions(_apply_part, func, meta, **refs, meta=meta)
+        return combine_rows(collect(mapped, self.client))
+
+
+def _apply_part(part: pd.DataFrame, func: PerCustomer, empty: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    if not len(part):  # a customer partition nobody hashed to
+        return empty
+    return func(part.reset_index(drop=True), **kwargs)
+
+
+@contextmanager
+def open_engine(
+    config: EngineConfig, folder: Path, dataset: Dataset, settings: Settings
+) -> Iterator[BatchEngine]:
+    """The engine of a command on ``folder`` (``dataset``: the same folder, loaded): partitions on this
+    machine or a Dask cluster (connected for the whole command) for Parquet, in memory for CSV."""
+    if not is_parquet_folder(folder):
+        if config.is_dask:
+            raise EngineError(f"{folder}: the dask engine reads Parquet tables; this folder holds CSV files")
+        yield InMemoryEngine(dataset)
+        return
+    if not config.is_dask:
+        # The command has the data set in memory already: its features cost less than a partitioned
+        # build from the files at each cutoff (train all reads ~30 cutoffs). ``--partitions`` asks for
+        # the partitioned build (feature memory bounded by a partition).
+        yield LocalEngine(folder, config, settings) if config.partitions else InMemoryEngine(dataset)
+        return
+    try:
+        from features.dask_engine import dask_client
+    except ImportError as exc:  # an optional extra: the service and the local engine never need it
+        raise EngineError(f"the dask engine needs Dask: pip install -e '.[dask]' ({exc})") from None
+    with dask_client(config) as client:
+        yield DaskEngine(folder, config, settings, client)
