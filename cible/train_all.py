@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -59,6 +60,11 @@ COST_SECONDS = {
     "segments": 22,
     "offer response": 18,
 }
+
+
+class WorkerLostError(CibleError):
+    """A training worker process ended before its pipelines did (killed, out of memory, or it could not
+    start: its own error, when it printed one, is just above)."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,7 @@ def run_parallel(
             max_workers=jobs,
             mp_context=get_context("spawn"),
             initializer=_start_worker,
-            initargs=(folder, as_of),
+            initargs=(folder, as_of, config),
         ) as pool,
         steps(f"training {len(PIPELINES)} pipelines on {jobs} processes", total=len(PIPELINES)) as progress,
     ):
@@ -145,8 +151,15 @@ def run_parallel(
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                pending.pop(future)
-                outcome = future.result()
+                name = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    raise WorkerLostError(
+                        f"the worker process training {name} stopped abruptly (killed or out of memory?); "
+                        "its own error, if it printed one, is above. `cible train all --jobs 1` trains "
+                        "every pipeline in this process"
+                    ) from None
                 outcomes.append(outcome)
                 _report(outcome)
                 progress(", ".join(pending.values()) or "done")
