@@ -44,12 +44,25 @@ def _clean(value: object) -> object:
     return value
 
 
+def _column(series: pd.Series) -> list[object]:
+    """A column's values as :func:`_clean` makes them; plain numbers converted a column at a time (a
+    record per customer of ~120 values, value by value, was a third of a materialisation's time)."""
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":  # not nullable extension types
+        values = series.to_numpy()
+        out: list[object] = values.tolist()  # Python ints, floats and bools
+        if values.dtype.kind == "f":
+            for i in np.flatnonzero(np.isnan(values)):
+                out[i] = None
+        return out
+    return [_clean(v) for v in series.to_numpy(dtype=object)]
+
+
 def _rows(frame: pd.DataFrame) -> dict[str, Record]:
     columns = [col for col in frame.columns if col != c.CUSTOMER_ID]
-    values = frame[columns].to_numpy(dtype=object)
+    values = [_column(frame[col]) for col in columns]
     return {
-        cid: {col: _clean(v) for col, v in zip(columns, row, strict=True)}
-        for cid, row in zip(frame[c.CUSTOMER_ID], values, strict=True)
+        cid: dict(zip(columns, row, strict=True))
+        for cid, row in zip(frame[c.CUSTOMER_ID], zip(*values, strict=True), strict=True)
     }
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features import columns as c
 from features.online_store.factory import open_store
 from features.reports import churn_risk_report
 
@@ -84,3 +86,31 @@ def test_churn_risk_report_counts_banded_customers_per_segment() -> None:
         ("lost", "medium"): 0,
         ("lost", "high"): 1,
     }
+
+
+def test_records_convert_columns_as_the_value_by_value_cleaning_does() -> None:
+    """Plain numeric columns are converted a column at a time; nullable and other columns value by value:
+    the records are the same, type for type (an Int64 must stay an int, a missing one None)."""
+    from training.materialize import _clean, _rows
+
+    frame = pd.DataFrame(
+        {
+            c.CUSTOMER_ID: ["a", "b", "c"],
+            "x": [1.0, np.nan, 2.5],
+            "f32": np.array([1.5, np.nan, 2.0], dtype="float32"),
+            "i": np.array([1, 2, 3]),
+            "b": [True, False, True],
+            "s": ["u", None, "w"],
+            "t": pd.to_datetime(["2026-01-01", None, "2026-02-01"]),
+            "l": [["r1"], [], ["r2", "r3"]],
+            "I": pd.array([1, None, 3], dtype="Int64"),
+            "B": pd.array([True, None, False], dtype="boolean"),
+        }
+    )
+    columns = [col for col in frame.columns if col != c.CUSTOMER_ID]
+    rows = _rows(frame)
+    for cid, values in zip(frame[c.CUSTOMER_ID], frame[columns].to_numpy(dtype=object), strict=True):
+        expected = {col: _clean(v) for col, v in zip(columns, values, strict=True)}
+        assert rows[cid] == expected
+        assert [type(v) for v in rows[cid].values()] == [type(v) for v in expected.values()]
+    assert rows["b"]["x"] is None and rows["b"]["I"] is None and rows["a"]["I"] == 1
