@@ -54,7 +54,8 @@ def test_creation_times_are_the_retailers_local_time_and_the_header_names_its_zo
     assert versions(client, "churn")[-1].created == local
     result = runner.invoke(app, ["models", "list", "churn"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
-    assert "created (Pacific/Kiritimati time)" in result.output
+    # the header names the zone (rich may wrap it over lines when the terminal is narrow)
+    assert "(Pacific/Kiritimati" in result.output and "UTC" not in result.output
     assert local in next(line for line in result.output.splitlines() if "1 *" in line)
 
 
