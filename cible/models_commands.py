@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from cible.console import console
+from features import clock
 from features.settings import Settings
 from training.registry import promote, versions
 from training.tracking import connect
@@ -20,7 +21,8 @@ def list_versions(
     """Each version with the metric its promotion gate compared and the verdict; * marks the
     champion. `mlflow ui --backend-store-uri` on the home's store shows every metric and plot."""
     rows = versions(connect(Settings.from_env()), name)
-    table = Table("model", "version", "created (UTC)", "gate metric", "gate")
+    # the retailer's local time, like every other time Cible answers; the header names the zone
+    table = Table("model", "version", f"created ({clock.zone().key} time)", "gate metric", "gate")
     for v in rows:
         verdict = {True: "promoted", False: "kept the champion", None: ""}[v.gate_promoted]
         verdict += ", then made champion by hand" if v.promoted_by_hand else ""

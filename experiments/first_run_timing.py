@@ -19,15 +19,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from features.clock import now
+from features.clock import month_start, now
 
-AS_OF = "2026-11-01"  # the Makefile's default
+# the Makefile's default: the first day of the retailer's current month, where the synthetic data end too
+AS_OF = str(month_start().date())
 
 
 def chain(home: Path) -> list[tuple[str, list[str]]]:
     data = home / "data" / "synthetic"
     return [
-        ("data synth", ["data", "synth", "--out", str(data)]),
+        ("data synth", ["data", "synth", "--out", str(data), "--end", AS_OF]),
         ("data validate", ["data", "validate", str(data)]),
         (
             "features build",

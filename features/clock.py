@@ -54,3 +54,10 @@ def now() -> pd.Timestamp:
 def today() -> pd.Timestamp:
     """Midnight at the start of the retailer's current day."""
     return now().normalize()
+
+
+def month_start() -> pd.Timestamp:
+    """Midnight on the first day of the retailer's current month: `make run`'s default training cutoff and
+    synthetic data end, so that they follow the calendar by whole months (a daily cutoff would retrain at
+    every run)."""
+    return today().replace(day=1)

@@ -19,6 +19,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from features import clock
 from features.errors import CibleError
 
 CHAMPION = "champion"
@@ -118,7 +119,7 @@ class VersionSummary:
     name: str
     version: str
     champion: bool
-    created: str  # UTC, to the minute
+    created: str  # the retailer's local time (features.clock), to the minute, like every time Cible shows
     run_id: str | None
     metrics: dict[str, float]
     gate: str | None  # the gate's reason
@@ -144,13 +145,14 @@ def versions(client: MlflowClient, name: str | None = None) -> list[VersionSumma
         for v in sorted(found, key=lambda v: int(v.version), reverse=True):
             metrics = _run_metrics(client, v.run_id)
             tags = dict(v.tags or {})
-            created = datetime.fromtimestamp(v.creation_timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+            # MLflow stamps milliseconds since the epoch (UTC); shown in the retailer's zone like every time
+            created = clock.to_local(datetime.fromtimestamp(v.creation_timestamp / 1000, UTC))
             out.append(
                 VersionSummary(
                     name=model,
                     version=str(v.version),
                     champion=champion is not None and str(champion.version) == str(v.version),
-                    created=created,
+                    created=created.strftime("%Y-%m-%d %H:%M"),
                     run_id=v.run_id,
                     metrics=dict(metrics),
                     gate=tags.get("gate.reason"),

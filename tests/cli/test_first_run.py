@@ -25,8 +25,8 @@ from serving.runtime import KEYS_CHECK_SECONDS
 from tests.serving.live import Live, free_port, start
 
 REPO = Path(__file__).resolve().parents[2]
-AS_OF = "2026-11-01"  # the synthetic period's default end
 NOW = "2026-11-01T09:30:00"  # the clock: the morning after the data's last day
+AS_OF = "2026-11-01"  # `make run`'s cutoff under that clock: the first day of its month, where the data end
 STEP_TIMEOUT = 900.0
 KEY_LINE = re.compile(r"^(cible_[A-Za-z0-9_\-]{20,})$", re.MULTILINE)
 # a key-file change is seen at the next check (once a second at most); the margin is for a loaded machine
@@ -71,7 +71,7 @@ def first_run(tmp_path: Path) -> FirstRun:
 @pytest.fixture
 def served(first_run: FirstRun, tmp_path: Path) -> Iterator[tuple[Live, str]]:
     run = first_run
-    run.cible("data", "synth", "--out", str(run.data), "--customers", "800", "--months", "12")
+    run.cible("data", "synth", "--out", str(run.data), "--customers", "800", "--months", "12", "--end", AS_OF)
     assert "valid" in run.cible("data", "validate", str(run.data))
     trained = run.cible("train", "all", "--data", str(run.data), "--as-of", AS_OF)
     # every pipeline reported from its worker process, each once, whole (a table never cut by another)

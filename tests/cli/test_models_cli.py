@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from cible.cli import USER_ERRORS, app
+from features import clock
 from features.settings import Settings
 from training.registry import CHAMPION, RegistryError, decide, register, versions
 from training.tracking import connect, experiment_id
@@ -39,6 +41,22 @@ def test_list_shows_each_version_its_gate_metric_and_the_champion(home: Settings
     lines = [line for line in result.output.splitlines() if "churn" in line]
     assert "2 " in lines[0] and "roc_auc 0.7800" in lines[0] and "kept the champion" in lines[0]
     assert "1 *" in lines[1] and "roc_auc 0.8000" in lines[1] and "promoted" in lines[1]
+
+
+def test_creation_times_are_the_retailers_local_time_and_the_header_names_its_zone(
+    home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # UTC+14 all year (no summer time): the local date and hour never match the UTC ones MLflow stores
+    monkeypatch.setenv(clock.ZONE_ENV, "Pacific/Kiritimati")
+    client = connect(home)
+    stamp = pd.Timestamp(client.get_model_version("churn", "1").creation_timestamp, unit="ms")
+    local = (stamp + pd.Timedelta(hours=14)).strftime("%Y-%m-%d %H:%M")
+    assert versions(client, "churn")[-1].created == local
+    result = runner.invoke(app, ["models", "list", "churn"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    # the header names the zone (rich may wrap it over lines when the terminal is narrow)
+    assert "(Pacific/Kiritimati" in result.output and "UTC" not in result.output
+    assert local in next(line for line in result.output.splitlines() if "1 *" in line)
 
 
 def test_promote_moves_the_champion_and_an_older_version_rolls_back(home: Settings) -> None:

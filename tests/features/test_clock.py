@@ -84,3 +84,12 @@ def test_unpinned_it_is_the_machines_clock_in_the_retailers_zone_not_the_machine
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_the_month_starts_in_the_retailers_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(clock.NOW_ENV, "2028-06-15T10:00:00")
+    assert clock.month_start() == pd.Timestamp("2028-06-01")
+    monkeypatch.setenv(clock.NOW_ENV, "2028-05-31T23:30:00Z")  # already June in Paris (UTC+2)
+    assert clock.month_start() == pd.Timestamp("2028-06-01")
+    monkeypatch.setenv(clock.ZONE_ENV, "America/Los_Angeles")  # still May there
+    assert clock.month_start() == pd.Timestamp("2028-05-01")
