@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from features import columns as c
-from features.io import atomic_path
+from features.io import atomic_path, exclusive
 
 COLUMNS = (c.CUSTOMER_ID, c.PURPOSE, c.GRANTED, c.RECORDED_AT, c.SOURCE, c.PROOF)
 
@@ -32,12 +32,13 @@ class ConsentUpdates:
         if not rows:
             return
         text = "".join(json.dumps({k: row[k] for k in COLUMNS}, default=str) + "\n" for row in rows)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, text.encode())
-        finally:
-            os.close(fd)
+        # under the file's lock: an erasure rewriting it meanwhile would drop this line at its rename
+        with exclusive(self.path):
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, text.encode())
+            finally:
+                os.close(fd)
 
     def frame(self) -> pd.DataFrame:
         if not self.path.exists():
@@ -63,9 +64,10 @@ class ConsentUpdates:
         """Erasure: the person's consent changes go with the rest of their data."""
         if not self.path.exists():
             return 0
-        lines = self.path.read_text().splitlines()
-        keep = [line for line in lines if line.strip() and json.loads(line)[c.CUSTOMER_ID] != customer_id]
-        if len(keep) != len(lines):
-            with atomic_path(self.path) as tmp:
-                tmp.write_text("".join(f"{line}\n" for line in keep))
+        with exclusive(self.path):  # no change appended between this read and the rename is lost
+            lines = self.path.read_text().splitlines()
+            keep = [line for line in lines if line.strip() and json.loads(line)[c.CUSTOMER_ID] != customer_id]
+            if len(keep) != len(lines):
+                with atomic_path(self.path) as tmp:
+                    tmp.write_text("".join(f"{line}\n" for line in keep))
         return len(lines) - len(keep)
