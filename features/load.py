@@ -11,8 +11,8 @@ from features import columns as c
 from features.dataset import Dataset
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
-from features.validate import DataValidationError
 from features.validated_cache import validate_folder_cached
+from features.validation_problems import DataValidationError
 
 
 def load_dataset(

@@ -16,129 +16,16 @@ import pandas as pd
 from features import columns as c
 from features.arrays import isin
 from features.dataset import DATETIME_DTYPE, pandas_dtype
-from features.errors import CibleError
 from features.io import find_table_file, is_csv, read_raw
 from features.schema import OPTIONAL_TABLES, TABLES, Column, Kind, Table
 from features.table_batches import TableSource, file_source, frame_source
 from features.validate_keys import disagreeing_rows, duplicated_rows, repeated, row_hashes, split_groups
+from features.validation_problems import Problem, TableCheck
 
-MAX_ROWS_SHOWN = 5
-MAX_VALUES_SHOWN = 3
 RawTables = dict[str, pd.DataFrame | None]
 TypedTables = dict[str, pd.DataFrame]
 TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no", "n"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    message: str
-    column: str | None = None
-    rows: tuple[int, ...] = ()
-    row_count: int = 0
-    values: tuple[str, ...] = ()
-    row_word: str = "row"
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.column:
-            where.append(f"column '{self.column}'")
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows)
-            more = self.row_count - len(self.rows)
-            plural = "s" if self.row_count > 1 else ""
-            where.append(f"{self.row_word}{plural} {shown}" + (f" (and {more} more)" if more > 0 else ""))
-        text = ", ".join(where) + f": {self.message}"
-        if self.values:
-            text += " (found " + ", ".join(repr(v) for v in self.values) + ")"
-        return text
-
-
-class DataValidationError(CibleError):
-    """The data folder breaks the contract; ``problems`` lists every breach found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in the data:\n{lines}")
-
-
-@dataclass
-class _Finding:
-    """One check's breaches so far, over the batches of a table: what a :class:`Problem` shows."""
-
-    message: str
-    column: str | None
-    rows: list[int]
-    count: int
-    values: list[str] | None
-
-
-@dataclass
-class _TableCheck:
-    """Collects the problems of one table while it is being typed, batch by batch.
-
-    Every batch runs the same checks in the same order, so the n-th check of a batch is the n-th of the
-    table: its breaches are merged (first rows, count, first values) into one problem per check, listed
-    in the order of the checks, exactly as if the table had been checked in one piece."""
-
-    table: Table
-    file: str
-    row_offset: int  # added to the 0-based position to give the number a user sees
-    row_word: str
-    problems: list[Problem] = field(default_factory=list)
-    base: int = 0  # position in the table of the current batch's first row
-    _next: int = 0
-    _found: dict[int, _Finding] = field(default_factory=dict)
-
-    def start_batch(self, base: int) -> None:
-        self.base, self._next = base, 0
-
-    def reserve(self) -> int:
-        """The place of a check made once the whole table is read (keys), among the per-batch ones."""
-        slot, self._next = self._next, self._next + 1
-        return slot
-
-    def report(self, mask: np.ndarray | pd.Series, message: str, column: str | None, values=None) -> None:
-        slot = self.reserve()
-        mask = np.asarray(mask, dtype=bool)
-        if not mask.any():
-            return
-        positions = np.flatnonzero(mask)
-        shown = None if values is None else np.asarray(values, dtype=object)[positions]
-        self.report_at(slot, positions + self.base, message, column, shown)
-
-    def report_at(
-        self, slot: int, positions: np.ndarray, message: str, column: str | None, values=None
-    ) -> None:
-        """Breaches at ``positions`` of the table (ascending), with their values if any are shown."""
-        if len(positions) == 0:
-            return
-        found = self._found.setdefault(slot, _Finding(message, column, [], 0, None))
-        found.rows.extend(int(p) + self.row_offset for p in positions[: MAX_ROWS_SHOWN - len(found.rows)])
-        found.count += len(positions)
-        if values is not None:
-            shown = found.values if found.values is not None else []
-            if len(shown) < MAX_VALUES_SHOWN:
-                for value in pd.unique(pd.Series(np.asarray(values, dtype=object)).astype(str)):
-                    if value not in shown and len(shown) < MAX_VALUES_SHOWN:
-                        shown.append(value)
-            found.values = shown
-
-    def all_problems(self) -> list[Problem]:
-        return self.problems + [
-            Problem(
-                file=self.file,
-                column=f.column,
-                message=f.message,
-                rows=tuple(f.rows),
-                row_count=f.count,
-                values=tuple(f.values or ()),
-                row_word=self.row_word,
-            )
-            for _, f in sorted(self._found.items())
-        ]
 
 
 def _parse_bool(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -180,7 +67,7 @@ def _parse(col: Column, raw: pd.Series) -> tuple[pd.Series, np.ndarray, str]:
     return numbers.astype("float64"), bad, "number"
 
 
-def _check_values(check: _TableCheck, col: Column, parsed: pd.Series, raw: pd.Series, now) -> None:
+def _check_values(check: TableCheck, col: Column, parsed: pd.Series, raw: pd.Series, now) -> None:
     name = col.name
     valid = parsed.notna().to_numpy()
     if col.allowed is not None:
@@ -206,7 +93,7 @@ def _check_values(check: _TableCheck, col: Column, parsed: pd.Series, raw: pd.Se
         check.report(valid & (parsed > now).to_numpy(), f"timestamp in the future (after {now})", name, raw)
 
 
-def _type_table(check: _TableCheck, raw: pd.DataFrame, now: pd.Timestamp | None) -> pd.DataFrame | None:
+def _type_table(check: TableCheck, raw: pd.DataFrame, now: pd.Timestamp | None) -> pd.DataFrame | None:
     table = check.table
     missing = [name for name in table.column_names if name not in raw.columns]
     if missing:
@@ -234,7 +121,7 @@ def _type_table(check: _TableCheck, raw: pd.DataFrame, now: pd.Timestamp | None)
     return frame
 
 
-def _check_keys(check: _TableCheck, frame: pd.DataFrame) -> None:
+def _check_keys(check: TableCheck, frame: pd.DataFrame) -> None:
     """Key and group rules over a frame held whole (a small file such as rectifications)."""
     table = check.table
     key = list(table.key)
@@ -249,7 +136,7 @@ def _check_keys(check: _TableCheck, frame: pd.DataFrame) -> None:
             check.report(split, f"lines of one {table.group_key} disagree on {col}", col, frame[col])
 
 
-def _rule_checks(check: _TableCheck, frame: pd.DataFrame, now: pd.Timestamp | None) -> None:
+def _rule_checks(check: TableCheck, frame: pd.DataFrame, now: pd.Timestamp | None) -> None:
     """Cross-column rules of the contract that are not a property of one column."""
     name = check.table.name
     if name == "products":
@@ -264,7 +151,7 @@ def _rule_checks(check: _TableCheck, frame: pd.DataFrame, now: pd.Timestamp | No
 
 
 def _check_references(
-    check: _TableCheck, frame: pd.DataFrame, targets: dict[str, dict[str, pd.Series]]
+    check: TableCheck, frame: pd.DataFrame, targets: dict[str, dict[str, pd.Series]]
 ) -> None:
     """Values of ``frame`` that refer to a key absent from an earlier (target) table."""
     for ref in check.table.references:
@@ -338,7 +225,7 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return joined
 
 
-def _check_whole_table(check: _TableCheck, source: TableSource, whole: _WholeTable) -> None:
+def _check_whole_table(check: TableCheck, source: TableSource, whole: _WholeTable) -> None:
     """Duplicate keys and groups whose lines disagree: found on hashes, confirmed on the real values."""
     table = check.table
     key = list(table.key)
@@ -376,7 +263,7 @@ def _check_whole_table(check: _TableCheck, source: TableSource, whole: _WholeTab
 
 
 def _check_table(
-    check: _TableCheck,
+    check: TableCheck,
     source: TableSource,
     now: pd.Timestamp | None,
     targets: dict[str, dict[str, pd.Series]],
@@ -446,7 +333,7 @@ def _validate_tables(
     it). Without ``keep_frames`` only a batch of one table, the hashes of its keys and the distinct
     referenced values are in memory, and the frames returned are empty ones of the right lengths."""
     problems: list[Problem] = []
-    checks: dict[str, _TableCheck] = {}
+    checks: dict[str, TableCheck] = {}
     typed: dict[str, pd.DataFrame] = {}
     targets: dict[str, dict[str, pd.Series]] = {}
     for name, table in TABLES.items():
@@ -457,7 +344,7 @@ def _validate_tables(
                 problems.append(Problem(label, f"the required table '{name}' is missing"))
             continue
         offset, word = row_numbering.get(name, (1, "row"))
-        check = _TableCheck(table, label, offset, word)
+        check = TableCheck(table, label, offset, word)
         checks[name] = check
         frame, rows = _check_table(check, source, now, targets, keep_frames)
         if name not in targets:

@@ -20,15 +20,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from features import dataset, schema, validate
+from features import dataset, schema, validate, validation_problems
 from features.io import SUFFIXES
 from features.schema import TABLES
-from features.validate import Problem, validate_folder
+from features.validate import validate_folder
+from features.validation_problems import Problem
 
 log = logging.getLogger(__name__)
 META = "meta.json"
 # the code whose change must invalidate every entry: the rules and the canonical types
-CODE = (Path(validate.__file__), Path(schema.__file__), Path(dataset.__file__))
+CODE = tuple(Path(m.__file__) for m in (validate, validation_problems, schema, dataset))
 
 
 def fingerprint(folder: Path) -> str:

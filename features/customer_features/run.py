@@ -16,8 +16,9 @@ from features.load import load_dataset
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.settings import Settings
-from features.validate import DataValidationError, validate_folder
+from features.validate import validate_folder
 from features.validated import known_valid, mark_valid
+from features.validation_problems import DataValidationError
 
 
 def is_parquet_folder(folder: Path) -> bool:

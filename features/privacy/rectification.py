@@ -29,7 +29,8 @@ from features.privacy.hashing import hash_id
 from features.schema import CUSTOMERS, Table
 
 # The validator's own parsing and checks, so a correction is held to exactly the contract a load applies.
-from features.validate import DataValidationError, Problem, _check_keys, _parse, _TableCheck, _type_table
+from features.validate import _check_keys, _parse, _type_table
+from features.validation_problems import DataValidationError, Problem, TableCheck
 
 KEY_COLUMNS: tuple[str, ...] = CUSTOMERS.key
 CORRECTABLE: tuple[str, ...] = tuple(name for name in CUSTOMERS.column_names if name not in KEY_COLUMNS)
@@ -92,7 +93,7 @@ def read_corrections(path: Path, known_ids: pd.Series, now: pd.Timestamp) -> lis
             if col.name in KEY_COLUMNS or col.name in given
         ),
     )
-    check = _TableCheck(subset, label, offset, word)
+    check = TableCheck(subset, label, offset, word)
     frame = _type_table(check, raw.reset_index(drop=True), now)
     if frame is not None:
         _check_keys(check, frame)  # one line per person: two lines for one person would be ambiguous

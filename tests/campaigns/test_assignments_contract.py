@@ -17,7 +17,7 @@ from features.privacy.audit import AuditTrail
 from features.privacy.erasure import erase_customer
 from features.privacy.rules import PrivacyRules
 from features.segments.memberships import MembershipStore
-from features.validate import DataValidationError
+from features.validation_problems import DataValidationError
 from tests.tiny_data import AS_OF, tiny_frames
 
 NOW = pd.Timestamp("2024-07-01")

@@ -9,7 +9,8 @@ import pytest
 
 from features.io import write_tables
 from features.load import load_dataset
-from features.validate import DataValidationError, validate_folder, validate_frames
+from features.validate import validate_folder, validate_frames
+from features.validation_problems import DataValidationError
 from tests.tiny_data import tiny_frames
 
 NOW = pd.Timestamp("2025-01-01")

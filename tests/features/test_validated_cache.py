@@ -13,7 +13,7 @@ from features import validated_cache
 from features.io import write_tables
 from features.load import load_dataset
 from features.settings import Settings
-from features.validate import DataValidationError
+from features.validation_problems import DataValidationError
 from tests.tiny_data import tiny_frames
 
 NOW = pd.Timestamp("2025-01-01")

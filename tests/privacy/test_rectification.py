@@ -17,7 +17,7 @@ from features.customer_features.build import build_customer_features
 from features.load import load_dataset
 from features.online_store.factory import open_store
 from features.privacy.rules import PrivacyRules
-from features.validate import DataValidationError
+from features.validation_problems import DataValidationError
 
 runner = CliRunner()
 
