@@ -75,10 +75,8 @@ class Outcome:
     skipped: str | None = None  # why the data could not train it
 
 
-def default_jobs(config: EngineConfig) -> int:
-    """``CIBLE_TRAIN_JOBS``, else one process per core, at most one per pipeline (one on Dask)."""
-    if config.is_dask:
-        return 1
+def default_jobs() -> int:
+    """``CIBLE_TRAIN_JOBS``, else one process per core, at most one per pipeline."""
     if os.environ.get(JOBS_ENV):
         try:
             jobs = int(os.environ[JOBS_ENV])
@@ -182,7 +180,7 @@ def train_all(
     folder = folder or settings.default_data
     dataset = load_data(settings, folder)
     cutoff = resolve_as_of(dataset, as_of)
-    jobs = 1 if config.is_dask else jobs or default_jobs(config)
+    jobs = 1 if config.is_dask else jobs or default_jobs()  # on Dask the cluster works in parallel
     if jobs == 1:
         with command_engine(settings, folder, dataset, config) as engine:
             _started(cutoff, settings, engine.name)
