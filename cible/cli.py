@@ -1,51 +1,75 @@
-"""``cible``: one command line for every stage. Each command parses, calls a package function, reports."""
+"""``cible``: one command line for every stage. Each command parses, calls a package function, reports.
+
+The commands' modules are imported only when their command runs: together they import MLflow,
+scikit-learn, Matplotlib, SciPy and BentoML (about 4 CPU seconds), which `cible data synth` or
+`cible keys create` never use, and `make run` starts a `cible` process for every step.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from cible import (
-    campaigns_commands,
-    data_commands,
-    features_commands,
-    kpis_commands,
-    models_commands,
-    predict_commands,
-    privacy_commands,
-    recommend_commands,
-    retarget_commands,
-    segments_commands,
-    serve_commands,
-    store_commands,
-    train_commands,
-)
 from cible.console import err_console
 from features.errors import CibleError
 
+# name -> (module, attribute): a Typer app (a group of commands) or a command function, in the order
+# `cible --help` lists them
+COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("cible.data_commands", "app"),
+    "features": ("cible.features_commands", "app"),
+    "train": ("cible.train_commands", "app"),
+    "segments": ("cible.segments_commands", "app"),
+    "audiences": ("cible.segments_commands", "audiences_app"),
+    "privacy": ("cible.privacy_commands", "app"),
+    "retarget": ("cible.retarget_commands", "app"),
+    "keys": ("cible.serve_commands", "keys_app"),
+    "models": ("cible.models_commands", "app"),
+    "campaigns": ("cible.campaigns_commands", "app"),
+    "materialize": ("cible.store_commands", "materialize_command"),
+    "serve": ("cible.serve_commands", "serve"),
+    "kpis": ("cible.kpis_commands", "kpis_command"),
+    "score": ("cible.predict_commands", "score"),
+    "recommend": ("cible.recommend_commands", "recommend"),
+}
+
+
+def load_command(name: str) -> click.Command:
+    module, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    single = typer.Typer()
+    single.command(name)(target)
+    return typer.main.get_command(single)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: its commands are built from :data:`COMMANDS` when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:
+            return load_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
     name="cible",
+    cls=LazyGroup,
     help="Cible: customer segments, predictions, next-best-offer and retargeting for omnichannel retail.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(data_commands.app, name="data")
-app.add_typer(features_commands.app, name="features")
-app.add_typer(train_commands.app, name="train")
-app.add_typer(segments_commands.app, name="segments")
-app.add_typer(segments_commands.audiences_app, name="audiences")
-app.add_typer(privacy_commands.app, name="privacy")
-app.add_typer(retarget_commands.app, name="retarget")
-app.add_typer(serve_commands.keys_app, name="keys")
-app.add_typer(models_commands.app, name="models")
-app.add_typer(campaigns_commands.app, name="campaigns")
-app.command("materialize")(store_commands.materialize_command)
-app.command("serve")(serve_commands.serve)
-app.command("kpis")(kpis_commands.kpis_command)
-app.command("score")(predict_commands.score)
-app.command("recommend")(recommend_commands.recommend)
 
 # Every error a user can fix is a CibleError; the system's own "no such file" (a --config path that does
 # not exist) is one too.

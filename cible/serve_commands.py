@@ -13,7 +13,6 @@ import yaml
 from cible.console import UserError, console
 from features.settings import Settings
 from serving.auth import SCOPES, create_key, keys_path
-from serving.runtime import DATA_ENV, RELOAD_ENV
 
 keys_app = typer.Typer(
     help="API keys of the service: scopes site, crm, admin; stored hashed.", no_args_is_help=True
@@ -30,6 +29,9 @@ def serve(
     reload_seconds: float = typer.Option(30.0, "--reload-seconds", min=0, help="Champion polling period."),
 ) -> None:
     """Start the service: champions from MLflow, the online store, the site, CRM and admin endpoints."""
+    # here, not at the top: the runtime imports the whole service, which `cible keys` does not need
+    from serving.runtime import DATA_ENV, RELOAD_ENV
+
     settings = Settings.from_env()
     keys = keys_path(settings.home)
     if not keys.exists():
