@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,43 +69,63 @@ def _rows(frame: pd.DataFrame) -> dict[str, Record]:
     }
 
 
-def customer_records(
-    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine | None = None
+@dataclass(frozen=True)
+class CustomerParts:
+    """What a customer's record holds besides the features and the champions' scores."""
+
+    consents: dict[str, dict[str, bool]]
+    proofs: dict[str, Any]
+    profiled: dict[str, bool]
+    histories: dict[str, dict[str, Any]]
+    contacted: dict[str, list[str]]
+
+
+def customer_parts(dataset: Dataset, as_of: pd.Timestamp, ids: pd.Index, now: pd.Timestamp) -> CustomerParts:
+    """The consent state as of now (a later withdrawal is applied by the next materialisation), the
+    purchase and browsing history at ``as_of`` and a month of sends, whatever the pressure window is set
+    to (the service counts the window's)."""
+    consent = consent_state(dataset.consents, ids, now)
+    return CustomerParts(
+        consents={cid: {p: bool(v) for p, v in row.items()} for cid, row in consent.iterrows()},
+        proofs=consent_proofs(dataset.consents, ids, now),
+        profiled=dict(
+            zip(ids, check_consent(dataset.consents, ids, now, needs_profiling=True).allowed, strict=True)
+        ),
+        histories=history_records(dataset, as_of),
+        contacted=recent_contacts(dataset, as_of, days=CONTACT_KEEP_SECONDS // 86400),
+    )
+
+
+def champion_scores(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine, now: pd.Timestamp
 ) -> dict[str, Record]:
-    """One record per customer: features at ``as_of``, champion scores and segments (when models exist),
-    and the consent state as of now (a later withdrawal is applied by the next materialisation). Features
-    and scores come from ``engine`` (default: in memory, from ``dataset``).
+    """The champions' scores of each customer as they may leave Cible (none without champions)."""
+    try:
+        scored = score_customers(dataset, as_of, settings, engine)
+    except NoChampionError:
+        return {}
+    return _rows(withhold_profiling(scored, dataset.consents, now))
+
+
+def customer_records(
+    features: pd.DataFrame, scores: dict[str, Record], parts: CustomerParts, as_of: pd.Timestamp
+) -> dict[str, Record]:
+    """One record per customer of ``features``: its features, champion scores and segments (when models
+    exist), its consent state, history and recent sends.
 
     A customer who has not granted ``profiling`` gets a record with the consent state only (features and
     scores None): the service then answers as for an unknown visitor (non-personal recommendations), and
     nothing in the store could let it personalise by mistake."""
-    now = clock.now()
-    engine = engine or InMemoryEngine(dataset)
-    features = engine.features(as_of).drop(columns=[AS_OF_COLUMN])
-    try:
-        scored = score_customers(dataset, as_of, settings, engine)
-        scores = _rows(withhold_profiling(scored, dataset.consents, now))
-    except NoChampionError:
-        scores = {}
-    ids = pd.Index(features[c.CUSTOMER_ID])
-    consent = consent_state(dataset.consents, ids, now)
-    consents = {cid: {p: bool(v) for p, v in row.items()} for cid, row in consent.iterrows()}
-    proofs = consent_proofs(dataset.consents, ids, now)
-    profiled = dict(
-        zip(ids, check_consent(dataset.consents, ids, now, needs_profiling=True).allowed, strict=True)
-    )
-    histories = history_records(dataset, as_of)
-    # a month of sends, whatever the pressure window is set to (the service counts the window's)
-    contacted = recent_contacts(dataset, as_of, days=CONTACT_KEEP_SECONDS // 86400)
+    profiled = parts.profiled
     return {
         cid: {
             "as_of": as_of.isoformat(),
             "features": row if profiled[cid] else None,
             "scores": scores.get(cid) if profiled[cid] else None,
-            "consent": consents[cid],
-            CONSENT_PROOF: proofs.get(cid, {}),
-            "history": histories.get(cid) if profiled[cid] else None,
-            "recent_contacts": contacted.get(cid, []),
+            "consent": parts.consents[cid],
+            CONSENT_PROOF: parts.proofs.get(cid, {}),
+            "history": parts.histories.get(cid) if profiled[cid] else None,
+            "recent_contacts": parts.contacted.get(cid, []),
         }
         for cid, row in _rows(features).items()
     }
@@ -115,11 +138,24 @@ def materialize(
     store: OnlineStore,
     engine: BatchEngine | None = None,
 ) -> int:
-    records = customer_records(dataset, as_of, settings, engine)
+    """Every customer's record (features at ``as_of``, scores, consents, history) into ``store`` with the
+    events of the last 30 days, and the campaign results and churn-risk reports. Features and scores come
+    from ``engine`` (default: in memory, from ``dataset``)."""
+    now = clock.now()
+    engine = engine or InMemoryEngine(dataset)
+    features = engine.features(as_of).drop(columns=[AS_OF_COLUMN])  # built once, before the thread reads it
+    # The champions score in a second thread while this one builds everything else: their predictions and
+    # SHAP values are LightGBM's C code, which releases the GIL, so the two use both cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="champion-scores") as pool:
+        scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now)
+        write_campaign_results(dataset, as_of, settings)
+        events = recent_events(dataset, as_of)
+        parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
+        scores = scoring.result()
+    records = customer_records(features, scores, parts, as_of)
     _keep_reported_contacts(records, store, dataset)
     store.put_many(records)
-    store.add_events(recent_events(dataset, as_of))
-    write_campaign_results(dataset, as_of, settings)
+    store.add_events(events)
     write_churn_risk(records, settings)
     return len(records)
 

@@ -25,7 +25,11 @@ INTEREST = frozenset(INTEREST_EVENTS)
 
 
 def _floats(values: np.ndarray) -> list[float | None]:
-    return [_float(v) for v in values]
+    """JSON has no NaN nor infinity: unknown quantities are stored as null (one C pass per array)."""
+    out: list[float | None] = np.asarray(values, dtype=np.float64).tolist()
+    for i in np.flatnonzero(~np.isfinite(values)):
+        out[i] = None
+    return out
 
 
 def _float(value: float) -> float | None:
