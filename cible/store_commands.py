@@ -19,7 +19,6 @@ from cible.common import (
 )
 from cible.console import console, steps
 from features.online_store.factory import open_store
-from features.reports import write_reports
 from features.settings import Settings
 from training.materialize import materialize
 
@@ -45,10 +44,9 @@ def materialize_command(
     online = open_store(settings, store)
     try:
         with command_engine(settings, data, dataset, config) as on:
+            reports: list[Path] = []
             with steps(f"materialising on {config.describe()}"):
-                written = materialize(dataset, cutoff, settings, online, on)
-            with steps("writing the reports"):
-                reports = write_reports(dataset, cutoff, settings, on.features(cutoff))
+                written = materialize(dataset, cutoff, settings, online, on, reports)
         console.print(
             f"online store: {written:,} customers as of {cutoff:%Y-%m-%d} ({online.count():,} held)"
         )

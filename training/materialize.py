@@ -29,7 +29,7 @@ from features.online_store.base import (
     Record,
 )
 from features.online_store.history import history_records, recent_contacts, recent_events
-from features.reports import write_churn_risk
+from features.reports import write_churn_risk, write_reports
 from features.settings import Settings
 from training.predictive.score import score_customers, withhold_profiling
 
@@ -137,10 +137,13 @@ def materialize(
     settings: Settings,
     store: OnlineStore,
     engine: BatchEngine | None = None,
+    reports: list[Path] | None = None,
 ) -> int:
     """Every customer's record (features at ``as_of``, scores, consents, history) into ``store`` with the
-    events of the last 30 days, and the campaign results and churn-risk reports. Features and scores come
-    from ``engine`` (default: in memory, from ``dataset``)."""
+    events of the last 30 days, and the campaign results and churn-risk reports; the number of records.
+    Features and scores come from ``engine`` (default: in memory, from ``dataset``). When ``reports`` is
+    given, the page's reports (:func:`features.reports.write_reports`) are written too and their paths
+    added to it."""
     now = clock.now()
     engine = engine or InMemoryEngine(dataset)
     features = engine.features(as_of).drop(columns=[AS_OF_COLUMN])  # built once, before the thread reads it
@@ -151,6 +154,8 @@ def materialize(
         write_campaign_results(dataset, as_of, settings)
         events = recent_events(dataset, as_of)
         parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
+        if reports is not None:
+            reports += write_reports(dataset, as_of, settings, engine.features(as_of))
         scores = scoring.result()
     records = customer_records(features, scores, parts, as_of)
     _keep_reported_contacts(records, store, dataset)
