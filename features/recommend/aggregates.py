@@ -41,9 +41,14 @@ def _scaled(counts: np.ndarray) -> np.ndarray:
     return np.divide(counts, top, out=np.zeros_like(counts, dtype=np.float64), where=top > 0)
 
 
+def _pairs(item: np.ndarray, buyer: np.ndarray) -> np.ndarray:
+    """One int64 key per (item, buyer): a hash of one integer column is much cheaper than of a frame."""
+    return item.astype(np.int64) * (int(buyer.max(initial=-1)) + 1) + buyer
+
+
 def _buyers(item: np.ndarray, buyer: np.ndarray, mask: np.ndarray, n_items: int) -> np.ndarray:
-    pairs = pd.DataFrame({"i": item[mask], "b": buyer[mask]}).drop_duplicates()
-    return np.bincount(pairs["i"].to_numpy(), minlength=n_items).astype(np.float64)
+    pairs = pd.unique(_pairs(item, buyer)[mask])
+    return np.bincount(pairs // (int(buyer.max(initial=-1)) + 1), minlength=n_items).astype(np.float64)
 
 
 def build_aggregates(
@@ -99,10 +104,14 @@ def build_aggregates(
         out=np.zeros(n_items),
         where=in_category[catalogue.category] > 0,
     )
-    buyer_days = pd.DataFrame({"i": item, "b": buyer, "d": np.floor(age)}).drop_duplicates()
-    per_pair = buyer_days.groupby(["i", "b"]).size()
-    repeaters = np.bincount(per_pair[per_pair > 1].index.get_level_values("i"), minlength=n_items)
-    all_buyers = np.bincount(per_pair.index.get_level_values("i"), minlength=n_items)
+    # distinct (item, buyer, day) rows, then the days of each (item, buyer) pair
+    day = np.floor(age).astype(np.int64)
+    days = int(day.max(initial=0)) + 1
+    pair_days = pd.unique(_pairs(item, buyer) * days + day)
+    pair, per_pair = np.unique(pair_days // days, return_counts=True)
+    pair_item = pair // (int(buyer.max(initial=-1)) + 1)
+    repeaters = np.bincount(pair_item[per_pair > 1], minlength=n_items)
+    all_buyers = np.bincount(pair_item, minlength=n_items)
     repurchase = np.divide(repeaters, all_buyers, out=np.zeros(n_items), where=all_buyers > 0)
     return Aggregates(
         similar_idx=similar[0],
