@@ -7,11 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features import columns as c
 from features.dataset import Dataset
 from features.recommend.catalogue import Catalogue
 from features.recommend.config import RecommendConfig
-from features.recommend.history import DAY, INTEREST_EVENTS
+from features.recommend.encoded import days_before, encoded
 from features.recommend.neighbours import binary_matrix, item_knn
 from features.recommend.segments import assign, category_shares, fit_centroids
 
@@ -42,25 +41,29 @@ def _scaled(counts: np.ndarray) -> np.ndarray:
     return np.divide(counts, top, out=np.zeros_like(counts, dtype=np.float64), where=top > 0)
 
 
+def _pairs(item: np.ndarray, buyer: np.ndarray) -> np.ndarray:
+    """One int64 key per (item, buyer): a hash of one integer column is much cheaper than of a frame."""
+    return item.astype(np.int64) * (int(buyer.max(initial=-1)) + 1) + buyer
+
+
 def _buyers(item: np.ndarray, buyer: np.ndarray, mask: np.ndarray, n_items: int) -> np.ndarray:
-    pairs = pd.DataFrame({"i": item[mask], "b": buyer[mask]}).drop_duplicates()
-    return np.bincount(pairs["i"].to_numpy(), minlength=n_items).astype(np.float64)
+    pairs = pd.unique(_pairs(item, buyer)[mask])
+    return np.bincount(pairs // (int(buyer.max(initial=-1)) + 1), minlength=n_items).astype(np.float64)
 
 
 def build_aggregates(
     dataset: Dataset, as_of: pd.Timestamp, catalogue: Catalogue, config: RecommendConfig
 ) -> Aggregates:
     """Statistics of everything bought and viewed strictly before ``as_of`` (guests included, by order)."""
-    past = dataset.before(as_of)
+    enc = encoded(dataset, catalogue)
     n_items = len(catalogue)
-    o = past.orders[past.orders[c.QUANTITY] > 0]
-    item = catalogue.index_of(o[c.SKU].to_numpy(dtype=str))
-    o, item = o[item >= 0], item[item >= 0]
-    # a guest order stands for its own buyer: it still says which items go together
-    buyer_key = o[c.CUSTOMER_ID].fillna("order:" + o[c.ORDER_ID]).to_numpy(dtype=str)
-    buyer = pd.factorize(buyer_key)[0]
-    order = pd.factorize(o[c.ORDER_ID].to_numpy(dtype=str))[0]
-    age = ((as_of - o[c.ORDERED_AT]) / DAY).to_numpy(dtype=np.float64)
+    rows = enc.order_rows(as_of) & (enc.quantity > 0) & (enc.order_item >= 0)
+    item = enc.order_item[rows].astype(np.int64)
+    # codes as a factorisation of the rows before ``as_of`` would number them (first seen, first)
+    buyer = pd.factorize(enc.buyer[rows])[0]
+    order = pd.factorize(enc.order_code[rows])[0]
+    customer = enc.order_customer[rows]
+    age = days_before(as_of, enc.ordered_at[rows])
 
     n = config.neighbours
     similar = item_knn(
@@ -70,23 +73,21 @@ def build_aggregates(
         binary_matrix(order, item, order.max(initial=-1) + 1, n_items), n, config.min_co_buyers
     )
 
-    ev = past.events[past.events[c.EVENT_TYPE].isin(INTEREST_EVENTS)]
-    ev_item = catalogue.index_of(ev[c.SKU].fillna("").to_numpy(dtype=str))
-    session = pd.factorize(ev[c.SESSION_ID].to_numpy(dtype=str)[ev_item >= 0])[0]
+    viewed = enc.event_rows(as_of) & enc.interest & (enc.event_item >= 0)
+    session = pd.factorize(enc.session[viewed])[0]
     coview = item_knn(
-        binary_matrix(session, ev_item[ev_item >= 0], session.max(initial=-1) + 1, n_items),
+        binary_matrix(session, enc.event_item[viewed], session.max(initial=-1) + 1, n_items),
         n,
         config.min_co_buyers,
     )
 
-    customers = past.customers.set_index(c.CUSTOMER_ID)[c.REGION]
-    region_names = o[c.CUSTOMER_ID].map(customers).fillna("").to_numpy(dtype=str)
-    codes, regions = pd.factorize(region_names, sort=True)
+    region_codes, codes = np.unique(enc.customer_region(customer, as_of), return_inverse=True)
+    regions = enc.region_names[region_codes]
     region_counts = np.zeros((len(regions), n_items))
     everything = np.ones(len(item), dtype=bool)
     for r in range(len(regions)):
         region_counts[r] = _buyers(item, buyer, codes == r, n_items)
-    segment_centroids, segment_popular = _segments(o, item, age, catalogue, config)
+    segment_centroids, segment_popular = _segments(customer, item, age, catalogue, config)
     recent = _buyers(item, buyer, age < config.popular_days, n_items)
     top_in_category = np.zeros(len(catalogue.categories))
     np.maximum.at(top_in_category, catalogue.category, recent)
@@ -103,10 +104,14 @@ def build_aggregates(
         out=np.zeros(n_items),
         where=in_category[catalogue.category] > 0,
     )
-    buyer_days = pd.DataFrame({"i": item, "b": buyer, "d": np.floor(age)}).drop_duplicates()
-    per_pair = buyer_days.groupby(["i", "b"]).size()
-    repeaters = np.bincount(per_pair[per_pair > 1].index.get_level_values("i"), minlength=n_items)
-    all_buyers = np.bincount(per_pair.index.get_level_values("i"), minlength=n_items)
+    # distinct (item, buyer, day) rows, then the days of each (item, buyer) pair
+    day = np.floor(age).astype(np.int64)
+    days = int(day.max(initial=0)) + 1
+    pair_days = pd.unique(_pairs(item, buyer) * days + day)
+    pair, per_pair = np.unique(pair_days // days, return_counts=True)
+    pair_item = pair // (int(buyer.max(initial=-1)) + 1)
+    repeaters = np.bincount(pair_item[per_pair > 1], minlength=n_items)
+    all_buyers = np.bincount(pair_item, minlength=n_items)
     repurchase = np.divide(repeaters, all_buyers, out=np.zeros(n_items), where=all_buyers > 0)
     return Aggregates(
         similar_idx=similar[0],
@@ -129,13 +134,13 @@ def build_aggregates(
 
 
 def _segments(
-    orders: pd.DataFrame, item: np.ndarray, age: np.ndarray, catalogue: Catalogue, config: RecommendConfig
+    customer: np.ndarray, item: np.ndarray, age: np.ndarray, catalogue: Catalogue, config: RecommendConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segment centroids from known customers' product purchases (distinct item-days), and each
     segment's recent distinct buyers per item."""
     n_items, n_cat = len(catalogue), len(catalogue.categories)
-    known = orders[c.CUSTOMER_ID].notna().to_numpy() & catalogue.is_product[item]
-    cust = pd.factorize(orders[c.CUSTOMER_ID].to_numpy(dtype=object)[known])[0]
+    known = (customer >= 0) & catalogue.is_product[item]
+    cust = pd.factorize(customer[known])[0]
     lines = pd.DataFrame({"b": cust, "i": item[known], "d": np.floor(age[known])}).drop_duplicates()
     n_cust = int(cust.max(initial=-1)) + 1
     shares = category_shares(

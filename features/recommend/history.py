@@ -14,13 +14,14 @@ import pandas as pd
 
 from features import columns as c
 from features.consent_gate import check_consent
-from features.dataset import Dataset
+from features.dataset import Dataset, rows_before
 from features.recommend.catalogue import Catalogue
+from features.recommend.encoded import DAY, INTEREST_EVENTS, days_before, encoded
 
-# Web events that show interest in a product, and how many of the latest ones a customer keeps.
-INTEREST_EVENTS: tuple[str, ...] = ("product_view", "add_to_cart", "wishlist_add")
+__all__ = ["DAY", "INTEREST_EVENTS", "MAX_VIEWED", "CustomerHistory", "Purchases"]
+
+# How many of the latest products a customer viewed are kept.
 MAX_VIEWED = 20
-DAY = pd.Timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -76,26 +77,25 @@ class CustomerHistory:
         catalogue: Catalogue,
         require_profiling_consent: bool = True,
     ) -> CustomerHistory:
-        past = dataset.before(as_of)
-        ids = past.customers[c.CUSTOMER_ID]
+        enc = encoded(dataset, catalogue)
+        customers = rows_before("customers", dataset.customers, pd.Timestamp(as_of)).reset_index(drop=True)
+        ids = customers[c.CUSTOMER_ID]
         if require_profiling_consent:
-            ids = ids[check_consent(past.consents, ids, as_of, needs_profiling=True).allowed]
+            consents = rows_before("consents", dataset.consents, pd.Timestamp(as_of)).reset_index(drop=True)
+            ids = ids[check_consent(consents, ids, as_of, needs_profiling=True).allowed]
         customer_ids = np.sort(ids.to_numpy(dtype=str))
-        regions_of = past.customers.set_index(c.CUSTOMER_ID)[c.REGION].reindex(customer_ids)
+        regions_of = customers.set_index(c.CUSTOMER_ID)[c.REGION].reindex(customer_ids)
         region_codes, regions = pd.factorize(regions_of.astype(str), sort=True)
         n = len(customer_ids)
+        # history position of each customer code; the extra last slot answers -1 (guests) with -1
+        position = np.full(len(enc.customer_ids) + 1, -1, dtype=np.int64)
+        position[np.searchsorted(enc.customer_ids, customer_ids)] = np.arange(n)
 
-        o = past.orders[(past.orders[c.QUANTITY] > 0) & past.orders[c.CUSTOMER_ID].notna()]
-        cust = np.searchsorted(customer_ids, o[c.CUSTOMER_ID].to_numpy(dtype=str)).clip(0, max(n - 1, 0))
-        item = catalogue.index_of(o[c.SKU].to_numpy(dtype=str))
-        known = (
-            (item >= 0)
-            & catalogue.is_product[np.maximum(item, 0)]
-            & (customer_ids[cust] == o[c.CUSTOMER_ID].to_numpy(dtype=str))
-            if n
-            else item < -1
-        )
-        day = ((as_of - o[c.ORDERED_AT]) / DAY).to_numpy(dtype=np.float64)
+        rows = enc.order_rows(as_of) & (enc.quantity > 0) & (enc.order_customer >= 0)
+        cust = position[enc.order_customer[rows]]
+        item = enc.order_item[rows].astype(np.int64)
+        known = (item >= 0) & catalogue.is_product[np.maximum(item, 0)] & (cust >= 0)
+        day = days_before(as_of, enc.ordered_at[rows])
         lines = pd.DataFrame({"cust": cust[known], "item": item[known], "day": np.floor(day[known])})
         lines = lines.drop_duplicates()
         per_item = (
@@ -115,18 +115,14 @@ class CustomerHistory:
         since_last[per_cust.index.to_numpy()] = per_cust["min"].to_numpy()
         since_first[per_cust.index.to_numpy()] = per_cust["max"].to_numpy()
 
-        ev = past.events[past.events[c.EVENT_TYPE].isin(INTEREST_EVENTS) & past.events[c.CUSTOMER_ID].notna()]
-        ev = ev.sort_values(c.OCCURRED_AT, ascending=False, kind="stable")
-        ev_cust = np.searchsorted(customer_ids, ev[c.CUSTOMER_ID].to_numpy(dtype=str)).clip(0, max(n - 1, 0))
-        ev_item = catalogue.index_of(ev[c.SKU].fillna("").to_numpy(dtype=str))
-        ok = (
-            (ev_item >= 0) & (customer_ids[ev_cust] == ev[c.CUSTOMER_ID].to_numpy(dtype=str))
-            if n
-            else ev_item < -1
-        )
-        ev_day = ((as_of - ev[c.OCCURRED_AT]) / DAY).to_numpy(dtype=np.float64)
-        carted = (ev[c.EVENT_TYPE] != "product_view").to_numpy()
-        wished = (ev[c.EVENT_TYPE] == "wishlist_add").to_numpy()
+        kept = enc.event_rows(as_of) & enc.interest & (enc.event_customer >= 0)
+        ev = enc.latest_first[kept[enc.latest_first]]  # latest first, ties in row order
+        ev_cust = position[enc.event_customer[ev]]
+        ev_item = enc.event_item[ev].astype(np.int64)
+        ok = (ev_item >= 0) & (ev_cust >= 0)
+        ev_day = days_before(as_of, enc.occurred_at[ev])
+        carted = enc.carted[ev]
+        wished = enc.wished[ev]
         views = pd.DataFrame(
             {
                 "cust": ev_cust[ok],
@@ -134,7 +130,7 @@ class CustomerHistory:
                 "day": np.floor(ev_day[ok]),
                 "carted": carted[ok],
                 "wished": wished[ok],
-                "session": ev[c.SESSION_ID].to_numpy(dtype=str)[ok],
+                "session": enc.session[ev][ok],
             }
         )
         by_pair = views.groupby(["cust", "item"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
 
 SEGMENT_SEED = 7
 
@@ -29,7 +30,10 @@ def fit_centroids(shares: np.ndarray, k: int) -> np.ndarray:
     k = min(k, len(distinct))
     if k <= 1:
         return shares.mean(axis=0, keepdims=True) if len(shares) else np.zeros((0, shares.shape[1]))
-    fitted = KMeans(n_clusters=k, n_init=3, random_state=SEGMENT_SEED).fit(shares)
+    # one thread: on a shared machine the OpenMP workers of a fit this small mostly spin, and that CPU
+    # counts against the other jobs (the centroids are the same)
+    with threadpool_limits(limits=1):
+        fitted = KMeans(n_clusters=k, n_init=3, random_state=SEGMENT_SEED).fit(shares)
     # ordered by their first coordinates so the same data give the same segment numbers
     centroids = fitted.cluster_centers_
     return centroids[np.lexsort(centroids.T[::-1])]

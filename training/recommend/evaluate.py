@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from features.dataset import Dataset
+from features.recommend.config import RecommendConfig
 from features.recommend.history import CustomerHistory
 from features.recommend.recommender import Recommender
 from training.recommend.baselines import BASELINES, baseline_list
@@ -42,7 +44,14 @@ def evaluate(
     Lists are compared before business rules (stock today, diversity caps), which are shop policy, not
     prediction.
     """
-    fitted = {name: Recommender(m.config, m.ranker).fit(dataset, start) for name, m in models.items()}
+    # models of one config share the aggregates: fitted once, each bound to its own ranker
+    by_config: dict[RecommendConfig | None, Recommender] = {}
+    fitted = {}
+    for name, m in models.items():
+        if m.config not in by_config:
+            by_config[m.config] = Recommender(m.config).fit(dataset, start)
+        fitted[name] = copy.copy(by_config[m.config])
+        fitted[name].ranker = m.ranker
     reference = next(iter(fitted.values()))
     cat = reference.catalogue_
     history = CustomerHistory.build(dataset, start, cat, require_profiling_consent)
@@ -54,12 +63,11 @@ def evaluate(
     lists: dict[str, list[np.ndarray]] = {name: [] for name in fitted}
     if baselines:
         lists.update({b: [] for b in BASELINES})
-    empty = np.array([], dtype=np.int64)
-    for pos in labels.customers:
-        p = history.of(str(history.customer_ids[pos]))
-        for name, model in fitted.items():
-            lists[name].append(model.rank(p, empty, METRIC_K)[0])
-        if baselines:
+    profiles = [history.of(str(history.customer_ids[pos])) for pos in labels.customers]
+    for name, model in fitted.items():
+        lists[name] = model.rank_many(profiles, METRIC_K)
+    if baselines:
+        for p in profiles:
             for b in BASELINES:
                 lists[b].append(baseline_list(b, reference, p, METRIC_K))
     n_products = int(cat.is_product.sum())

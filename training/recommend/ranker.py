@@ -11,7 +11,7 @@ import pandas as pd
 
 from features import columns as c
 from features.consent_gate import check_consent
-from features.dataset import Dataset
+from features.dataset import Dataset, rows_before
 from features.recommend.history import CustomerHistory
 from features.recommend.recommender import Recommender
 from training.recommend.config import NboConfig
@@ -40,10 +40,15 @@ def ranking_rows(
         chosen = np.sort(rng.choice(chosen, size=max_customers, replace=False))
     feats, ys, groups = [], [], []
     found = total = 0
+    no_context = np.array([], dtype=np.int64)
+    # the bought items marked in a catalogue-long mask, then unmarked: np.isin costs more on such short lists
+    bought = np.zeros(len(model.catalogue_), dtype=bool)
     for j in chosen:
         p = history.of(str(history.customer_ids[labels.customers[j]]))
-        cands = model.candidates(p, np.array([], dtype=np.int64))
-        y = np.isin(cands.items, labels.items[j]).astype(np.int32)
+        cands = model.candidates(p, no_context)
+        bought[labels.items[j]] = True
+        y = bought[cands.items].astype(np.int32)
+        bought[labels.items[j]] = False
         found += int(y.sum())
         total += len(labels.items[j])
         if y.any():
@@ -65,10 +70,10 @@ def window_rows(
 ) -> RankingRows:
     """Candidates made before ``cutoff``, labelled by purchases in [cutoff, end)."""
     if config.require_profiling_consent:
-        past = dataset.before(cutoff)
-        if not check_consent(
-            past.consents, past.customers[c.CUSTOMER_ID], cutoff, needs_profiling=True
-        ).allowed.any():
+        # only the two tables the check reads are cut, as Dataset.before would
+        customers = rows_before("customers", dataset.customers, cutoff).reset_index(drop=True)
+        consents = rows_before("consents", dataset.consents, cutoff).reset_index(drop=True)
+        if not check_consent(consents, customers[c.CUSTOMER_ID], cutoff, needs_profiling=True).allowed.any():
             # said before fitting anything: the other windows are then tried at once
             raise RecommenderDataError(
                 f"no customer of {cutoff:%Y-%m-%d} has granted `profiling` consent, and the recommender "

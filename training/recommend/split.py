@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features import columns as c
 from features.dataset import Dataset
 from features.recommend.catalogue import Catalogue
+from features.recommend.encoded import encoded
 from features.recommend.history import CustomerHistory
 
 
@@ -48,16 +48,16 @@ def window_labels(
     Customers with no history (or no profiling consent) are left out: they get the same popular answer
     whatever the model, so they would only blur the comparison.
     """
-    o = dataset.orders
-    o = o[
-        (o[c.ORDERED_AT] >= start) & (o[c.ORDERED_AT] < end) & (o[c.QUANTITY] > 0) & o[c.CUSTOMER_ID].notna()
-    ]
-    item = catalogue.index_of(o[c.SKU].to_numpy(dtype=str))
-    ids = o[c.CUSTOMER_ID].to_numpy(dtype=str)
-    pos = np.searchsorted(history.customer_ids, ids).clip(0, max(len(history.customer_ids) - 1, 0))
-    known = (item >= 0) & (len(history.customer_ids) > 0)
-    known &= history.customer_ids[pos] == ids if len(history.customer_ids) else known
-    known &= catalogue.is_product[np.maximum(item, 0)]
+    enc = encoded(dataset, catalogue)
+    rows = ~enc.order_rows(start) & enc.order_rows(end) & (enc.quantity > 0) & (enc.order_customer >= 0)
+    # history position of each customer code; the extra last slot answers -1 with -1
+    position = np.full(len(enc.customer_ids) + 1, -1, dtype=np.int64)
+    code = np.searchsorted(enc.customer_ids, history.customer_ids).clip(0, max(len(enc.customer_ids) - 1, 0))
+    listed = enc.customer_ids[code] == history.customer_ids if len(enc.customer_ids) else code < 0
+    position[code[listed]] = np.flatnonzero(listed)
+    pos = position[enc.order_customer[rows]]
+    item = enc.order_item[rows].astype(np.int64)
+    known = (item >= 0) & (pos >= 0) & catalogue.is_product[np.maximum(item, 0)]
     pairs = pd.DataFrame({"cust": pos[known], "item": item[known]}).drop_duplicates()
     pairs = pairs[history.orders[pairs["cust"].to_numpy()] > 0]
     grouped = pairs.groupby("cust", sort=True)["item"]

@@ -1,0 +1,121 @@
+"""The orders and web events of a data set as integer codes against a catalogue, encoded once per data set.
+
+Training fits the recommender's aggregates and histories at eight cutoffs of the same data: turning the
+text columns (skus, customer, order and session ids) into numbers dominated each fit. Here they are
+turned once, and a cutoff is a mask over timestamps, which selects exactly the rows ``Dataset.before``
+keeps (stamped strictly before it), in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features import columns as c
+from features.dataset import Dataset
+from features.recommend.catalogue import Catalogue
+
+DAY = pd.Timedelta(days=1)
+# Web events that show interest in a product (kept here so history and aggregates read one list).
+INTEREST_EVENTS: tuple[str, ...] = ("product_view", "add_to_cart", "wishlist_add")
+
+
+@dataclass(frozen=True)
+class Encoded:
+    customer_ids: np.ndarray  # sorted str: every id of the customers, orders and events tables
+    created_at: np.ndarray  # per customer code: the customers row's creation (NaT when it has none)
+    region_names: np.ndarray  # sorted str, "" included: the regions of the customers table
+    region: np.ndarray  # per customer code: index into region_names ("" when none)
+    # orders, in the table's row order
+    ordered_at: np.ndarray
+    quantity: np.ndarray
+    order_item: np.ndarray  # catalogue index, -1 when the sku is not in it
+    order_customer: np.ndarray  # customer code, -1 for a guest order
+    order_code: np.ndarray  # code of the order id
+    buyer: np.ndarray  # code of the customer, or of the order for a guest order
+    # web events, in the table's row order
+    occurred_at: np.ndarray
+    interest: np.ndarray  # bool: one of INTEREST_EVENTS
+    carted: np.ndarray  # bool: not a plain product view
+    wished: np.ndarray  # bool: a wish-list addition
+    event_item: np.ndarray
+    event_customer: np.ndarray
+    session: np.ndarray  # code of the session id
+    latest_first: np.ndarray  # event positions by time, latest first (ties in row order)
+
+    def order_rows(self, as_of: pd.Timestamp) -> np.ndarray:
+        return self.ordered_at < np.datetime64(pd.Timestamp(as_of))
+
+    def event_rows(self, as_of: pd.Timestamp) -> np.ndarray:
+        return self.occurred_at < np.datetime64(pd.Timestamp(as_of))
+
+    def customer_region(self, rows: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+        """Region index of each customer code in ``rows`` as of ``as_of``: "" for guests (-1) and for
+        customers not yet created then, as a lookup in ``Dataset.before(as_of).customers`` gives."""
+        empty = int(np.searchsorted(self.region_names, ""))
+        known = (rows >= 0) & (self.created_at[np.maximum(rows, 0)] < np.datetime64(pd.Timestamp(as_of)))
+        return np.where(known, self.region[np.maximum(rows, 0)], empty)
+
+
+def days_before(as_of: pd.Timestamp, stamps: np.ndarray) -> np.ndarray:
+    """Days from each stamp to ``as_of``, computed as pandas does on the table's column (same floats)."""
+    return ((pd.Timestamp(as_of) - pd.Series(stamps, copy=False)) / DAY).to_numpy(dtype=np.float64)
+
+
+def _codes(ids: pd.Series, vocabulary: np.ndarray) -> np.ndarray:
+    """Position of each id in the sorted ``vocabulary`` (which holds them all), -1 for a missing id."""
+    present = ids.notna().to_numpy()
+    pos = (
+        np.searchsorted(vocabulary, ids.fillna("").to_numpy(dtype=str))
+        if len(vocabulary)
+        else np.zeros(len(ids))
+    )
+    return np.where(present, pos, -1).astype(np.int32)
+
+
+def _encode(dataset: Dataset, catalogue: Catalogue) -> Encoded:
+    customers, orders, events = dataset.customers, dataset.orders, dataset.events
+    ids = [frame[c.CUSTOMER_ID].dropna().to_numpy(dtype=str) for frame in (customers, orders, events)]
+    customer_ids = np.unique(np.concatenate(ids))
+    listed = np.searchsorted(customer_ids, ids[0])
+    created_at = np.full(len(customer_ids), np.datetime64("NaT"), dtype="datetime64[us]")
+    created_at[listed] = customers[c.CREATED_AT].to_numpy(dtype="datetime64[us]")
+    region_text = customers[c.REGION].fillna("").to_numpy(dtype=str)
+    region_names = np.unique(np.concatenate([region_text, np.array([""])]))
+    region = np.full(len(customer_ids), int(np.searchsorted(region_names, "")), dtype=np.int32)
+    region[listed] = np.searchsorted(region_names, region_text)
+
+    # a guest order stands for its own buyer: it still says which items go together
+    buyer_key = orders[c.CUSTOMER_ID].fillna("order:" + orders[c.ORDER_ID]).to_numpy(dtype=str)
+    occurred_at = events[c.OCCURRED_AT]
+    kind = events[c.EVENT_TYPE]
+    return Encoded(
+        customer_ids=customer_ids,
+        created_at=created_at,
+        region_names=region_names,
+        region=region,
+        ordered_at=orders[c.ORDERED_AT].to_numpy(dtype="datetime64[us]"),
+        quantity=orders[c.QUANTITY].to_numpy(),
+        order_item=catalogue.index_of(orders[c.SKU].to_numpy(dtype=str)).astype(np.int32),
+        order_customer=_codes(orders[c.CUSTOMER_ID], customer_ids),
+        order_code=pd.factorize(orders[c.ORDER_ID].to_numpy(dtype=str))[0].astype(np.int32),
+        buyer=pd.factorize(buyer_key)[0].astype(np.int32),
+        occurred_at=occurred_at.to_numpy(dtype="datetime64[us]"),
+        interest=kind.isin(INTEREST_EVENTS).to_numpy(dtype=bool),
+        carted=(kind != "product_view").to_numpy(dtype=bool),
+        wished=(kind == "wishlist_add").to_numpy(dtype=bool),
+        event_item=catalogue.index_of(events[c.SKU].fillna("").to_numpy(dtype=str)).astype(np.int32),
+        event_customer=_codes(events[c.CUSTOMER_ID], customer_ids),
+        session=pd.factorize(events[c.SESSION_ID].to_numpy(dtype=str))[0].astype(np.int32),
+        latest_first=occurred_at.reset_index(drop=True)
+        .sort_values(ascending=False, kind="stable")
+        .index.to_numpy(dtype=np.int64),
+    )
+
+
+def encoded(dataset: Dataset, catalogue: Catalogue) -> Encoded:
+    """The data set's encoding against ``catalogue``, computed on the first call only."""
+    key = ("recommend.encoded", catalogue.skus.tobytes())
+    return dataset.shared(key, lambda: _encode(dataset, catalogue))
