@@ -146,9 +146,11 @@ def line_amounts(orders: pd.DataFrame) -> np.ndarray:
 
 
 def line_margins(orders: pd.DataFrame, products: pd.DataFrame) -> np.ndarray:
-    """Gross margin of each order line: quantity x (the product's unit margin - the discount granted,
-    unit price x discount); negative for returns. A SKU absent from ``products`` counts no margin."""
-    unit_margin = orders[c.SKU].map(products.set_index(c.SKU)[c.UNIT_MARGIN]).to_numpy(dtype=np.float64)
-    quantity = orders[c.QUANTITY].to_numpy(dtype=np.float64)
-    given = orders[c.UNIT_PRICE].to_numpy(dtype=np.float64) * orders[c.DISCOUNT].to_numpy(dtype=np.float64)
-    return np.nan_to_num(quantity * (unit_margin - given))
+    """Gross margin of each order line: what was paid (:func:`line_amounts`) less the product's unit cost
+    (list price less list margin, never below 0) times the quantity, so a line sold below its list price
+    earns less; returns (negative quantities) give the margin back. A SKU absent from ``products`` counts
+    no margin. The one definition for KPIs, campaign results and offers."""
+    by_sku = products.set_index(c.SKU)
+    cost = (by_sku[c.UNIT_PRICE] - by_sku[c.UNIT_MARGIN]).clip(lower=0)
+    unit_cost = orders[c.SKU].map(cost).to_numpy(dtype=np.float64)
+    return np.nan_to_num(line_amounts(orders) - orders[c.QUANTITY].to_numpy(dtype=np.float64) * unit_cost)

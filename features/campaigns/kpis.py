@@ -20,7 +20,7 @@ import pandas as pd
 from features import clock, vocab
 from features import columns as c
 from features.campaigns.results import campaign_results, picks
-from features.dataset import Dataset, line_amounts
+from features.dataset import Dataset, line_amounts, line_margins
 from features.errors import CibleError
 
 SEGMENT = "segment"
@@ -47,14 +47,6 @@ COUNTS = ("active_customers", "orders", "account_openings", "contacts", "opens",
 
 class KpiGroupError(CibleError, ValueError):
     """``--by`` names a grouping KPIs do not have."""
-
-
-def line_margins(orders: pd.DataFrame, products: pd.DataFrame) -> np.ndarray:
-    """Margin of each order line: what was paid less the unit cost (list price less list margin) times the
-    quantity; negative quantities (returns) give the margin back. Unknown products count no cost."""
-    cost = (products[c.UNIT_PRICE] - products[c.UNIT_MARGIN]).clip(lower=0)
-    unit_cost = orders[c.SKU].map(pd.Series(cost.to_numpy(), index=products[c.SKU])).fillna(0.0)
-    return line_amounts(orders) - orders[c.QUANTITY].to_numpy(dtype=np.float64) * unit_cost.to_numpy()
 
 
 def _within(times: pd.Series, since: pd.Timestamp, until: pd.Timestamp | None) -> np.ndarray:
