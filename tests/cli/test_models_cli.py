@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cible.cli import USER_ERRORS, app
+from cible.console import console
 from features import clock
 from features.settings import Settings
 from training.registry import CHAMPION, RegistryError, decide, register, versions
@@ -35,8 +36,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings
 
 
-def test_list_shows_each_version_its_gate_metric_and_the_champion(home: Settings) -> None:
-    result = runner.invoke(app, ["models", "list", "churn"], env={"COLUMNS": "120"})
+def wide_console(monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    """The console's width is read from the terminal once, at import: set it, whatever runs the tests."""
+    monkeypatch.setattr(console, "width", columns)
+
+
+def test_list_shows_each_version_its_gate_metric_and_the_champion(
+    home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wide_console(monkeypatch, 120)
+    result = runner.invoke(app, ["models", "list", "churn"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "churn" in line]
     assert "2 " in lines[0] and "roc_auc 0.7800" in lines[0] and "kept the champion" in lines[0]
@@ -52,7 +61,8 @@ def test_creation_times_are_the_retailers_local_time_and_the_header_names_its_zo
     stamp = pd.Timestamp(client.get_model_version("churn", "1").creation_timestamp, unit="ms")
     local = (stamp + pd.Timedelta(hours=14)).strftime("%Y-%m-%d %H:%M")
     assert versions(client, "churn")[-1].created == local
-    result = runner.invoke(app, ["models", "list", "churn"], env={"COLUMNS": "160"})
+    wide_console(monkeypatch, 160)
+    result = runner.invoke(app, ["models", "list", "churn"])
     assert result.exit_code == 0, result.output
     # the header names the zone (rich may wrap it over lines when the terminal is narrow)
     assert "(Pacific/Kiritimati" in result.output and "UTC" not in result.output
