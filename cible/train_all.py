@@ -24,6 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from cible import console as output
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
@@ -105,6 +106,9 @@ _WORKER: dict[str, object] = {}
 
 def _start_worker(folder: Path, as_of: pd.Timestamp, config: EngineConfig) -> None:
     _capture()
+    # One worker per core: BLAS and OpenMP threads of their own would only contend with the other
+    # workers (OpenBLAS's idle threads spin between the small products of a BTYD fit).
+    threadpool_limits(1)
     settings = Settings.from_env()
     dataset = load_data(settings, folder)
     # a local engine holds nothing to close (no cluster): it lives as long as the worker
