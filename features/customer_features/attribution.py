@@ -43,8 +43,17 @@ def latest_logins(visitors: np.ndarray, times: np.ndarray, codes: np.ndarray) ->
 
 def reduce_logins(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per visitor: its latest login (greatest code on a tie). Reductions of reductions agree."""
-    ordered = frame.sort_values(["visitor", "time", "code"], kind="stable")
-    return ordered.drop_duplicates("visitor", keep="last").reset_index(drop=True)
+    keys = [frame[name] for name in ("code", "time", "visitor")]
+    if not all(pd.api.types.is_integer_dtype(key.dtype) for key in keys):
+        ordered = frame.sort_values(["visitor", "time", "code"], kind="stable")
+        return ordered.drop_duplicates("visitor", keep="last").reset_index(drop=True)
+    # Integer keys (factorised visitors): one numpy lexsort, several times cheaper than sort_values on
+    # three columns; rows equal on all three keys are equal rows, so the frame is the same.
+    order = np.lexsort([key.to_numpy() for key in keys])
+    visitors = keys[2].to_numpy()[order]
+    last = np.ones(order.size, dtype=bool)
+    last[:-1] = visitors[1:] != visitors[:-1]
+    return frame.take(order[last]).reset_index(drop=True)
 
 
 def owner_codes(codes: np.ndarray, visitors: np.ndarray, logins: pd.DataFrame) -> np.ndarray:
@@ -79,5 +88,17 @@ def event_owners(
     """
     logins = latest_logins(visitors, times, codes) if logins is None else logins
     owner = owner_codes(codes, visitors, logins)
-    session_owner = pd.Series(owner).groupby(sessions, sort=False).transform("max").to_numpy()
-    return EventOwners(event=owner, session=session_owner.astype(np.int64))
+    return EventOwners(event=owner, session=session_maxima(owner, sessions))
+
+
+def session_maxima(owner: np.ndarray, sessions: np.ndarray) -> np.ndarray:
+    """Per event, the greatest ``owner`` among the events of its session (any integer session keys)."""
+    sessions = np.asarray(sessions)
+    dense = sessions.dtype.kind in "iu" and (
+        sessions.size == 0 or (sessions.min() >= 0 and sessions.max() < sessions.size)
+    )
+    visit = sessions.astype(np.int64) if dense else pd.factorize(sessions)[0]
+    # A groupby-transform on integer keys hashes them again; factorised codes index an array directly.
+    top = np.full(int(visit.max()) + 1 if visit.size else 0, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(top, visit, owner.astype(np.int64))
+    return top[visit]
