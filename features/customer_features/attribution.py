@@ -43,17 +43,26 @@ def latest_logins(visitors: np.ndarray, times: np.ndarray, codes: np.ndarray) ->
 
 def reduce_logins(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per visitor: its latest login (greatest code on a tie). Reductions of reductions agree."""
-    keys = [frame[name] for name in ("code", "time", "visitor")]
-    if not all(pd.api.types.is_integer_dtype(key.dtype) for key in keys):
+    columns = [frame[name] for name in ("visitor", "time", "code")]
+    if len(frame) == 0 or not all(pd.api.types.is_integer_dtype(col.dtype) for col in columns):
         ordered = frame.sort_values(["visitor", "time", "code"], kind="stable")
         return ordered.drop_duplicates("visitor", keep="last").reset_index(drop=True)
-    # Integer keys (factorised visitors): one numpy lexsort, several times cheaper than sort_values on
-    # three columns; rows equal on all three keys are equal rows, so the frame is the same.
-    order = np.lexsort([key.to_numpy() for key in keys])
-    visitors = keys[2].to_numpy()[order]
-    last = np.ones(order.size, dtype=bool)
-    last[:-1] = visitors[1:] != visitors[:-1]
-    return frame.take(order[last]).reset_index(drop=True)
+    # Integer keys (factorised visitors): the latest time, then the greatest code at it, per visitor by
+    # direct reductions, several times cheaper than sorting on three columns. Rows equal on all three
+    # are equal rows, so which of them is kept does not show: the frame is the same.
+    visitor, time, code = (col.to_numpy() for col in columns)
+    dense = visitor.min() >= 0 and visitor.max() < visitor.size
+    slot = visitor.astype(np.int64) if dense else np.unique(visitor, return_inverse=True)[1]
+    size = int(slot.max()) + 1
+    latest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, slot, time)
+    at_latest = np.flatnonzero(time == latest[slot])
+    greatest = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(greatest, slot[at_latest], code[at_latest])
+    best = at_latest[code[at_latest] == greatest[slot[at_latest]]]
+    row = np.full(size, -1, dtype=np.int64)
+    row[slot[best]] = best
+    return frame.take(row[row >= 0]).reset_index(drop=True)
 
 
 def owner_codes(codes: np.ndarray, visitors: np.ndarray, logins: pd.DataFrame) -> np.ndarray:

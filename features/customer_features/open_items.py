@@ -26,7 +26,7 @@ class Acts:
     event_keys: np.ndarray
     event_times: np.ndarray  # int64 microseconds
     event_kinds: np.ndarray  # positions in the caller's kind vocabulary
-    order_keys: np.ndarray
+    order_keys: np.ndarray  # distinct, each with its latest order time
     order_times: np.ndarray
     products: int
 
@@ -50,12 +50,18 @@ def acts_of(
     products = max(len(encoded.dictionary), 1)
     event_sku, order_sku = sku_codes[: len(event_skus)], sku_codes[len(event_skus) :]
     order_valid = order_sku >= 0
+    # Only the latest order line of each (customer, product) can clear anything: reduced once here,
+    # not in each call of :func:`open_items`.
+    order_keys, order_times = _latest(
+        (order_codes[bought].astype(np.int64) * products + order_sku)[order_valid],
+        as_datetime(orders[c.ORDERED_AT])[bought][order_valid].astype(np.int64),
+    )
     return Acts(
         event_keys=codes[keep].astype(np.int64) * products + event_sku,
         event_times=as_datetime(events[c.OCCURRED_AT])[keep].astype(np.int64),
         event_kinds=kinds[keep],
-        order_keys=(order_codes[bought].astype(np.int64) * products + order_sku)[order_valid],
-        order_times=as_datetime(orders[c.ORDERED_AT])[bought][order_valid].astype(np.int64),
+        order_keys=order_keys,
+        order_times=order_times,
         products=products,
     )
 
