@@ -1,8 +1,10 @@
 """Products still in a customer's cart or on their wishlist: the latest addition of each (customer,
-product) not followed by a clearing (a removal, a purchase event, an order line of it).
+product) since a date, not followed by a clearing (a removal, a purchase event, an order line of it).
 
 Works on integer (customer, product) keys with sorts and binary searches: grouping a frame on two
-columns per call cost more than the rest of the web features together.
+columns per call cost more than the rest of the web features together. Only rows at or after the
+earliest date asked for are read: an addition before it is not open, whatever its key's later history,
+and a clearing before it cannot follow an addition that is.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ from features.customer_features.grouping import CustomerIndex, as_datetime
 
 @dataclass(frozen=True)
 class Acts:
-    """Events of known customers on a product, and order lines bought by customers of the index, keyed
-    by ``customer * products + product`` (a product code shared by events and orders)."""
+    """Events of known customers on a product, and order lines bought by customers of the index, since
+    a date, keyed by ``customer * products + product`` (a product code shared by events and orders)."""
 
     event_keys: np.ndarray
     event_times: np.ndarray  # int64 microseconds
     event_kinds: np.ndarray  # positions in the caller's kind vocabulary
-    order_keys: np.ndarray  # distinct, each with its latest order time
+    order_keys: np.ndarray
     order_times: np.ndarray
     products: int
 
@@ -36,11 +38,22 @@ def _text(values: pd.Series) -> pa.Array:
 
 
 def acts_of(
-    events: pd.DataFrame, codes: np.ndarray, kinds: np.ndarray, orders: pd.DataFrame, index: CustomerIndex
+    events: pd.DataFrame,
+    codes: np.ndarray,
+    kinds: np.ndarray,
+    orders: pd.DataFrame,
+    index: CustomerIndex,
+    since: np.datetime64,
+    read: tuple[int, ...],
 ) -> Acts:
-    keep = (codes >= 0) & events[c.SKU].notna().to_numpy()
+    """The events of kinds ``read`` and the order lines at or after ``since``."""
+    since_us = since.astype("datetime64[us]").astype(np.int64)
+    event_times = as_datetime(events[c.OCCURRED_AT]).astype(np.int64)
+    keep = (codes >= 0) & (event_times >= since_us) & np.isin(kinds, read)
+    keep &= events[c.SKU].notna().to_numpy()
     order_codes = index.codes(orders[c.CUSTOMER_ID])
-    bought = (order_codes >= 0) & (orders[c.QUANTITY].to_numpy() > 0)
+    order_times = as_datetime(orders[c.ORDERED_AT]).astype(np.int64)
+    bought = (order_codes >= 0) & (orders[c.QUANTITY].to_numpy() > 0) & (order_times >= since_us)
     event_skus, order_skus = events[c.SKU][keep], orders[c.SKU][bought]
     # One dictionary over both tables' products, so their codes agree; an empty order SKU gets -1 and
     # clears nothing (no addition is of an empty SKU).
@@ -50,18 +63,12 @@ def acts_of(
     products = max(len(encoded.dictionary), 1)
     event_sku, order_sku = sku_codes[: len(event_skus)], sku_codes[len(event_skus) :]
     order_valid = order_sku >= 0
-    # Only the latest order line of each (customer, product) can clear anything: reduced once here,
-    # not in each call of :func:`open_items`.
-    order_keys, order_times = _latest(
-        (order_codes[bought].astype(np.int64) * products + order_sku)[order_valid],
-        as_datetime(orders[c.ORDERED_AT])[bought][order_valid].astype(np.int64),
-    )
     return Acts(
         event_keys=codes[keep].astype(np.int64) * products + event_sku,
-        event_times=as_datetime(events[c.OCCURRED_AT])[keep].astype(np.int64),
+        event_times=event_times[keep],
         event_kinds=kinds[keep],
-        order_keys=order_keys,
-        order_times=order_times,
+        order_keys=(order_codes[bought].astype(np.int64) * products + order_sku)[order_valid],
+        order_times=order_times[bought][order_valid],
         products=products,
     )
 
@@ -78,20 +85,21 @@ def _latest(keys: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def open_items(
     acts: Acts, index: CustomerIndex, added_by: int, cleared_by: tuple[int, ...], since: np.datetime64
 ) -> np.ndarray:
-    """Per customer, the products added (event kind ``added_by``) at or after ``since`` and neither
-    cleared (event kinds ``cleared_by``, or an order line) at or after their latest addition."""
-    added = acts.event_kinds == added_by
+    """Per customer, the products added (event kind ``added_by``) at or after ``since`` (not before the
+    date of ``acts``) and neither cleared (event kinds ``cleared_by``, or an order line) at or after
+    their latest addition."""
+    since_us = since.astype("datetime64[us]").astype(np.int64)
+    added = (acts.event_kinds == added_by) & (acts.event_times >= since_us)
     add_keys, add_times = _latest(acts.event_keys[added], acts.event_times[added])
-    clearing = np.isin(acts.event_kinds, cleared_by)
+    clearing = np.isin(acts.event_kinds, cleared_by) & (acts.event_times >= since_us)
+    ordered = acts.order_times >= since_us
     clear_keys, clear_times = _latest(
-        np.concatenate([acts.event_keys[clearing], acts.order_keys]),
-        np.concatenate([acts.event_times[clearing], acts.order_times]),
+        np.concatenate([acts.event_keys[clearing], acts.order_keys[ordered]]),
+        np.concatenate([acts.event_times[clearing], acts.order_times[ordered]]),
     )
     at = np.searchsorted(clear_keys, add_keys)
     found = at < clear_keys.size
     found[found] = clear_keys[at[found]] == add_keys[found]
     cleared = np.zeros(add_keys.size, dtype=bool)
     cleared[found] = clear_times[at[found]] >= add_times[found]
-    since_us = since.astype("datetime64[us]").astype(np.int64)
-    still_open = (add_times >= since_us) & ~cleared
-    return index.count(add_keys[still_open] // acts.products)
+    return index.count(add_keys[~cleared] // acts.products)

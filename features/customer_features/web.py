@@ -90,9 +90,10 @@ def web_features(
         out[n.web_count("abandoned_carts", days)] = index.count(visit_owners, recent_sessions & abandoned)
         out[n.web_count("wishlist_adds", days)] = index.count(codes, recent & (kinds == WISH_ADD))
     out[n.DAYS_SINCE_LAST_VISIT] = days_between(now, index.latest(codes, times))
-    acts = acts_of(events, codes, kinds, orders, index)
     cart_since = now - np.timedelta64(CART_MEMORY_DAYS, "D")
     wish_since = now - np.timedelta64(WISHLIST_MEMORY_DAYS, "D")
+    read = (CART_ADD, WISH_ADD, CART_REMOVE, PURCHASE)
+    acts = acts_of(events, codes, kinds, orders, index, min(cart_since, wish_since), read)
     out[n.CART_ITEMS_OPEN] = open_items(acts, index, CART_ADD, (CART_REMOVE, PURCHASE), cart_since)
     out[n.WISHLIST_ITEMS_OPEN] = open_items(acts, index, WISH_ADD, (), wish_since)
     return out
