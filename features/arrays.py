@@ -44,3 +44,17 @@ def positions(values: pd.Series | np.ndarray, keys: pa.Array) -> np.ndarray:
 def arrow_keys(values: pd.Index | pd.Series | np.ndarray) -> pa.Array:
     """``values`` as an Arrow array to look positions up in (see :func:`positions`)."""
     return _arrow(values)
+
+
+def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` (same columns, dtypes and index labels), with Arrow text columns filtered by Arrow
+    itself: pandas turns the mask into positions and gathers, a third slower on millions of strings."""
+    mask = pa.array(keep, type=pa.bool_())
+    columns: dict[str, object] = {}
+    for name, column in frame.items():
+        values = column.array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            columns[name] = pd.arrays.ArrowStringArray(pc.filter(pa.array(values), mask), dtype=column.dtype)
+        else:
+            columns[name] = values[keep]
+    return pd.DataFrame(columns, index=frame.index[keep], copy=False)
