@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.arrays import arrow_keys, positions
 from features.intent import names as f
 from features.intent.realtime import (
     _COUNTED,
@@ -63,6 +64,12 @@ def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if blank.size:
         codes = np.where(np.isin(codes, blank), -1, codes)
     return codes.astype(np.int64), texts
+
+
+def vocabulary_codes(values: pd.Series, code: dict[str, int]) -> np.ndarray:
+    """``values.map(code)``, -1 where absent, by Arrow's hash join (mapping text through pandas was a
+    tenth of the intent cost); ``code`` numbers its keys 0, 1, 2... in order."""
+    return positions(values, arrow_keys(np.array(list(code), dtype=object)))
 
 
 @dataclass(frozen=True)
@@ -138,8 +145,8 @@ def intent_matrix(
         return [], [], out
     rows = group_rows(ids)
     out = np.tile(np.where(_MISSING_BY_DEFAULT, np.nan, 0.0), (rows.count, 1))
-    kind = frame[c.EVENT_TYPE].map(f.EVENT_CODE).fillna(-1).to_numpy(dtype=np.int64)
-    devices = frame[c.DEVICE].map(f.DEVICE_CODE).fillna(-1).to_numpy(dtype=np.int64)
+    kind = vocabulary_codes(frame[c.EVENT_TYPE], f.EVENT_CODE)
+    devices = vocabulary_codes(frame[c.DEVICE], f.DEVICE_CODE)
     products, _ = text_codes(frame[c.SKU])
     customer_codes, customer_texts = text_codes(frame[c.CUSTOMER_ID])
     source_codes, source_texts = text_codes(frame[c.SOURCE])
