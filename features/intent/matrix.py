@@ -102,7 +102,9 @@ def group_rows(ids: np.ndarray) -> VisitorRows:
     return VisitorRows(np.repeat(np.arange(first.size), end - first), first, end)
 
 
-def _latest_per_product(rows: VisitorRows, products: np.ndarray, age: np.ndarray, mask: np.ndarray):
+def _latest_per_product(
+    rows: VisitorRows, products: np.ndarray, age: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
     """(visitor * products + product) keys of the rows in ``mask`` with a product, and each key's
     smallest age (its latest occurrence), keys ascending."""
     span = int(products.max()) + 1 if products.size else 1
