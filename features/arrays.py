@@ -23,7 +23,12 @@ def isin(values: pd.Series, allowed: pd.Series | pd.Index | np.ndarray | list) -
         return np.zeros(0, dtype=bool)
     if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object):
         return values.isin(allowed).to_numpy(dtype=bool)
-    haystack = _arrow(pd.unique(pd.Series(allowed).dropna().astype(str)))
+    if isinstance(allowed, pd.Series | pd.Index) and pd.api.types.is_string_dtype(allowed.dtype):
+        # Arrow text already: Arrow's set lookup takes repeated and empty values as they are, so the
+        # de-duplication (a hash pass of its own over every allowed value) is not needed.
+        haystack = _arrow(allowed)
+    else:
+        haystack = _arrow(pd.unique(pd.Series(allowed).dropna().astype(str)))
     needles = _arrow(values.astype("str"))
     found = pc.is_in(needles, value_set=haystack, skip_nulls=True)
     return found.to_numpy(zero_copy_only=False).astype(bool) & values.notna().to_numpy()
@@ -44,3 +49,17 @@ def positions(values: pd.Series | np.ndarray, keys: pa.Array) -> np.ndarray:
 def arrow_keys(values: pd.Index | pd.Series | np.ndarray) -> pa.Array:
     """``values`` as an Arrow array to look positions up in (see :func:`positions`)."""
     return _arrow(values)
+
+
+def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` (same columns, dtypes and index labels), with Arrow text columns filtered by Arrow
+    itself: pandas turns the mask into positions and gathers, a third slower on millions of strings."""
+    mask = pa.array(keep, type=pa.bool_())
+    columns: dict[str, object] = {}
+    for name, column in frame.items():
+        values = column.array
+        if isinstance(values, pd.arrays.ArrowStringArray):
+            columns[name] = pd.arrays.ArrowStringArray(pc.filter(pa.array(values), mask), dtype=column.dtype)
+        else:
+            columns[name] = values[keep]
+    return pd.DataFrame(columns, index=frame.index[keep], copy=False)

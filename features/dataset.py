@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
-from features.arrays import isin
+from features.arrays import isin, rows_where
 from features.schema import TABLES, TIME_COLUMN, Kind, Table
 
 DATETIME_DTYPE = "datetime64[us]"
@@ -120,7 +120,12 @@ class Dataset:
 def rows_before(table: str, frame: pd.DataFrame, ts: pd.Timestamp) -> pd.DataFrame:
     """Rows of ``table`` stamped strictly before ``ts`` (the whole frame when nothing is dropped)."""
     keep = (frame[TIME_COLUMN[table]] < ts).to_numpy()
-    return frame if keep.all() else frame[keep]
+    stop = int(np.argmin(keep)) if keep.size else 0
+    if keep.size == 0 or keep[stop]:
+        return frame
+    # A table in time order (most are, as written) loses a tail: slicing shares the columns' buffers,
+    # where a mask copies every value (a quarter of a second per cutoff at 20k customers).
+    return frame.iloc[:stop] if not keep[stop:].any() else rows_where(frame, keep)
 
 
 def outcomes_known_before(

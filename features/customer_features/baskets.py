@@ -7,6 +7,7 @@ import pandas as pd
 
 from features import columns as c
 from features import vocab
+from features.arrays import arrow_keys, positions
 from features.customer_features import names as n
 from features.customer_features.grouping import CustomerIndex, ratio
 from features.customer_features.order_summary import OrderSummary
@@ -49,17 +50,33 @@ def category_features(
     codes = index.codes(orders[c.CUSTOMER_ID])
     amounts = line_amounts(orders)
     bought = orders[c.QUANTITY].to_numpy() > 0
-    category_of = products.set_index(c.SKU)[c.CATEGORY]
-    line_category = orders[c.SKU].map(category_of).to_numpy(dtype=object)
-    real = line_category != vocab.NON_PRODUCT_CATEGORY
+    line_category, category_names = _line_categories(orders, products)
+    real = line_category != _code_of(category_names, vocab.NON_PRODUCT_CATEGORY)
     product_spend = index.total(codes, amounts, bought & real)
     out: dict[str, np.ndarray] = {}
     tried = np.zeros(len(index))
     for category in product_categories(products):
-        spend = index.total(codes, amounts, bought & (line_category == category))
+        spend = index.total(codes, amounts, bought & (line_category == _code_of(category_names, category)))
         out[n.category_share(category)] = ratio(spend, product_spend)
         tried += spend > 0
     out[n.N_CATEGORIES] = tried
     returned = np.abs(index.total(codes, amounts, ~bought))
     out[n.RETURN_RATE] = ratio(returned, index.total(codes, amounts, bought))
     return out
+
+
+def _line_categories(orders: pd.DataFrame, products: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Each order line's product category as a code into the returned names (-1: unknown product or
+    no category). Codes, not texts: comparing hundreds of thousands of strings per category was slow."""
+    skus = products[c.SKU]
+    if not skus.is_unique:  # the mapping is ambiguous: let pandas say so, as it always did
+        orders[c.SKU].map(products.set_index(c.SKU)[c.CATEGORY])
+    category_code, names = pd.factorize(products[c.CATEGORY])
+    if len(skus) == 0:
+        return np.full(len(orders), -1, dtype=np.int64), []
+    at = positions(orders[c.SKU], arrow_keys(skus))
+    return np.where(at >= 0, category_code[np.maximum(at, 0)], -1), [str(name) for name in names]
+
+
+def _code_of(names: list[str], name: str) -> int:
+    return names.index(name) if name in names else -2

@@ -7,6 +7,7 @@ import pandas as pd
 
 from features import columns as c
 from features import vocab
+from features.arrays import arrow_keys, positions
 from features.customer_features import names as n
 from features.customer_features.grouping import DAY, CustomerIndex, as_datetime, days_between, ratio
 
@@ -24,10 +25,11 @@ def campaign_features(
         "click_rate": contacts[c.CLICKED_AT].notna().to_numpy(),
         "conversion_rate": contacts[c.CONVERTED_ORDER_ID].notna().to_numpy(),
     }
-    channels = contacts[c.CHANNEL].to_numpy()
+    # channels as positions in the vocabulary: comparing codes, not hundreds of thousands of strings
+    channels = positions(contacts[c.CHANNEL], arrow_keys(np.array(vocab.CONTACT_CHANNELS, dtype=object)))
     out: dict[str, np.ndarray] = {}
-    for channel in (None, *vocab.CONTACT_CHANNELS):
-        scope = recent if channel is None else recent & (channels == channel)
+    for at, channel in enumerate((None, *vocab.CONTACT_CHANNELS)):
+        scope = recent if channel is None else recent & (channels == at - 1)
         count = index.count(codes, scope)
         out[n.campaign_measure("contacts", channel)] = count
         for measure, happened in outcomes.items():

@@ -31,7 +31,8 @@ class OrderSummary:
 def summarise_orders(orders: pd.DataFrame, index: CustomerIndex) -> OrderSummary:
     codes = index.codes(orders[c.CUSTOMER_ID])
     known = codes >= 0
-    lines = orders[known]
+    # only the columns read below: filtering the text columns not needed was a good part of the cost
+    lines = orders[[c.ORDER_ID, c.ORDERED_AT, c.CHANNEL, c.QUANTITY, c.UNIT_PRICE, c.DISCOUNT]][known]
     order_code, order_ids = pd.factorize(lines[c.ORDER_ID], sort=False)
     n_orders = len(order_ids)
     # Every line of an order shares its customer, time and channel (the validator checks it), so any

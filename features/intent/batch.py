@@ -1,10 +1,11 @@
 """Intent features of every visitor active in the lookback before a cutoff, from the ``events`` table.
 
-The table is cut into one :class:`~features.intent.realtime.VisitorEvents` per visitor, in the same form
-and order the real-time path builds from the events it receives, and each goes through the same
-:func:`~features.intent.realtime.vector_of`. A visitor's customer is the latest customer id on their
-events in the lookback (they logged in); their customer features are those at the cutoff.
-"""
+The vectors come from :func:`~features.intent.matrix.intent_matrix`, all visitors at once, which the
+parity tests hold to :func:`~features.intent.realtime.vector_of`, the service's function. The table is
+also cut into one :class:`~features.intent.realtime.VisitorEvents` per visitor, in the form and order
+the real-time path builds, for callers that read a visitor's events (scoring lists open products).
+A visitor's customer is the latest customer id on their events in the lookback (they logged in); their
+customer features are those at the cutoff."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from features import columns as c
 from features.customer_features.build import features_of_past
 from features.dataset import Dataset
 from features.intent import names as f
-from features.intent.realtime import LOOKBACK_US, VisitorEvents, vector_of
+from features.intent.matrix import intent_matrix, lookback_events
+from features.intent.realtime import VisitorEvents
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,7 @@ def _texts(series: pd.Series) -> list[str | None]:
 
 def visitors(events: pd.DataFrame, as_of: pd.Timestamp) -> Iterator[Visitor]:
     """Each visitor with events in [as_of - lookback, as_of), in visitor id order."""
-    now = np.datetime64(pd.Timestamp(as_of).to_datetime64(), "us")
-    age = (now - events[c.OCCURRED_AT].to_numpy(dtype="datetime64[us]")).astype(np.int64)
-    frame = events[(age > 0) & (age <= LOOKBACK_US)].assign(_age=age[(age > 0) & (age <= LOOKBACK_US)])
-    # Oldest first within a visitor, ties in table order: two stable sorts, the last on the main key.
-    frame = frame.sort_values(c.OCCURRED_AT, kind="stable").sort_values(c.VISITOR_ID, kind="stable")
-    ages = frame["_age"].to_numpy(dtype=np.int64)
+    frame, ages = lookback_events(events, as_of)
     kinds = frame[c.EVENT_TYPE].map(f.EVENT_CODE).fillna(-1).to_numpy(dtype=np.int64)
     devices = frame[c.DEVICE].map(f.DEVICE_CODE).fillna(-1).to_numpy(dtype=np.int64)
     skus, sources, customers = _texts(frame[c.SKU]), _texts(frame[c.SOURCE]), _texts(frame[c.CUSTOMER_ID])
@@ -76,13 +73,18 @@ def visitor_vectors(
 ) -> Iterator[tuple[Visitor, np.ndarray]]:
     """Each visitor active in the lookback before ``as_of`` with their intent vector; ``past`` is already
     ``dataset.before(as_of)``."""
+    _, _, matrix = _matrix(past, as_of, customer_features)
+    yield from zip(visitors(past.events, as_of), matrix, strict=True)
+
+
+def _matrix(
+    past: Dataset, as_of: pd.Timestamp, customer_features: pd.DataFrame | None
+) -> tuple[list[str], list[str | None], np.ndarray]:
     if customer_features is None:
         # the intent vector reads the profile and the order history only (CUSTOMER_INPUTS)
         customer_features = features_of_past(past, as_of, groups=("orders",))
-    inputs = customer_inputs(customer_features)
-    for visitor in visitors(past.events, as_of):
-        customer = inputs.get(visitor.customer_id, {}) if visitor.customer_id is not None else None
-        yield visitor, vector_of(visitor.events, visitor.customer_id is not None, customer)
+    frame, ages = lookback_events(past.events, as_of)
+    return intent_matrix(frame, ages, customer_features)
 
 
 def intent_frame(
@@ -92,18 +94,13 @@ def intent_frame(
     :data:`~features.intent.names.INTENT_FEATURES`. Reads only ``dataset.before(as_of)``;
     ``customer_features`` (from ``build_customer_features`` at ``as_of``) may be passed to reuse them."""
     as_of = pd.Timestamp(as_of)
-    ids: list[str] = []
-    customers: list[str | None] = []
-    rows: list[np.ndarray] = []
-    for visitor, vector in visitor_vectors(dataset.before(as_of), as_of, customer_features):
-        ids.append(visitor.visitor_id)
-        customers.append(visitor.customer_id)
-        rows.append(vector)
-    return as_frame(ids, customers, rows)
+    return as_frame(*_matrix(dataset.before(as_of), as_of, customer_features))
 
 
-def as_frame(ids: list[str], customers: list[str | None], rows: list[np.ndarray]) -> pd.DataFrame:
-    matrix = np.vstack(rows) if rows else np.empty((0, len(f.INTENT_FEATURES)))
+def as_frame(
+    ids: list[str], customers: list[str | None], rows: list[np.ndarray] | np.ndarray
+) -> pd.DataFrame:
+    matrix = np.vstack(rows) if len(rows) else np.empty((0, len(f.INTENT_FEATURES)))
     frame = pd.DataFrame(matrix, columns=list(f.INTENT_FEATURES))
     frame.insert(0, c.CUSTOMER_ID, pd.Series(customers, dtype="object"))
     frame.insert(0, c.VISITOR_ID, pd.Series(ids, dtype="object"))
