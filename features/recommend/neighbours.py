@@ -67,3 +67,26 @@ def neighbour_scores(
     ok = nbr >= 0
     # bincount adds in input order like np.add.at (the same sums), in a fraction of its time per request
     return np.bincount(nbr[ok], weights=contrib[ok], minlength=idx.shape[0])
+
+
+def neighbour_scores_many(
+    idx: np.ndarray,
+    sim: np.ndarray,
+    seeds: np.ndarray,
+    owner: np.ndarray,
+    n_owners: int,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`neighbour_scores` of each owner's seeds (``owner`` gives each seed's): owners x items."""
+    n_items = idx.shape[0]
+    if len(seeds) == 0:
+        return np.zeros((n_owners, n_items), dtype=np.float64)
+    nbr = idx[seeds]
+    contrib = sim[seeds].astype(np.float64)
+    if weights is not None:
+        contrib *= weights[:, None]
+    ok = nbr >= 0
+    # bincount adds in input order like np.add.at (the same sums, seed by seed within an owner), in a
+    # fraction of its time
+    keys = (owner[:, None] * n_items + nbr)[ok]
+    return np.bincount(keys, weights=contrib[ok], minlength=n_owners * n_items).reshape(n_owners, n_items)

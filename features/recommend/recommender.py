@@ -4,7 +4,7 @@ optional learning-to-rank model over the candidates. Per request it touches nump
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -12,10 +12,18 @@ import pandas as pd
 
 from features.dataset import Dataset
 from features.recommend.aggregates import Aggregates, build_aggregates
-from features.recommend.candidates import FEATURES, Candidates, generate
+from features.recommend.candidates import (
+    FEATURES,
+    CandidateBatch,
+    Candidates,
+    batch_size,
+    generate,
+    generate_many,
+)
 from features.recommend.catalogue import Catalogue
 from features.recommend.config import PERSONAL_SOURCES, POPULAR, SOURCES, RecommendConfig
 from features.recommend.history import CustomerHistory, Purchases
+from features.recommend.profiles import Profiles
 from features.recommend.reasons import Reasons
 from features.recommend.rules import allowed_mask, margin_order, pick
 
@@ -64,13 +72,25 @@ class Recommender:
         return bound
 
     def candidates(self, p: Purchases | None, context: np.ndarray) -> Candidates:
+        self._check_feature_set()
+        return generate(self.aggregates_, self.catalogue_, self.config_, p, context)
+
+    def candidate_batches(self, profiles: Profiles) -> Iterator[tuple[int, CandidateBatch]]:
+        """:meth:`candidates` without context for every customer of ``profiles``, a batch at a time:
+        (the batch's first customer, its candidates)."""
+        self._check_feature_set()
+        size = batch_size(len(self.catalogue_))
+        for start in range(0, len(profiles), size):
+            part = profiles.select(np.arange(start, min(start + size, len(profiles))))
+            yield start, generate_many(self.aggregates_, self.catalogue_, self.config_, part)
+
+    def _check_feature_set(self) -> None:
         if getattr(self, "feature_set_", None) != RECOMMENDER_FEATURES_V3:
             # an older pickled model lacks the aggregates today's candidates are built from
             raise ValueError(
                 f"this recommender was fitted on {getattr(self, 'feature_set_', 'an older feature set')}, "
                 f"Cible now builds {RECOMMENDER_FEATURES_V3}: retrain it with `cible train nbo`"
             )
-        return generate(self.aggregates_, self.catalogue_, self.config_, p, context)
 
     def score(self, cands: Candidates) -> np.ndarray:
         if self.ranker is None or len(cands.items) == 0:
@@ -99,23 +119,25 @@ class Recommender:
         order = np.argsort(-scores, kind="stable")[:n]
         return cands.items[order], scores[order], cands.source[order]
 
-    def rank_many(self, profiles: Sequence[Purchases | None], n: int) -> list[np.ndarray]:
-        """:meth:`rank`'s items for many customers without context, with one ranker call for them all
-        (the same scores: a tree ensemble scores each row on its own). For evaluation."""
-        no_context = np.array([], dtype=np.int64)
-        cands = [self.candidates(p, no_context) for p in profiles]
-        if self.ranker is None or not cands:
-            scores = [cd.heuristic for cd in cands]
-        else:
-            self._check_ranker()
-            stacked = np.vstack([cd.features for cd in cands])
-            raw = self.ranker.booster_.predict(stacked, num_threads=1) if len(stacked) else np.zeros(0)
-            # score() without context: the bonus is 0
-            scores = np.split(1.0 / (1.0 + np.exp(-raw)), np.cumsum([len(cd.items) for cd in cands])[:-1])
-            scores = [
-                cd.heuristic if len(cd.items) == 0 else sc for cd, sc in zip(cands, scores, strict=True)
-            ]
-        return [cd.items[np.argsort(-sc, kind="stable")[:n]] for cd, sc in zip(cands, scores, strict=True)]
+    def rank_many(self, profiles: Profiles, n: int) -> list[np.ndarray]:
+        """:meth:`rank`'s items for many customers without context, candidates made a batch at a time with
+        one ranker call per batch (the same scores: a tree ensemble scores each row on its own). For
+        evaluation."""
+        out: list[np.ndarray] = []
+        for _, batch in self.candidate_batches(profiles):
+            scores = self._batch_scores(batch)
+            for b in range(len(batch.offsets) - 1):
+                lo, hi = batch.offsets[b], batch.offsets[b + 1]
+                out.append(batch.items[lo:hi][np.argsort(-scores[lo:hi], kind="stable")[:n]])
+        return out
+
+    def _batch_scores(self, batch: CandidateBatch) -> np.ndarray:
+        """:meth:`score` of every candidate of a batch made without context (the context bonus is 0)."""
+        if self.ranker is None or len(batch.items) == 0:
+            return batch.heuristic
+        self._check_ranker()
+        raw = self.ranker.booster_.predict(batch.features, num_threads=1)
+        return 1.0 / (1.0 + np.exp(-raw))
 
     def recommend(
         self,
@@ -179,22 +201,27 @@ class Recommender:
 
     def top_skus(self, customer_ids: Sequence[str], k: int) -> list[list[str]]:
         """Batch :meth:`recommend` without context or reasons (for ``cible score``): the same candidates,
-        scores and rules, but one ranker call for every customer, since a call's overhead dominates."""
+        scores and rules, but candidates made a batch at a time with one ranker call per batch, since a
+        call's overhead dominates."""
         cat, history = self.catalogue_, self.history_
         no_context = np.array([], dtype=np.int64)
-        profiles = [history.of(cid) if history is not None else None for cid in customer_ids]
-        cands = [self.candidates(p, no_context) for p in profiles]
-        if self.ranker is None or not cands:
-            scores = [cd.heuristic for cd in cands]
+        if history is None:
+            positions = np.full(len(customer_ids), -1, dtype=np.int64)
+            profiles = Profiles.of([None] * len(customer_ids))
         else:
-            stacked = np.vstack([cd.features for cd in cands])
-            raw = self.ranker.booster_.predict(stacked, num_threads=1) if len(stacked) else np.zeros(0)
-            # same as score() without context: the bonus is 0, the sigmoid keeps the order
-            scores = np.split(1.0 / (1.0 + np.exp(-raw)), np.cumsum([len(cd.items) for cd in cands])[:-1])
+            positions = np.array([history.position(cid) for cid in customer_ids], dtype=np.int64)
+            profiles = Profiles.gather(history, positions)
         out = []
-        for p, cd, sc in zip(profiles, cands, scores, strict=True):
-            taken, _ = self._apply_rules(p, cd, sc, no_context, (), k)
-            out.append([str(cat.skus[i]) for i in taken])
+        for start, batch in self.candidate_batches(profiles):
+            scores = self._batch_scores(batch)
+            for b in range(len(batch.offsets) - 1):
+                lo, hi = batch.offsets[b], batch.offsets[b + 1]
+                cands = Candidates(
+                    batch.items[lo:hi], batch.features[lo:hi], batch.source[lo:hi], batch.heuristic[lo:hi]
+                )
+                p = history.of(customer_ids[start + b]) if history is not None else None
+                taken, _ = self._apply_rules(p, cands, scores[lo:hi], no_context, (), k)
+                out.append([str(cat.skus[i]) for i in taken])
         return out
 
     def _related(self, idx: np.ndarray, sim: np.ndarray, sku: str, k: int) -> list[tuple[str, float]]:

@@ -11,6 +11,7 @@ import pandas as pd
 from features.dataset import Dataset
 from features.recommend.config import RecommendConfig
 from features.recommend.history import CustomerHistory
+from features.recommend.profiles import Profiles
 from features.recommend.recommender import Recommender
 from training.recommend.baselines import BASELINES, baseline_list
 from training.recommend.errors import RecommenderDataError
@@ -63,10 +64,11 @@ def evaluate(
     lists: dict[str, list[np.ndarray]] = {name: [] for name in fitted}
     if baselines:
         lists.update({b: [] for b in BASELINES})
-    profiles = [history.of(str(history.customer_ids[pos])) for pos in labels.customers]
+    batch = Profiles.gather(history, labels.customers)
     for name, model in fitted.items():
-        lists[name] = model.rank_many(profiles, METRIC_K)
+        lists[name] = model.rank_many(batch, METRIC_K)
     if baselines:
+        profiles = [history.of(str(history.customer_ids[pos])) for pos in labels.customers]
         for p in profiles:
             for b in BASELINES:
                 lists[b].append(baseline_list(b, reference, p, METRIC_K))

@@ -13,6 +13,7 @@ from features import columns as c
 from features.consent_gate import check_consent
 from features.dataset import Dataset, rows_before
 from features.recommend.history import CustomerHistory
+from features.recommend.profiles import Profiles
 from features.recommend.recommender import Recommender
 from training.recommend.config import NboConfig
 from training.recommend.errors import RecommenderDataError
@@ -40,21 +41,22 @@ def ranking_rows(
         chosen = np.sort(rng.choice(chosen, size=max_customers, replace=False))
     feats, ys, groups = [], [], []
     found = total = 0
-    no_context = np.array([], dtype=np.int64)
     # the bought items marked in a catalogue-long mask, then unmarked: np.isin costs more on such short lists
     bought = np.zeros(len(model.catalogue_), dtype=bool)
-    for j in chosen:
-        p = history.of(str(history.customer_ids[labels.customers[j]]))
-        cands = model.candidates(p, no_context)
-        bought[labels.items[j]] = True
-        y = bought[cands.items].astype(np.int32)
-        bought[labels.items[j]] = False
-        found += int(y.sum())
-        total += len(labels.items[j])
-        if y.any():
-            feats.append(cands.features)
-            ys.append(y)
-            groups.append(len(y))
+    profiles = Profiles.gather(history, labels.customers[chosen])
+    for start, batch in model.candidate_batches(profiles):
+        for b in range(len(batch.offsets) - 1):
+            lo, hi = batch.offsets[b], batch.offsets[b + 1]
+            j = chosen[start + b]
+            bought[labels.items[j]] = True
+            y = bought[batch.items[lo:hi]].astype(np.int32)
+            bought[labels.items[j]] = False
+            found += int(y.sum())
+            total += len(labels.items[j])
+            if y.any():
+                feats.append(batch.features[lo:hi])
+                ys.append(y)
+                groups.append(len(y))
     if not groups:
         raise RecommenderDataError(
             f"none of the {len(chosen)} customers who bought in the window had a bought product among "
