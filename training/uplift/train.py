@@ -32,7 +32,7 @@ from features import vocab
 from features.batch_engine import BatchEngine
 from features.campaigns.results import CONVERTED, window_outcomes
 from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER, UpliftModel
-from features.campaigns.windows import window_days
+from features.campaigns.windows import windows_days
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.errors import CibleError
@@ -100,7 +100,7 @@ def uplift_rows(
     built on ``engine``, the same data, when given: every month starts before ``as_of``)."""
     known = dataset.before(as_of)
     a = known.assignments
-    ends = a[c.ASSIGNED_AT] + pd.to_timedelta([window_days(ch) for ch in a[c.CHANNEL]], unit="D")
+    ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
     a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)]
     with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform(lambda g: g.nunique() == 2)
     a = a[with_control.astype(bool)].reset_index(drop=True)
