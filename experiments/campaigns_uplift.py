@@ -33,7 +33,7 @@ from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from features.synth.config import SynthConfig
 from features.synth.generate import generate
 from training.uplift.metrics import qini_coefficient, uplift_at
-from training.uplift.train import CONVERTED, TREATED, UpliftConfig, fit_uplift, split_rows, uplift_rows
+from training.uplift.train import CONVERTED, TREATED, UpliftConfig, fit_learners, split_rows, uplift_rows
 
 SHARE = 0.3
 
@@ -89,7 +89,7 @@ def main() -> None:
     keys = [c.CAMPAIGN_ID, c.CUSTOMER_ID]
     effect = test[keys].merge(truth[[*keys, "true_effect"]], on=keys, how="left")["true_effect"]
     y, w = test[CONVERTED].to_numpy(int), test[TREATED].to_numpy(bool)
-    models = {learner: fit_uplift(train, learner, config) for learner in LEARNERS}
+    models = fit_learners(train, LEARNERS, config)
     scores = {name: m.uplift(test, test[c.OFFER_ID], test[c.CHANNEL]) for name, m in models.items()}
     scores["response_model"] = models["t_learner"].response(test, test[c.OFFER_ID], test[c.CHANNEL])
     test = test.assign(true_effect=effect.to_numpy())

@@ -27,5 +27,8 @@ def bagged_classifier(config: BoostingSettings) -> lgb.LGBMClassifier:
         colsample_bytree=0.8,
         random_state=config.seed,
         n_jobs=config.n_jobs,
+        # LightGBM otherwise times both histogram layouts before every fit (0.2-0.4 s at 200k rows) and
+        # keeps the faster one of that moment; column-wise builds the same offer and uplift models.
+        force_col_wise=True,
         verbose=-1,
     )

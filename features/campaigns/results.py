@@ -26,7 +26,7 @@ import pandas as pd
 
 from features import columns as c
 from features import vocab
-from features.campaigns.windows import window_days
+from features.campaigns.windows import window_days, windows_days
 from features.dataset import Dataset, line_amounts, line_margins
 from features.offers.catalogue import DEFAULT_CATALOGUE, OfferCatalogue, load_catalogue
 from features.offers.response_model import catalogue_offer
@@ -122,7 +122,7 @@ def window_outcomes(dataset: Dataset, pick: pd.DataFrame) -> pd.DataFrame:
     }
     base = codes.get_indexer(pick[c.CUSTOMER_ID]).astype(np.int64) * _SHIFT
     start = _seconds(pick[c.ASSIGNED_AT])
-    length = np.array([window_days(ch) * 86400 for ch in pick[c.CHANNEL]], dtype=np.int64)
+    length = windows_days(pick[c.CHANNEL]) * 86400
     lo = np.searchsorted(keys, base + start)
     hi = np.searchsorted(keys, base + start + length)
     before = np.searchsorted(keys, base + start - PRE_PERIOD_DAYS * 86400)

@@ -16,8 +16,9 @@ it to beat the response model's Qini and the champion's (scored on the same held
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import lightgbm as lgb
 import mlflow
@@ -31,7 +32,7 @@ from features import vocab
 from features.batch_engine import BatchEngine
 from features.campaigns.results import CONVERTED, window_outcomes
 from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER, UpliftModel
-from features.campaigns.windows import window_days
+from features.campaigns.windows import windows_days
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.errors import CibleError
@@ -99,7 +100,7 @@ def uplift_rows(
     built on ``engine``, the same data, when given: every month starts before ``as_of``)."""
     known = dataset.before(as_of)
     a = known.assignments
-    ends = a[c.ASSIGNED_AT] + pd.to_timedelta([window_days(ch) for ch in a[c.CHANNEL]], unit="D")
+    ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
     a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)]
     with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform(lambda g: g.nunique() == 2)
     a = a[with_control.astype(bool)].reset_index(drop=True)
@@ -139,34 +140,56 @@ def _classifier(config: UpliftConfig) -> lgb.LGBMClassifier:
 def fit_uplift(
     rows: pd.DataFrame, learner: str, config: UpliftConfig, trained_until: pd.Timestamp | None = None
 ) -> UpliftModel:
+    return fit_learners(rows, (learner,), config, trained_until)[learner]
+
+
+def fit_learners(
+    rows: pd.DataFrame,
+    learners: Sequence[str],
+    config: UpliftConfig,
+    trained_until: pd.Timestamp | None = None,
+) -> dict[str, UpliftModel]:
+    """Each of ``learners`` fitted on ``rows``. The X-learner's two classifiers are the T-learner's (same
+    rows, same settings, same seed: the same fit), so they are fitted once for both."""
+    unknown = [learner for learner in learners if learner not in LEARNERS]
+    if unknown:
+        raise ValueError(f"unknown learner {unknown[0]!r}; use one of {', '.join(LEARNERS)}")
     columns = feature_columns(rows)
     categories = {key: sorted(rows[key].unique().tolist()) for key in (c.OFFER_ID, c.CHANNEL)}
     x = design_matrix(rows, rows[c.OFFER_ID], rows[c.CHANNEL], columns, categories)
     y = rows[CONVERTED].to_numpy(dtype=int)
     w = rows[TREATED].to_numpy(dtype=bool)
     share = float(w.mean())
-    if learner in (T_LEARNER, X_LEARNER):
-        models = {
-            "treated": _classifier(config).fit(x[w], y[w]),
-            "control": _classifier(config).fit(x[~w], y[~w]),
-        }
-        if learner == X_LEARNER:
-            imputed_t = y[w] - models["control"].predict_proba(x[w])[:, 1]
-            imputed_c = models["treated"].predict_proba(x[~w])[:, 1] - y[~w]
-            params = _classifier(config).get_params()
-            models["effect_treated"] = lgb.LGBMRegressor(**params).fit(x[w], imputed_t)
-            models["effect_control"] = lgb.LGBMRegressor(**params).fit(x[~w], imputed_c)
-    elif learner == TRANSFORMED_OUTCOME:
-        z = y * w / share - y * (~w) / (1 - share)
-        regressor = lgb.LGBMRegressor(**_classifier(config).get_params())
-        models = {"transformed": regressor.fit(x, z)}
-    else:
-        raise ValueError(f"unknown learner {learner!r}; use one of {', '.join(LEARNERS)}")
     effect = float(y[w].mean() - y[~w].mean())
     incremental = min(max(effect / y[w].mean(), 0.0), 1.0) if y[w].mean() > 0 else 0.0
-    return UpliftModel(
-        learner, models, columns, categories, share, trained_until, asdict(config), incremental
-    )
+    params = _classifier(config).get_params()
+    x_treated, x_control = x[w], x[~w]
+    pair: dict[str, lgb.LGBMClassifier] = {}
+
+    def two_models() -> dict[str, lgb.LGBMClassifier]:
+        if not pair:
+            pair["treated"] = _classifier(config).fit(x_treated, y[w])
+            pair["control"] = _classifier(config).fit(x_control, y[~w])
+        return dict(pair)
+
+    out = {}
+    for learner in learners:
+        models: dict[str, Any]
+        if learner == T_LEARNER:
+            models = two_models()
+        elif learner == X_LEARNER:
+            models = two_models()
+            imputed_t = y[w] - models["control"].predict_proba(x_treated)[:, 1]
+            imputed_c = models["treated"].predict_proba(x_control)[:, 1] - y[~w]
+            models["effect_treated"] = lgb.LGBMRegressor(**params).fit(x_treated, imputed_t)
+            models["effect_control"] = lgb.LGBMRegressor(**params).fit(x_control, imputed_c)
+        elif learner == TRANSFORMED_OUTCOME:
+            z = y * w / share - y * (~w) / (1 - share)
+            models = {"transformed": lgb.LGBMRegressor(**params).fit(x, z)}
+        out[learner] = UpliftModel(
+            learner, models, columns, categories, share, trained_until, asdict(config), incremental
+        )
+    return out
 
 
 def score(model: UpliftModel, rows: pd.DataFrame) -> tuple[float, float]:
@@ -179,7 +202,7 @@ def score(model: UpliftModel, rows: pd.DataFrame) -> tuple[float, float]:
 def evaluate(
     train: pd.DataFrame, test: pd.DataFrame, config: UpliftConfig
 ) -> tuple[dict[str, UpliftModel], UpliftEvaluation]:
-    models = {learner: fit_uplift(train, learner, config) for learner in LEARNERS}
+    models = fit_learners(train, LEARNERS, config)
     qini, at30 = {}, {}
     for learner, model in models.items():
         qini[learner], at30[learner] = score(model, test)
