@@ -197,17 +197,22 @@ class DaskEngine(BatchEngine):
             if part.cutoff not in self._on_cluster:
                 self.features(part.cutoff)
             on_cluster.append((self._on_cluster[part.cutoff], part.labels))
-        workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
+        before = self._workers()
         try:
             return fit_on_cluster(scorer, self.client, on_cluster)
         except (LightGBMError, KilledWorker, CancelledError, OSError, TimeoutError) as exc:
-            now = len(self.client.scheduler_info(n_workers=-1)["workers"])
-            lost = f" ({workers - now} of its {workers} workers lost)" if now < workers else ""
+            # A restarted worker comes back under a new address: count those no longer there.
+            lost = len(before - self._workers())
+            gone = f" ({lost} of its {len(before)} workers lost)" if lost else ""
+            first = str(exc).splitlines()[0] if str(exc) else ""
             raise EngineError(
-                f"LightGBM training on the Dask cluster failed{lost}: {type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''}; distributed LightGBM cannot finish "
-                "without one of its workers: run the command again once the cluster is whole"
+                f"LightGBM training on the Dask cluster failed{gone}: {type(exc).__name__}: {first}; "
+                "distributed LightGBM cannot finish without every worker it started on: run the "
+                "command again once the cluster is whole"
             ) from exc
+
+    def _workers(self) -> set[str]:
+        return set(self.client.scheduler_info(n_workers=-1)["workers"])
 
 
 def _apply_part(part: pd.DataFrame, func: PerCustomer, empty: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:

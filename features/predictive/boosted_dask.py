@@ -14,6 +14,7 @@ Import this module only on the Dask engine: it imports Dask.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import dask
@@ -57,7 +58,9 @@ def fit_on_cluster(
     frame = frame.partitions[[i for i, size in enumerate(sizes) if size]]
     model = DaskLGBMClassifier if scorer.objective == BINARY else DaskLGBMRegressor
     estimator = model(client=client, **scorer.settings())
-    with client.as_current():  # lightgbm.dask waits on the parts with the current client
+    with client.as_current(), warnings.catch_warnings():  # lightgbm.dask waits with the current client
+        # Each machine uses its worker's threads whatever n_jobs says (None here): nothing to warn about.
+        warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored", UserWarning)
         estimator.fit(frame[inputs], frame[LABEL])
     return scorer.fitted_elsewhere(categories, estimator.to_local())
 
