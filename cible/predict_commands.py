@@ -92,31 +92,73 @@ def run_target(
     return run
 
 
-def _train(target: str, data: Path | None, as_of: str | None, config: Path | None) -> None:
+def _train(
+    target: str,
+    data: Path | None,
+    as_of: str | None,
+    config: Path | None,
+    engine: str | None,
+    scheduler: str | None,
+    partitions: int | None,
+) -> None:
     settings = Settings.from_env()
     overrides = _config(config)
+    where = engine_config(engine, scheduler, partitions)
     dataset = load_data(settings, data)
-    run_target(dataset, resolve_as_of(dataset, as_of), settings, target, overrides)
+    cutoff = resolve_as_of(dataset, as_of)
+    # On Dask the features of every cutoff are built on the cluster, and the LightGBM candidate is
+    # trained there (lightgbm.dask) on the rows they give.
+    with command_engine(settings, data, dataset, where) as on:
+        cache = FeatureCache(dataset.before(cutoff), on)
+        run_target(dataset, cutoff, settings, target, overrides, cache)
 
 
-def churn(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+def churn(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    config: Path = ConfigOption,
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
+) -> None:
     """Churn risk: P(no order in the next 90 days) for customers who ordered; register the best model."""
-    _train(CHURN, data, as_of, config)
+    _train(CHURN, data, as_of, config, engine, scheduler, partitions)
 
 
-def propensity(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+def propensity(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    config: Path = ConfigOption,
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
+) -> None:
     """Purchase propensity: P(an order in the next 30 days) for every customer; register the best model."""
-    _train(PROPENSITY, data, as_of, config)
+    _train(PROPENSITY, data, as_of, config, engine, scheduler, partitions)
 
 
-def value(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+def value(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    config: Path = ConfigOption,
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
+) -> None:
     """Customer value: net spend in the next 365 days; register the best model."""
-    _train(VALUE, data, as_of, config)
+    _train(VALUE, data, as_of, config, engine, scheduler, partitions)
 
 
-def next_order(data: Path = DataOption, as_of: str = AsOfOption, config: Path = ConfigOption) -> None:
+def next_order(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    config: Path = ConfigOption,
+    engine: str = EngineOption,
+    scheduler: str = SchedulerOption,
+    partitions: int = PartitionsOption,
+) -> None:
     """Next order: expected days to the next order (within 180 days); register the best model."""
-    _train(NEXT_ORDER, data, as_of, config)
+    _train(NEXT_ORDER, data, as_of, config, engine, scheduler, partitions)
 
 
 TRAIN_COMMANDS = {"churn": churn, "propensity": propensity, "value": value, "next-order": next_order}

@@ -16,11 +16,13 @@ every engine gives the same frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from features import clock
@@ -30,10 +32,20 @@ from features.customer_features.partitioned import customer_partition, default_p
 from features.customer_features.run import build_features, ensure_valid, is_parquet_folder
 from features.dataset import Dataset
 from features.engine import EngineConfig, EngineError
+from features.predictive.boosted import BoostedScorer
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
 
 PerCustomer = Callable[..., pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class CutoffRows:
+    """Training rows of one cutoff named by their customers: each customer's features at ``cutoff``,
+    with ``labels`` (one per customer, indexed by customer id)."""
+
+    cutoff: pd.Timestamp
+    labels: pd.Series
 
 
 def combine_rows(pieces: list[pd.DataFrame]) -> pd.DataFrame:
@@ -71,6 +83,13 @@ class BatchEngine:
         if not len(features):
             return func(features, **kwargs)
         return self._apply(pd.Timestamp(at), features, func, kwargs)
+
+    def fit_boosted(
+        self, scorer: BoostedScorer, frame: pd.DataFrame, y: np.ndarray, rows: Sequence[CutoffRows]
+    ) -> BoostedScorer:
+        """``scorer`` fitted on the training rows: ``frame`` and ``y`` here, in this process; ``rows``
+        names the same rows by cutoff, for an engine that builds them where the features lie."""
+        return scorer.fit(frame, y)
 
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
         raise NotImplementedError
@@ -161,6 +180,39 @@ class DaskEngine(BatchEngine):
         refs = {name: dask.delayed(value, pure=True) for name, value in kwargs.items()}
         mapped = self._on_cluster[as_of].map_partitions(_apply_part, func, meta, **refs, meta=meta)
         return combine_rows(collect(mapped, self.client))
+
+    def fit_boosted(
+        self, scorer: BoostedScorer, frame: pd.DataFrame, y: np.ndarray, rows: Sequence[CutoffRows]
+    ) -> BoostedScorer:
+        """With ``lightgbm.dask`` on the workers, the rows built from the persisted features of each
+        cutoff (``frame`` and ``y`` are not used); the model comes back as a local LightGBM model.
+        A LightGBM fit cannot lose one of its machines: a lost worker is a clear error, not a retry."""
+        from distributed import CancelledError, KilledWorker
+        from lightgbm.basic import LightGBMError
+
+        from features.predictive.boosted_dask import fit_on_cluster
+
+        on_cluster = []
+        for part in rows:
+            if part.cutoff not in self._on_cluster:
+                self.features(part.cutoff)
+            on_cluster.append((self._on_cluster[part.cutoff], part.labels))
+        before = self._workers()
+        try:
+            return fit_on_cluster(scorer, self.client, on_cluster)
+        except (LightGBMError, KilledWorker, CancelledError, OSError, TimeoutError) as exc:
+            # A restarted worker comes back under a new address: count those no longer there.
+            lost = len(before - self._workers())
+            gone = f" ({lost} of its {len(before)} workers lost)" if lost else ""
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise EngineError(
+                f"LightGBM training on the Dask cluster failed{gone}: {type(exc).__name__}: {first}; "
+                "distributed LightGBM cannot finish without every worker it started on: run the "
+                "command again once the cluster is whole"
+            ) from exc
+
+    def _workers(self) -> set[str]:
+        return set(self.client.scheduler_info(n_workers=-1)["workers"])
 
 
 def _apply_part(part: pd.DataFrame, func: PerCustomer, empty: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:

@@ -67,26 +67,44 @@ class BoostedScorer(BaseEstimator):
     def stacked(self) -> bool:
         return self.btyd is not None
 
+    @property
+    def input_columns(self) -> list[str]:
+        return [*self.columns, *(BTYD_COLUMNS if self.stacked else ())]
+
+    def settings(self) -> dict[str, Any]:
+        """Every LightGBM parameter of the model but its threads: what a fit in this process and a fit
+        on a Dask cluster (:mod:`features.predictive.boosted_dask`) both pass, so they train one model."""
+        constraints = [int((self.monotone or {}).get(col, 0)) for col in self.input_columns]
+        return {
+            "objective": self.objective,
+            "random_state": self.seed,
+            "verbose": -1,
+            "deterministic": True,  # same data, same seed, same model: runs compare on the model, not on luck
+            "force_row_wise": True,
+            "monotone_constraints": constraints,
+            **DEFAULT_PARAMS,
+            **(self.params or {}),
+        }
+
     def fit(self, frame: pd.DataFrame, y: np.ndarray) -> BoostedScorer:
         if self.stacked and not set(BTYD_COLUMNS) <= set(frame.columns):
             frame = with_btyd(frame, self.btyd)  # type: ignore[arg-type]
-        self.inputs_ = [*self.columns, *(BTYD_COLUMNS if self.stacked else ())]
+        self.inputs_ = self.input_columns
         self.categories_ = categories_of(frame, self.inputs_)
         x = model_matrix(frame, self.inputs_, self.categories_)
-        constraints = [int((self.monotone or {}).get(col, 0)) for col in self.inputs_]
-        settings = {**DEFAULT_PARAMS, **(self.params or {})}
         estimator = LGBMClassifier if self.objective == BINARY else LGBMRegressor
-        self.estimator_ = estimator(
-            objective=self.objective,
-            random_state=self.seed,
-            n_jobs=self.n_jobs,
-            verbose=-1,
-            deterministic=True,  # same data, same seed, same model: runs compare on the model, not on luck
-            force_row_wise=True,
-            monotone_constraints=constraints,
-            **settings,
-        )
+        self.estimator_ = estimator(n_jobs=self.n_jobs, **self.settings())
         self.estimator_.fit(x, np.asarray(y))
+        return self
+
+    def fitted_elsewhere(
+        self, categories: dict[str, list[str]], estimator: LGBMClassifier | LGBMRegressor
+    ) -> BoostedScorer:
+        """The scorer of an estimator trained out of this process on ``model_matrix`` rows of
+        :attr:`input_columns` with these levels: what ``fit`` would have left, for scoring here."""
+        self.inputs_ = self.input_columns
+        self.categories_ = categories
+        self.estimator_ = estimator.set_params(n_jobs=self.n_jobs)
         return self
 
     def matrix(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

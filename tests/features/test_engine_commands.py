@@ -53,6 +53,7 @@ COMMANDS = (
     ("segments", "export"),
     ("segments", "assign"),
     ("train", "all"),
+    ("train", "churn"),
 )
 
 

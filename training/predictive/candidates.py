@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from features import columns as c
+from features.batch_engine import BatchEngine, CutoffRows
 from features.predictive.blend import BlendScorer
 from features.predictive.boosted import BINARY, BoostedScorer
 from features.predictive.btyd_features import BTYDFeatures, with_btyd
@@ -104,6 +106,7 @@ def _fit_scorer(
     training: list[LabelledRows],
     validation: LabelledRows,
     at_validation: Callable[[], BTYDFeatures],
+    engine: BatchEngine,
 ) -> BaseEstimator:
     if how == NOTHING:
         return scorer.fit(validation.features)  # type: ignore[union-attr]
@@ -116,7 +119,9 @@ def _fit_scorer(
         return scorer.fit(frame, y)  # type: ignore[union-attr]
     columns = PREDICTIVE_FEATURES_V1.resolve(list(frame.columns))
     if name == LIGHTGBM:
-        return _boosted(target, config, columns, None).fit(frame, y)
+        # Where the features lie: on a Dask cluster the engine trains there, on the same rows.
+        rows = [CutoffRows(p.cutoff, pd.Series(p.y, index=p.features[c.CUSTOMER_ID])) for p in training]
+        return engine.fit_boosted(_boosted(target, config, columns, None), frame, y, rows)
     # Stacked: each training cutoff's BTYD columns come from a fit on that cutoff's own past.
     frame = pd.concat(
         [
@@ -136,8 +141,11 @@ def fit_candidates(
     validation: LabelledRows,
     calibration: LabelledRows,
     progress: Callable[[str], None] | None = None,
+    engine: BatchEngine | None = None,
 ) -> tuple[list[Fitted], dict[str, str]]:
-    """Every candidate that can be fitted on these rows, and why the others could not."""
+    """Every candidate that can be fitted on these rows, and why the others could not; the LightGBM
+    candidate is fitted by ``engine`` (in this process by default)."""
+    trees = engine or BatchEngine()
     fitted: list[Fitted] = []
     skipped: dict[str, str] = {}
     shared: list[BTYDFeatures] = []
@@ -161,7 +169,7 @@ def fit_candidates(
                 trained = BlendScorer([done[m] for m in BLEND_MEMBERS]).fit(calibration.features)
             else:
                 trained = _fit_scorer(
-                    name, how, scorer, target, config, horizon, training, validation, at_validation
+                    name, how, scorer, target, config, horizon, training, validation, at_validation, trees
                 )
         except (ValueError, FloatingPointError) as exc:  # e.g. too few buyers for BTYD or RFM quintiles
             skipped[name] = str(exc)

@@ -131,7 +131,9 @@ def compare_candidates(
         )
     judge = evaluation_half(validation.features[c.CUSTOMER_ID], config.seed)
     calibration, evaluation = validation.subset(~judge), validation.subset(judge)
-    fitted, skipped = fit_candidates(target, config, horizon, training, validation, calibration, step)
+    fitted, skipped = fit_candidates(
+        target, config, horizon, training, validation, calibration, step, cache.engine
+    )
     step("evaluating")
     evaluated = []
     for candidate in fitted:
