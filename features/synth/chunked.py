@@ -71,7 +71,8 @@ def write_in_chunks(
             del world
             if k > 0:  # the catalogue is shared: written once
                 del result.tables["products"]
-            stage("write")
+            if progress is not None:
+                progress(f"chunk {k + 1}/{len(sizes)}: write")
             tables_out.write({name: result.tables[name] for name in TABLES if name in result.tables})
             truth_out.write(result.truth)
             del result
