@@ -32,8 +32,11 @@ def digests(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def chunked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("chunked")
-    rows = write_synthetic(CONFIG, folder, chunk_customers=CHUNK)
-    assert rows["customers"] == CONFIG.customers
+    args = ["data", "synth", "--out", str(folder), "--customers", str(CONFIG.customers)]
+    args += ["--months", str(CONFIG.months), "--seed", str(CONFIG.seed), "--chunk-customers", str(CHUNK)]
+    done = CliRunner().invoke(app, args, env={"CIBLE_HOME": str(tmp_path_factory.mktemp("home"))})
+    assert done.exit_code == 0, done.output
+    assert "900 customers over 6 months" in done.output
     return folder
 
 
