@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from features.importers.online_retail import import_online_retail
 from features.io import write_dataset_frames
 from features.schema import TABLES
 from features.settings import Settings
+from features.synth.chunked import CHUNK_CUSTOMERS
 from features.synth.config import SynthConfig
 from features.synth.generate import write_synthetic
 from features.validate import validate_folder, validate_frames
@@ -35,12 +37,13 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
-def _print_sizes(frames: dict[str, pd.DataFrame], title: str) -> None:
+def _print_sizes(frames: Mapping[str, pd.DataFrame] | Mapping[str, int], title: str) -> None:
     table = RichTable(title=title, title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name in TABLES:
-        table.add_row(name, f"{len(frames.get(name, [])):,}")
+        rows = frames.get(name, 0)
+        table.add_row(name, f"{rows if isinstance(rows, int) else len(rows):,}")
     console.print(table)
 
 
@@ -74,12 +77,20 @@ def synth(
         str(SynthConfig.end.date()), help="Exclusive end of the simulated period (YYYY-MM-DD)."
     ),
     fmt: str = typer.Option("parquet", "--format", help=FORMAT_HELP),
+    chunk_customers: int = typer.Option(
+        CHUNK_CUSTOMERS,
+        min=1,
+        help="Above this many customers, generate chunk by chunk (bounded memory; same seed and chunk size, "
+        "same data).",
+    ),
 ) -> None:
     """Generate a synthetic French omnichannel fine-food retailer (hidden truth in OUT/truth/)."""
     config = SynthConfig(customers=customers, months=months, seed=seed, end=pd.Timestamp(end))
     with steps("synthetic data") as progress:
-        result = write_synthetic(config, out, fmt=_check_format(fmt), progress=progress)
-    _print_sizes(result.tables, f"{out}: {customers:,} customers over {months} months")
+        rows = write_synthetic(
+            config, out, fmt=_check_format(fmt), progress=progress, chunk_customers=chunk_customers
+        )
+    _print_sizes(rows, f"{out}: {customers:,} customers over {months} months")
 
 
 def _write_import(tables: dict[str, pd.DataFrame], report: list[str], out: Path, fmt: str) -> None:

@@ -58,6 +58,12 @@ pick's type and its potential outcomes, treated and control).
 Same seed, same bytes; 100,000 customers x 24 months generate and write in ~30 s on
 two cores (``experiments/bench_synth.py``).
 
+Above ``chunk_customers`` (50,000 by default) customers, :func:`~features.synth.generate.write_synthetic`
+makes the data set chunk by chunk in the memory of one chunk (:mod:`features.synth.chunked`): the
+catalogue and campaign calendar are shared, each chunk has its own random streams and id blocks, and its
+tables are appended to the same files. Same seed and chunk size, same bytes; one chunk is the data set
+made in one piece.
+
 Entry points: :class:`features.synth.config.SynthConfig`, :func:`features.synth.generate.generate` and
 :func:`features.synth.generate.write_synthetic`.
 """

@@ -18,7 +18,8 @@ from features.synth.campaigns import OFFERS, CampaignTable, Contacts
 from features.synth.catalogue import Catalogue
 from features.synth.consents import PURPOSES, LedgerRows
 from features.synth.geo import REGION_NAMES
-from features.synth.ids import Numbering, id_width, lookup, prefixed_ids, to_datetime, to_series
+from features.synth.id_blocks import IdBlocks
+from features.synth.ids import Numbering, lookup, prefixed_ids, to_datetime, to_series
 from features.synth.orders import OrderPlan
 from features.synth.population import Population
 from features.synth.sampling import group_positions
@@ -32,10 +33,12 @@ class Ids:
     order: Numbering  # by plan order index
     campaign: pa.Array
     sku: pa.Array
+    blocks: IdBlocks  # where this part's ids start: all at zero for a data set made in one piece
 
-
-def session_width(n_sessions: int) -> int:
-    return id_width(n_sessions, 8)
+    def session_numbering(self, n_sessions: int, rank: np.ndarray) -> Numbering:
+        """Session ids by rank (start, visitor) within this part."""
+        block = self.blocks.session
+        return Numbering("S", block.width_for(n_sessions, 8), rank + 1 + block.offset)
 
 
 def frame(columns: dict[str, pa.Array | np.ndarray | pd.api.extensions.ExtensionArray]) -> pd.DataFrame:
@@ -46,16 +49,20 @@ def nullable_int(values: np.ndarray, known: np.ndarray) -> pd.arrays.IntegerArra
     return pd.arrays.IntegerArray(values.astype(np.int64), ~known)
 
 
-def make_ids(pop: Population, plan: OrderPlan, table: CampaignTable, cat: Catalogue) -> Ids:
+def make_ids(
+    pop: Population, plan: OrderPlan, table: CampaignTable, cat: Catalogue, blocks: IdBlocks | None = None
+) -> Ids:
     # Customer numbers follow record creation; orders are already in time order.
+    blocks = blocks or IdBlocks()
     number = np.empty(pop.n, dtype=np.int64)
-    number[np.argsort(pop.created_at, kind="stable")] = np.arange(1, pop.n + 1)
+    number[np.argsort(pop.created_at, kind="stable")] = blocks.customer.numbers(pop.n)
     n_orders = plan.intents.t.size
     return Ids(
-        customer=Numbering("C", id_width(pop.n, 6), number),
-        order=Numbering("O", id_width(n_orders, 7), np.arange(1, n_orders + 1)),
+        customer=Numbering("C", blocks.customer.width_for(pop.n, 6), number),
+        order=Numbering("O", blocks.order.width_for(n_orders, 7), blocks.order.numbers(n_orders)),
         campaign=pa.array(list(table.names), type=pa.large_string()),
         sku=pa.array(cat.products[c.SKU].tolist(), type=pa.large_string()),
+        blocks=blocks,
     )
 
 
@@ -81,7 +88,8 @@ def orders_table(plan: OrderPlan, lines: Lines, returns: Returns, ids: Ids) -> p
     it = plan.intents
     rt = np.argsort(returns.t, kind="stable")
     back = returns.lines
-    return_ids = prefixed_ids("R", np.arange(1, rt.size + 1), id_width(rt.size, 6))
+    block = ids.blocks.ret
+    return_ids = prefixed_ids("R", block.numbers(rt.size), block.width_for(rt.size, 6))
     header = np.concatenate([lines.order, back.order[rt]])
     out = frame(
         {
@@ -106,7 +114,8 @@ def contacts_table(contacts: Contacts, plan: OrderPlan, ids: Ids) -> tuple[pd.Da
     converted = np.full(contacts.customer.size, -1)
     has = np.flatnonzero(plan.intents.contact >= 0)
     converted[plan.intents.contact[has]] = has
-    contact_ids = prefixed_ids("K", np.arange(1, order.size + 1), id_width(order.size, 8))
+    block = ids.blocks.contact
+    contact_ids = prefixed_ids("K", block.numbers(order.size), block.width_for(order.size, 8))
     out = frame(
         {
             c.CONTACT_ID: contact_ids,
@@ -160,13 +169,16 @@ def events_table(
     logged = (owner >= 0) & (events.position[keep] >= sessions.logged_from[s])
     logged &= (t >= pop.created_at[o]) & (t < pop.churn_at[o])
     n_visitors = int(sessions.visitor.max()) + 1 if sessions.n else 1
+    event, visitor = ids.blocks.event, ids.blocks.visitor
     out = frame(
         {
-            c.EVENT_ID: prefixed_ids("E", np.arange(1, keep.size + 1), id_width(keep.size, 9)),
+            c.EVENT_ID: prefixed_ids("E", event.numbers(keep.size), event.width_for(keep.size, 9)),
             c.OCCURRED_AT: to_datetime(t),
-            c.VISITOR_ID: prefixed_ids("V", sessions.visitor[s] + 1, id_width(n_visitors, 7)),
+            c.VISITOR_ID: prefixed_ids(
+                "V", sessions.visitor[s] + 1 + visitor.offset, visitor.width_for(n_visitors, 7)
+            ),
             c.CUSTOMER_ID: ids.customer.of(np.where(logged, owner, -1)),
-            c.SESSION_ID: Numbering("S", session_width(sessions.n), rank + 1).of(s),
+            c.SESSION_ID: ids.session_numbering(sessions.n, rank).of(s),
             c.EVENT_TYPE: lookup(vocab.EVENT_TYPES, events.type[keep]),
             c.SKU: lookup(ids.sku, events.sku[keep]),
             c.DEVICE: lookup(vocab.DEVICES, sessions.device[s]),

@@ -10,10 +10,10 @@ import pyarrow as pa
 from features import columns as c
 from features import vocab
 from features.campaigns.windows import window_days
-from features.synth.assemble import Ids, frame, session_width
+from features.synth.assemble import Ids, frame
 from features.synth.calendar import DAY
 from features.synth.campaigns import OFFERS, CampaignTable
-from features.synth.ids import NEVER, lookup, prefixed_ids, to_datetime
+from features.synth.ids import NEVER, lookup, to_datetime
 from features.synth.orders import ORDER_SOURCES, OrderPlan
 from features.synth.population import Population
 from features.synth.profiles import CATEGORIES, TYPE_NAMES
@@ -48,7 +48,7 @@ def sessions_truth(sessions: Sessions, in_id_order: np.ndarray, ids: Ids) -> pd.
     s = in_id_order
     return frame(
         {
-            c.SESSION_ID: prefixed_ids("S", np.arange(1, s.size + 1), session_width(s.size)),
+            c.SESSION_ID: ids.session_numbering(s.size, np.arange(s.size)).all(),
             "owner_customer_id": ids.customer.of(sessions.owner[s]),
             "kind": lookup(KINDS, sessions.kind[s]),
             "started_at": to_datetime(sessions.start[s]),
