@@ -180,8 +180,9 @@ def tag_events(frame: pd.DataFrame, plan: PartitionPlan) -> tuple[pd.DataFrame, 
     return out, out[extra].assign(**{PART: session_part[extra]})
 
 
-def tag_batch(table: str, frame: pd.DataFrame, plan: PartitionPlan) -> pd.DataFrame:
-    """A sliced batch with the partition of each row (``_part``); rows of no customer in the plan go."""
+def tag_batch(table: str, frame: pd.DataFrame, plan: PartitionPlan, keep_all: bool = False) -> pd.DataFrame:
+    """A sliced batch with the partition of each row (``_part``); rows of no customer in the plan go,
+    unless ``keep_all`` (their ``_part`` is then -1: a writer that skips them spares a filtering copy)."""
     if table == "events":
         own, extra = tag_events(frame, plan)
         tagged = pd.concat([own, extra])
@@ -190,7 +191,7 @@ def tag_batch(table: str, frame: pd.DataFrame, plan: PartitionPlan) -> pd.DataFr
         tagged = frame.assign(**{PART: np.where(codes >= 0, plan.part_of[np.maximum(codes, 0)], -1)})
         if table == "customers":
             tagged[CODE] = codes
-    return tagged[tagged[PART].to_numpy() >= 0]
+    return tagged if keep_all else tagged[tagged[PART].to_numpy() >= 0]
 
 
 def event_bounds(tagged: pd.DataFrame, plan: PartitionPlan) -> pd.DataFrame:
