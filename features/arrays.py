@@ -30,7 +30,7 @@ def isin(values: pd.Series, allowed: pd.Series | pd.Index | np.ndarray | list) -
     else:
         haystack = _arrow(pd.unique(pd.Series(allowed).dropna().astype(str)))
     needles = _arrow(values.astype("str"))
-    found = pc.is_in(needles, value_set=haystack, skip_nulls=True)
+    found = pc.is_in(needles, value_set=_narrowed(haystack, needles), skip_nulls=True)
     return found.to_numpy(zero_copy_only=False).astype(bool) & values.notna().to_numpy()
 
 
@@ -42,8 +42,30 @@ def positions(values: pd.Series | np.ndarray, keys: pa.Array) -> np.ndarray:
     needles = _arrow(values)
     if needles.type != keys.type:
         needles = needles.cast(keys.type)
+    if len(keys) > 2 * (len(needles) - needles.null_count):
+        # Only the keys some value matches: found by hashing the values instead of every key.
+        kept = np.flatnonzero(_matches(keys, needles))
+        found = pc.index_in(needles, value_set=keys.take(pa.array(kept)), skip_nulls=True)
+        at = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return np.where(at >= 0, kept[np.maximum(at, 0)] if len(kept) else -1, -1)
     found = pc.index_in(needles, value_set=keys, skip_nulls=True)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _matches(keys: pa.Array, needles: pa.Array) -> np.ndarray:
+    """Which ``keys`` equal some (non-empty) needle."""
+    return pc.is_in(keys, value_set=pc.unique(needles.drop_null()), skip_nulls=True).to_numpy(
+        zero_copy_only=False
+    ) & ~np.asarray(keys.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _narrowed(haystack: pa.Array, needles: pa.Array) -> pa.Array:
+    """The part of ``haystack`` that ``needles`` can find. Arrow hashes the whole value set on every
+    call: a large set looked up by a few values (known orders by one batch's conversions) costs its
+    size each time, where probing it with the values' own set costs far less."""
+    if len(haystack) <= 2 * (len(needles) - needles.null_count):
+        return haystack
+    return haystack.filter(pa.array(_matches(haystack, needles.cast(haystack.type))))
 
 
 def arrow_keys(values: pd.Index | pd.Series | np.ndarray) -> pa.Array:

@@ -23,7 +23,7 @@ class EventOwners:
     session: np.ndarray
 
 
-def latest_logins(visitors: np.ndarray, times: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+def latest_logins(visitors: np.ndarray | pd.Series, times: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
     """The customer each visitor logged in as last (a shared device may log in as several customers).
 
     Only logged-in events (``codes >= 0``) count; at equal times the greater code wins, so the answer
@@ -31,9 +31,15 @@ def latest_logins(visitors: np.ndarray, times: np.ndarray, codes: np.ndarray) ->
     Columns: ``visitor``, ``time`` (int64 microseconds), ``code``; one row per visitor.
     """
     logged = codes >= 0
+    # A Series of Arrow text stays one (filtered by Arrow): an array of Python strings costs a lot more.
+    visitor = (
+        visitors[logged].reset_index(drop=True)
+        if isinstance(visitors, pd.Series)
+        else np.asarray(visitors)[logged]
+    )
     frame = pd.DataFrame(
         {
-            "visitor": np.asarray(visitors)[logged],
+            "visitor": visitor,
             "time": np.asarray(times[logged]).astype("datetime64[us]").astype(np.int64),
             "code": codes[logged].astype(np.int64),
         }
@@ -44,13 +50,19 @@ def latest_logins(visitors: np.ndarray, times: np.ndarray, codes: np.ndarray) ->
 def reduce_logins(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per visitor: its latest login (greatest code on a tie). Reductions of reductions agree."""
     columns = [frame[name] for name in ("visitor", "time", "code")]
-    if len(frame) == 0 or not all(pd.api.types.is_integer_dtype(col.dtype) for col in columns):
+    if len(frame) == 0 or not all(pd.api.types.is_integer_dtype(col.dtype) for col in columns[1:]):
         ordered = frame.sort_values(["visitor", "time", "code"], kind="stable")
         return ordered.drop_duplicates("visitor", keep="last").reset_index(drop=True)
-    # Integer keys (factorised visitors): the latest time, then the greatest code at it, per visitor by
-    # direct reductions, several times cheaper than sorting on three columns. Rows equal on all three
-    # are equal rows, so which of them is kept does not show: the frame is the same.
-    visitor, time, code = (col.to_numpy() for col in columns)
+    # The latest time, then the greatest code at it, per visitor by direct reductions on integer keys
+    # (text visitors factorised, an empty one a key of its own), several times cheaper than sorting on
+    # three columns. Rows equal on all three are equal rows, so which of them is kept does not show:
+    # the rows are those of the sort, in another order (one row per visitor: the order carries nothing).
+    visitor = (
+        columns[0].to_numpy()
+        if pd.api.types.is_integer_dtype(columns[0].dtype)
+        else pd.factorize(columns[0], use_na_sentinel=False)[0]
+    )
+    time, code = (col.to_numpy() for col in columns[1:])
     dense = visitor.min() >= 0 and visitor.max() < visitor.size
     slot = visitor.astype(np.int64) if dense else np.unique(visitor, return_inverse=True)[1]
     size = int(slot.max()) + 1
@@ -65,21 +77,38 @@ def reduce_logins(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.take(row[row >= 0]).reset_index(drop=True)
 
 
-def owner_codes(codes: np.ndarray, visitors: np.ndarray, logins: pd.DataFrame) -> np.ndarray:
+def owner_codes(codes: np.ndarray, visitors: np.ndarray | pd.Series, logins: pd.DataFrame) -> np.ndarray:
     """Customer code each event counts for: its own customer when known, else the customer its visitor
     last logged in as (``logins`` from :func:`latest_logins`), else -1."""
     owner = np.asarray(codes).astype(np.int64).copy()
     unknown = np.flatnonzero(owner < 0)
     if len(unknown) and len(logins):
-        at = positions(pd.Series(visitors).iloc[unknown], arrow_keys(logins["visitor"]))
+        visitors = visitors if isinstance(visitors, pd.Series) else pd.Series(visitors)
+        at = positions(visitors.iloc[unknown], arrow_keys(logins["visitor"]))
         owner[unknown[at >= 0]] = logins["code"].to_numpy(dtype=np.int64)[at[at >= 0]]
     return owner
 
 
-def session_bounds(owner: np.ndarray, sessions: np.ndarray) -> pd.DataFrame:
+def session_bounds(owner: np.ndarray, sessions: np.ndarray | pd.Series) -> pd.DataFrame:
     """Lowest and highest owner code per session (index: session); bounds of bounds are bounds."""
-    frame = pd.DataFrame({"session": sessions, "owner": owner})
-    return frame.groupby("session", sort=False)["owner"].agg(low="min", high="max")
+    owner = np.asarray(owner, dtype=np.int64)
+    keys = sessions if isinstance(sessions, pd.Series) else pd.Series(sessions)
+    return reduce_bounds(keys, owner, owner)
+
+
+def reduce_bounds(sessions: pd.Series | pd.Index, low: np.ndarray, high: np.ndarray) -> pd.DataFrame:
+    """Least ``low`` and greatest ``high`` per session, sessions in order of first appearance, empty
+    ones left out (as a groupby would), by direct reductions on factorised keys: a groupby on millions
+    of text keys costs several times more."""
+    keys, uniques = pd.factorize(sessions)
+    seen = keys >= 0
+    keys = keys[seen]
+    least = np.full(len(uniques), np.iinfo(np.int64).max, dtype=np.int64)
+    greatest = np.full(len(uniques), np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(least, keys, np.asarray(low, dtype=np.int64)[seen])
+    np.maximum.at(greatest, keys, np.asarray(high, dtype=np.int64)[seen])
+    index = pd.Index(uniques, name="session")
+    return pd.DataFrame({"low": least, "high": greatest}, index=index)
 
 
 def event_owners(

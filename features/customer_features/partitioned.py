@@ -27,6 +27,7 @@ from features.customer_features.attribution import (
     EventOwners,
     latest_logins,
     owner_codes,
+    reduce_bounds,
     reduce_logins,
     session_bounds,
 )
@@ -127,7 +128,7 @@ def batch_logins(events: pd.DataFrame, plan: PartitionPlan) -> pd.DataFrame:
     """Latest logins within a batch of events (``LOGIN_COLUMNS``); reduce with :func:`merge_logins`."""
     past = rows_before("events", events, plan.as_of)
     return latest_logins(
-        past[c.VISITOR_ID].to_numpy(), as_datetime(past[c.OCCURRED_AT]), plan.codes(past[c.CUSTOMER_ID])
+        past[c.VISITOR_ID], as_datetime(past[c.OCCURRED_AT]), plan.codes(past[c.CUSTOMER_ID])
     )
 
 
@@ -143,7 +144,7 @@ def merge_bounds(pieces: list[pd.DataFrame]) -> pd.DataFrame:
     if not pieces:
         return pd.DataFrame({"low": pd.Series([], dtype=np.int64), "high": pd.Series([], dtype=np.int64)})
     both = pd.concat(pieces)
-    return both.groupby(level=0, sort=False).agg(low=("low", "min"), high=("high", "max"))
+    return reduce_bounds(both.index, both["low"].to_numpy(), both["high"].to_numpy())
 
 
 def slice_batch(
@@ -170,7 +171,7 @@ def tag_events(frame: pd.DataFrame, plan: PartitionPlan) -> tuple[pd.DataFrame, 
     nobody) and the partition of that customer (``_part``, -1 for none); and copies of the events whose
     session counts for a customer of another partition, tagged with that partition (each partition counts
     only its own customers, so a copy is never counted twice)."""
-    owner = owner_codes(plan.codes(frame[c.CUSTOMER_ID]), frame[c.VISITOR_ID].to_numpy(), plan.logins)
+    owner = owner_codes(plan.codes(frame[c.CUSTOMER_ID]), frame[c.VISITOR_ID], plan.logins)
     session = session_owner_codes(frame, owner, plan.mixed_sessions)
     own_part = np.where(owner >= 0, plan.part_of[np.maximum(owner, 0)], -1)
     session_part = np.where(session >= 0, plan.part_of[np.maximum(session, 0)], -1)
@@ -179,8 +180,9 @@ def tag_events(frame: pd.DataFrame, plan: PartitionPlan) -> tuple[pd.DataFrame, 
     return out, out[extra].assign(**{PART: session_part[extra]})
 
 
-def tag_batch(table: str, frame: pd.DataFrame, plan: PartitionPlan) -> pd.DataFrame:
-    """A sliced batch with the partition of each row (``_part``); rows of no customer in the plan go."""
+def tag_batch(table: str, frame: pd.DataFrame, plan: PartitionPlan, keep_all: bool = False) -> pd.DataFrame:
+    """A sliced batch with the partition of each row (``_part``); rows of no customer in the plan go,
+    unless ``keep_all`` (their ``_part`` is then -1: a writer that skips them spares a filtering copy)."""
     if table == "events":
         own, extra = tag_events(frame, plan)
         tagged = pd.concat([own, extra])
@@ -189,12 +191,12 @@ def tag_batch(table: str, frame: pd.DataFrame, plan: PartitionPlan) -> pd.DataFr
         tagged = frame.assign(**{PART: np.where(codes >= 0, plan.part_of[np.maximum(codes, 0)], -1)})
         if table == "customers":
             tagged[CODE] = codes
-    return tagged[tagged[PART].to_numpy() >= 0]
+    return tagged if keep_all else tagged[tagged[PART].to_numpy() >= 0]
 
 
 def event_bounds(tagged: pd.DataFrame, plan: PartitionPlan) -> pd.DataFrame:
     """:func:`session_bounds` of events tagged by :func:`tag_events` (all of them, owned or not)."""
-    return session_bounds(tagged[OWNER].to_numpy(), tagged[c.SESSION_ID].to_numpy())
+    return session_bounds(tagged[OWNER].to_numpy(), tagged[c.SESSION_ID])
 
 
 def features_of_part(

@@ -95,5 +95,7 @@ class PrivacyRules:
                 visitors = set(frame.loc[drop, c.VISITOR_ID])
                 drop |= frame[c.VISITOR_ID].isin(visitors)
             drop |= self.retention.expired(table, frame, now)
-            out[table] = frame[~drop.to_numpy()].reset_index(drop=True)
+            dropped = drop.to_numpy()
+            # Nothing to drop is the common case: a masked copy of every column would cost a pass.
+            out[table] = (frame[~dropped] if dropped.any() else frame).reset_index(drop=True)
         return out
