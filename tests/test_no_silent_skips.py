@@ -107,3 +107,11 @@ def test_a_postgres_that_hangs_up_is_an_error_even_off_ci(monkeypatch: pytest.Mo
         monkeypatch.setattr(test_mlflow_postgres, "SERVER", f"postgresql://postgres@127.0.0.1:{port}")
         with pytest.raises(OperationalError, match="server closed the connection"):
             test_mlflow_postgres.admin_connection()
+
+
+def test_every_collected_test_has_its_own_node_id(request: pytest.FixtureRequest) -> None:
+    # pytest-xdist schedules by node id: of tests sharing one it runs the first alone, silently (it did so
+    # with Schemathesis's per-operation tests, which fuzzed GET /healthz only; tests/serving/conftest.py)
+    ids = [item.nodeid for item in request.session.items]
+    repeated = sorted({nodeid for nodeid in ids if ids.count(nodeid) > 1})
+    assert not repeated, f"{len(repeated)} node ids name several tests: {repeated[:3]}"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from starlette.testclient import TestClient
 
 from serving.openapi import complete
@@ -109,14 +109,31 @@ def _scopes(case: schemathesis.Case) -> list[str] | None:
     return None if raw.get("security") == [] else raw["x-cible-scopes"]
 
 
-@schema.parametrize()
-@FUZZ
+def _operations(of: schemathesis.BaseSchema) -> list[Any]:
+    """Every operation of ``of``, to parametrize a test with: each its own test (and node id).
+
+    Not Schemathesis's ``parametrize()``: its pytest items all carry the test function's node id, the
+    operation only in their name, and pytest-xdist, which schedules by node id, ran the first operation
+    (GET /healthz) alone (tests/test_no_silent_skips.py checks that node ids are unique)."""
+    return [result.ok() for result in of.get_all_operations()]
+
+
+def _label(operation: Any) -> str:
+    return str(operation.label)
+
+
+@pytest.mark.parametrize("operation", _operations(schema), ids=_label)
 def test_every_operation_with_a_key_of_its_scope(
-    case: schemathesis.Case, service: _Service, served_home: Served
+    operation: Any, service: _Service, served_home: Served
 ) -> None:
-    scopes = _scopes(case)
-    headers = served_home.headers(scopes[0]) if scopes else {}
-    case.call_and_validate(headers=headers)
+    @FUZZ
+    @given(case=operation.as_strategy())
+    def check(case: schemathesis.Case) -> None:
+        scopes = _scopes(case)
+        headers = served_home.headers(scopes[0]) if scopes else {}
+        case.call_and_validate(headers=headers)
+
+    check()
 
 
 @pytest.fixture
@@ -128,19 +145,31 @@ def raw_data(small_synthetic_dir: Path) -> Iterator[None]:
     runtime.config.data_dir = before
 
 
-@export.parametrize()
-@settings(FUZZ, max_examples=5)
+@pytest.mark.parametrize("operation", _operations(export), ids=_label)
 def test_the_access_export_with_the_raw_data(
-    case: schemathesis.Case, service: _Service, raw_data: None, served_home: Served
+    operation: Any, service: _Service, raw_data: None, served_home: Served
 ) -> None:
-    case.call_and_validate(headers=served_home.headers("admin"))
+    @settings(FUZZ, max_examples=5)
+    @given(case=operation.as_strategy())
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=served_home.headers("admin"))
+
+    check()
 
 
-@valid.parametrize()
-@PER_KEY
+@pytest.mark.parametrize("operation", _operations(valid), ids=_label)
 def test_every_operation_with_every_key_and_none(
-    case: schemathesis.Case, service: _Service, raw_data: None, served_home: Served
+    operation: Any, service: _Service, raw_data: None, served_home: Served
 ) -> None:
+    @PER_KEY
+    @given(case=operation.as_strategy())
+    def check(case: schemathesis.Case) -> None:
+        _every_key_and_none(case, served_home)
+
+    check()
+
+
+def _every_key_and_none(case: schemathesis.Case, served_home: Served) -> None:
     scopes = _scopes(case)
     if scopes is None:  # public: the probes answer anyone, with a key or without
         assert case.call(headers=UNKNOWN_KEY).status_code < 400
