@@ -5,6 +5,7 @@ The functions are registered by ``cible.train_commands`` (training) and ``cible.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -113,53 +114,34 @@ def _train(
         run_target(dataset, cutoff, settings, target, overrides, cache)
 
 
-def churn(
-    data: Path = DataOption,
-    as_of: str = AsOfOption,
-    config: Path = ConfigOption,
-    engine: str = EngineOption,
-    scheduler: str = SchedulerOption,
-    partitions: int = PartitionsOption,
-) -> None:
-    """Churn risk: P(no order in the next 90 days) for customers who ordered; register the best model."""
-    _train(CHURN, data, as_of, config, engine, scheduler, partitions)
+def _command(target: str, doc: str) -> Callable[..., None]:
+    """``cible train TARGET``: the same options for every target."""
+
+    def command(
+        data: Path = DataOption,
+        as_of: str = AsOfOption,
+        config: Path = ConfigOption,
+        engine: str = EngineOption,
+        scheduler: str = SchedulerOption,
+        partitions: int = PartitionsOption,
+    ) -> None:
+        _train(target, data, as_of, config, engine, scheduler, partitions)
+
+    command.__doc__ = doc
+    return command
 
 
-def propensity(
-    data: Path = DataOption,
-    as_of: str = AsOfOption,
-    config: Path = ConfigOption,
-    engine: str = EngineOption,
-    scheduler: str = SchedulerOption,
-    partitions: int = PartitionsOption,
-) -> None:
-    """Purchase propensity: P(an order in the next 30 days) for every customer; register the best model."""
-    _train(PROPENSITY, data, as_of, config, engine, scheduler, partitions)
-
-
-def value(
-    data: Path = DataOption,
-    as_of: str = AsOfOption,
-    config: Path = ConfigOption,
-    engine: str = EngineOption,
-    scheduler: str = SchedulerOption,
-    partitions: int = PartitionsOption,
-) -> None:
-    """Customer value: net spend in the next 365 days; register the best model."""
-    _train(VALUE, data, as_of, config, engine, scheduler, partitions)
-
-
-def next_order(
-    data: Path = DataOption,
-    as_of: str = AsOfOption,
-    config: Path = ConfigOption,
-    engine: str = EngineOption,
-    scheduler: str = SchedulerOption,
-    partitions: int = PartitionsOption,
-) -> None:
-    """Next order: expected days to the next order (within 180 days); register the best model."""
-    _train(NEXT_ORDER, data, as_of, config, engine, scheduler, partitions)
-
+churn = _command(
+    CHURN, "Churn risk: P(no order in the next 90 days) for customers who ordered; register the best model."
+)
+propensity = _command(
+    PROPENSITY,
+    "Purchase propensity: P(an order in the next 30 days) for every customer; register the best model.",
+)
+value = _command(VALUE, "Customer value: net spend in the next 365 days; register the best model.")
+next_order = _command(
+    NEXT_ORDER, "Next order: expected days to the next order (within 180 days); register the best model."
+)
 
 TRAIN_COMMANDS = {"churn": churn, "propensity": propensity, "value": value, "next-order": next_order}
 
