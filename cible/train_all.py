@@ -54,12 +54,12 @@ PIPELINES: dict[str, Pipeline] = {
 # Processes take the longest first (CPU seconds at 20k customers, 2 cores) so that the last to start is
 # a short one and the processes end together.
 COST_SECONDS = {
-    "recommender": 90,
-    "uplift": 70,
-    "predictive models": 60,
-    "intent": 55,
-    "segments": 22,
-    "offer response": 18,
+    "uplift": 36,
+    "predictive models": 34,
+    "recommender": 30,
+    "intent": 12,
+    "offer response": 9,
+    "segments": 7,
 }
 
 
