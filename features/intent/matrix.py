@@ -20,23 +20,23 @@ import pandas as pd
 from features import columns as c
 from features.arrays import arrow_keys, positions
 from features.intent import names as f
-from features.intent.realtime import (
-    _COUNTED,
-    _CUSTOMER_AT,
-    _DEVICE_AT,
-    _EVENTS_AT,
-    _MISSING_BY_DEFAULT,
-    _PRODUCTS_AT,
-    _SESSIONS_AT,
-    _SINCE,
-    _SOURCE_AT,
-    _WINDOWS_US,
+from features.intent.layout import (
     ADD_TO_CART,
+    COUNTED_AT,
+    CUSTOMER_AT,
+    DEVICE_AT,
+    EVENTS_AT,
     LOOKBACK_US,
+    MISSING_BY_DEFAULT,
+    PRODUCTS_AT,
     PURCHASE,
     REMOVE_FROM_CART,
     SESSION_GAP_US,
+    SESSIONS_AT,
+    SINCE_AT,
+    SOURCE_AT,
     US_PER_HOUR,
+    WINDOWS_US,
     WISHLIST_ADD,
 )
 
@@ -142,11 +142,11 @@ def intent_matrix(
     visitors of ``frame`` (from :func:`lookback_events`); ``customer_features`` gives the inputs of
     known customers (missing for a customer absent from it)."""
     ids = frame[c.VISITOR_ID].to_numpy()
-    out = np.tile(np.where(_MISSING_BY_DEFAULT, np.nan, 0.0), (0, 1))
+    out = np.tile(np.where(MISSING_BY_DEFAULT, np.nan, 0.0), (0, 1))
     if ids.size == 0:
         return [], [], out
     rows = group_rows(ids)
-    out = np.tile(np.where(_MISSING_BY_DEFAULT, np.nan, 0.0), (rows.count, 1))
+    out = np.tile(np.where(MISSING_BY_DEFAULT, np.nan, 0.0), (rows.count, 1))
     kind = vocabulary_codes(frame[c.EVENT_TYPE], f.EVENT_CODE)
     devices = vocabulary_codes(frame[c.DEVICE], f.DEVICE_CODE)
     products, _ = text_codes(frame[c.SKU])
@@ -163,16 +163,16 @@ def intent_matrix(
     visits = np.bincount(visit_owner, minlength=rows.count)
     first_seen = _latest_per_product(rows, products, age, np.ones(ids.size, dtype=bool))
     product_keys, product_age, product_span = first_seen
-    for w, window in enumerate(_WINDOWS_US.tolist()):
+    for w, window in enumerate(WINDOWS_US.tolist()):
         recent = age <= window
-        out[:, _EVENTS_AT[w]] = rows.per_visitor(recent)
-        out[:, _SESSIONS_AT[w]] = np.bincount(visit_owner[age[visit_last] <= window], minlength=rows.count)
-        out[:, _PRODUCTS_AT[w]] = np.bincount(
+        out[:, EVENTS_AT[w]] = rows.per_visitor(recent)
+        out[:, SESSIONS_AT[w]] = np.bincount(visit_owner[age[visit_last] <= window], minlength=rows.count)
+        out[:, PRODUCTS_AT[w]] = np.bincount(
             product_keys[product_age <= window] // product_span, minlength=rows.count
         )
-        for code, at in _COUNTED:
+        for code, at in COUNTED_AT:
             out[:, at[w]] = rows.per_visitor(recent & (kind == code))
-    for code, at in _SINCE:
+    for code, at in SINCE_AT:
         newest = rows.smallest(age, kind == code)
         seen = newest != _INT64_MAX
         out[seen, at] = newest[seen] / US_PER_HOUR
@@ -186,13 +186,13 @@ def intent_matrix(
     out[:, _I[f.RETURNING_VISITOR]] = (visits > 1).astype(np.float64)
     device = devices[last]
     has_device = device >= 0
-    out[np.flatnonzero(has_device), np.asarray(_DEVICE_AT, dtype=np.int64)[device[has_device]]] = 1.0
+    out[np.flatnonzero(has_device), np.asarray(DEVICE_AT, dtype=np.int64)[device[has_device]]] = 1.0
     source = source_codes[last]
     source_at = np.array(
-        [_SOURCE_AT[text if text in f.SOURCE_CODE else "other"] for text in source_texts.tolist()] + [0],
+        [SOURCE_AT[text if text in f.SOURCE_CODE else "other"] for text in source_texts.tolist()] + [0],
         dtype=np.int64,
     )
-    out[np.arange(rows.count), np.where(source >= 0, source_at[source], _SOURCE_AT["none"])] = 1.0
+    out[np.arange(rows.count), np.where(source >= 0, source_at[source], SOURCE_AT["none"])] = 1.0
     # The customer: the latest customer id on the visitor's events.
     known_row = np.full(rows.count, -1, dtype=np.int64)
     logged = customer_codes >= 0
@@ -223,7 +223,7 @@ def _customer_inputs(
     row_of_text = np.append(index.get_indexer(pd.Index(texts.astype(object))), -1)
     rows = row_of_text[customer_of]
     found = rows >= 0
-    columns = [at for _, at in _CUSTOMER_AT]
+    columns = [at for _, at in CUSTOMER_AT]
     block = np.full((out.shape[0], len(columns)), np.nan)
     block[found] = values[latest][rows[found]]
     out[np.ix_(np.flatnonzero(known), columns)] = block[known]

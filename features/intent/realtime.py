@@ -21,33 +21,29 @@ import numpy as np
 from features import columns as c
 from features.clock import to_local
 from features.intent import names as f
+from features.intent.layout import (
+    ADD_TO_CART,
+    COUNTED_AT,
+    CUSTOMER_AT,
+    DEVICE_AT,
+    EVENTS_AT,
+    LOOKBACK_US,
+    MISSING_BY_DEFAULT,
+    N_KINDS,
+    PRODUCTS_AT,
+    PURCHASE,
+    REMOVE_FROM_CART,
+    SESSION_GAP_US,
+    SESSIONS_AT,
+    SINCE_AT,
+    SOURCE_AT,
+    US_PER_HOUR,
+    WINDOWS_US,
+    WISHLIST_ADD,
+)
 
 MICROSECOND = timedelta(microseconds=1)
-US_PER_HOUR = 3_600_000_000
-LOOKBACK_US = f.LOOKBACK_DAYS * 24 * US_PER_HOUR
-SESSION_GAP_US = f.SESSION_GAP_MINUTES * 60_000_000
-PURCHASE = f.EVENT_CODE["purchase"]
-ADD_TO_CART = f.EVENT_CODE["add_to_cart"]
-REMOVE_FROM_CART = f.EVENT_CODE["remove_from_cart"]
-WISHLIST_ADD = f.EVENT_CODE["wishlist_add"]
-_COUNTED = [
-    (f.EVENT_CODE[kind], [f.FEATURE_INDEX[f.count_name(m, h)] for h in f.WINDOWS_HOURS])
-    for kind, m in f.COUNTED.items()
-]
-_SINCE = [(f.EVENT_CODE[kind], f.FEATURE_INDEX[f.since_name(name)]) for kind, name in f.SINCE.items()]
-_WINDOWS_US = np.array([h * US_PER_HOUR for h in f.WINDOWS_HOURS], dtype=np.int64)
-_DEVICE_AT = [f.FEATURE_INDEX[name] for name in f.DEVICE_FEATURES]
-_SOURCE_AT = {s: f.FEATURE_INDEX[f"source_{s}"] for s in (*f.SOURCES, "other", "none")}
-_CUSTOMER_AT = [(name, f.FEATURE_INDEX[f"{f.CUSTOMER_PREFIX}{name}"]) for name in f.CUSTOMER_INPUTS]
 _I = f.FEATURE_INDEX
-_EVENTS_AT = [_I[name] for name in f.EVENTS_IN]
-_SESSIONS_AT = [_I[name] for name in f.SESSIONS_IN]
-_PRODUCTS_AT = [_I[name] for name in f.PRODUCTS_IN]
-_N_KINDS = len(f.EVENT_CODE)
-# Features that are NaN when undefined (no such event, unknown customer); every other one starts at 0.
-_MISSING_BY_DEFAULT = np.array(
-    [name.startswith("hours_since_") or name.startswith(f.CUSTOMER_PREFIX) for name in f.INTENT_FEATURES]
-)
 
 
 @dataclass(frozen=True)
@@ -87,12 +83,12 @@ def vector_of(
     events: VisitorEvents, known_customer: bool, customer: Mapping[str, object] | None
 ) -> np.ndarray:
     """The intent features (order :data:`~features.intent.names.INTENT_FEATURES`) of one visitor."""
-    out = np.where(_MISSING_BY_DEFAULT, np.nan, 0.0)
+    out = np.where(MISSING_BY_DEFAULT, np.nan, 0.0)
     age, kind = events.age_us, events.kind
     n = int(age.size)
     out[_I[f.KNOWN_CUSTOMER]] = float(known_customer)
     if customer is not None:
-        for name, at in _CUSTOMER_AT:
+        for name, at in CUSTOMER_AT:
             out[at] = _number(customer.get(name))
     if n == 0:
         return out
@@ -104,18 +100,18 @@ def vector_of(
     visit_last_age = age[np.append(starts[1:] - 1, n - 1)]
     skus = events.sku
     # Each window is a suffix of the events (the newest ones): where it starts, by binary search.
-    firsts = np.searchsorted(-age, -_WINDOWS_US, side="left").tolist()
-    visit_firsts = np.searchsorted(-visit_last_age, -_WINDOWS_US, side="left").tolist()
+    firsts = np.searchsorted(-age, -WINDOWS_US, side="left").tolist()
+    visit_firsts = np.searchsorted(-visit_last_age, -WINDOWS_US, side="left").tolist()
     shifted = kind + 1  # unknown kinds (-1) to bin 0
     for w, first in enumerate(firsts):
-        out[_EVENTS_AT[w]] = n - first
-        out[_SESSIONS_AT[w]] = visit_last_age.size - visit_firsts[w]
-        out[_PRODUCTS_AT[w]] = len(set(skus[first:]) - {None})
-        per_kind = np.bincount(shifted[first:], minlength=_N_KINDS + 1)
-        for code, at in _COUNTED:
+        out[EVENTS_AT[w]] = n - first
+        out[SESSIONS_AT[w]] = visit_last_age.size - visit_firsts[w]
+        out[PRODUCTS_AT[w]] = len(set(skus[first:]) - {None})
+        per_kind = np.bincount(shifted[first:], minlength=N_KINDS + 1)
+        for code, at in COUNTED_AT:
             out[at[w]] = per_kind[code + 1]
     latest = {k: i for i, k in enumerate(kind.tolist())}  # the last position of each kind is its newest
-    for code, at in _SINCE:
+    for code, at in SINCE_AT:
         if code in latest:
             out[at] = age[latest[code]] / US_PER_HOUR
     out[_I[f.HOURS_SINCE_LAST_EVENT]] = age[-1] / US_PER_HOUR
@@ -126,9 +122,9 @@ def vector_of(
     out[_I[f.RETURNING_VISITOR]] = float(starts.size > 1)
     device = int(events.device[-1])
     if device >= 0:
-        out[_DEVICE_AT[device]] = 1.0
+        out[DEVICE_AT[device]] = 1.0
     source = events.source[-1]
-    out[_SOURCE_AT["none" if source is None else source if source in f.SOURCE_CODE else "other"]] = 1.0
+    out[SOURCE_AT["none" if source is None else source if source in f.SOURCE_CODE else "other"]] = 1.0
     return out
 
 
