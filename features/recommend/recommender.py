@@ -12,14 +12,8 @@ import pandas as pd
 
 from features.dataset import Dataset
 from features.recommend.aggregates import Aggregates, build_aggregates
-from features.recommend.candidates import (
-    FEATURES,
-    CandidateBatch,
-    Candidates,
-    batch_size,
-    generate,
-    generate_many,
-)
+from features.recommend.candidate_batches import CandidateBatch, batch_size, generate_many
+from features.recommend.candidates import FEATURES, Candidates, generate
 from features.recommend.catalogue import Catalogue
 from features.recommend.config import PERSONAL_SOURCES, POPULAR, SOURCES, RecommendConfig
 from features.recommend.history import CustomerHistory, Purchases

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from features.dataset import Dataset
-from features.recommend import candidates
-from features.recommend.candidates import Candidates, generate, generate_many
+from features.recommend import candidate_batches
+from features.recommend.candidate_batches import generate_many
+from features.recommend.candidates import Candidates, generate
 from features.recommend.history import CustomerHistory
 from features.recommend.profiles import Profiles
 from features.recommend.recommender import Recommender
@@ -36,7 +37,7 @@ def test_a_batch_equals_the_request_path_customer_by_customer(
     agg, cat, config = model.aggregates_, model.catalogue_, model.config_
     # every customer, visitors (-1) among them, in small batches so that several are made
     positions = np.insert(np.arange(len(history.customer_ids)), [0, 5, 5], -1)
-    monkeypatch.setattr(candidates, "BATCH_CELLS", 37 * len(cat) * 8)
+    monkeypatch.setattr(candidate_batches, "BATCH_CELLS", 37 * len(cat) * 8)
     none = np.array([], dtype=np.int64)
     seen = 0
     for start, batch in model.candidate_batches(Profiles.gather(history, positions)):
