@@ -21,8 +21,9 @@ from features.settings import Settings
 from features.synth.chunked import CHUNK_CUSTOMERS
 from features.synth.config import SynthConfig
 from features.synth.generate import write_synthetic
-from features.validate import validate_folder, validate_frames
+from features.validate import validate_frames
 from features.validated import mark_valid
+from features.validated_cache import cache_dir, validate_into_cache
 
 app = typer.Typer(help="Validate, generate and import data folders.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a public data set into the data contract.", no_args_is_help=True)
@@ -57,13 +58,15 @@ def validate(
 ) -> None:
     """Check a data folder against the contract; list every problem with file, column, rows and values."""
     moment = parse_timestamp(now, "--now") if now else clock.now()
-    problems, frames = validate_folder(folder, now=moment, keep_frames=False)
+    # checked batch by batch, its typed tables kept in the validated cache for the next commands' loads
+    settings = Settings.from_env()
+    problems, frames = validate_into_cache(folder, moment, cache_dir(settings.home))
     if problems:
         err_console.print(f"[red]{len(problems)} problem(s) in {folder}:[/red]")
         for problem in problems:
             err_console.print(f"  - {problem}", highlight=False)
         raise typer.Exit(1)
-    mark_valid(folder, Settings.from_env())
+    mark_valid(folder, settings)
     _print_sizes(frames, f"{folder}: valid")
 
 

@@ -11,7 +11,7 @@ from features import columns as c
 from features.dataset import Dataset
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
-from features.validated_cache import validate_folder_cached
+from features.validated_cache import cache_dir, validate_folder_cached
 from features.validation_problems import DataValidationError
 
 
@@ -27,7 +27,7 @@ def load_dataset(
     """
     now = clock.now() if now is None else pd.Timestamp(now)
     settings = Settings.from_env()
-    problems, frames = validate_folder_cached(Path(folder), now, settings.home / "cache" / "validated")
+    problems, frames = validate_folder_cached(Path(folder), now, cache_dir(settings.home))
     if problems:
         raise DataValidationError(problems)
     rules = privacy or PrivacyRules.from_settings(settings)

@@ -17,13 +17,14 @@ from features import columns as c
 from features.arrays import isin
 from features.dataset import DATETIME_DTYPE, pandas_dtype
 from features.io import find_table_file, is_csv, read_raw
-from features.schema import OPTIONAL_TABLES, TABLES, Column, Kind, Table
+from features.schema import OPTIONAL_TABLES, TABLES, Column, Kind, Reference, Table
 from features.table_batches import TableSource, file_source, frame_source
 from features.validate_keys import disagreeing_rows, duplicated_rows, repeated, row_hashes, split_groups
 from features.validation_problems import Problem, TableCheck
 
 RawTables = dict[str, pd.DataFrame | None]
 TypedTables = dict[str, pd.DataFrame]
+BatchSink = Callable[[str, pd.DataFrame], None]  # (table name, typed batch)
 TRUE_WORDS = frozenset({"true", "t", "1", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "f", "0", "no", "n"})
 
@@ -150,17 +151,39 @@ def _rule_checks(check: TableCheck, frame: pd.DataFrame, now: pd.Timestamp | Non
         check.report(unproven, "consent granted without proof", c.PROOF)
 
 
-def _check_references(
-    check: TableCheck, frame: pd.DataFrame, targets: dict[str, dict[str, pd.Series]]
+def _collect_references(
+    check: TableCheck, frame: pd.DataFrame, targets: dict[str, dict[str, pd.Series]], whole: _WholeTable
 ) -> None:
-    """Values of ``frame`` that refer to a key absent from an earlier (target) table."""
+    """Each reference's place among the batch's checks, and the batch's distinct values: they are looked
+    up in the target once the table is read (:func:`_check_references`), since a lookup hashes its whole
+    target, and a target looked up by every batch costs batches x target size (at 1 M customers a
+    third of the validation's time)."""
+    whole.ref_slots = []
     for ref in check.table.references:
-        target = targets.get(ref.table)
-        if target is None:
+        if ref.table in targets:
+            whole.ref_slots.append((check.reserve(), ref))
+            whole.seen(ref.column, frame[ref.column])
+
+
+def _check_references(
+    check: TableCheck, source: TableSource, targets: dict[str, dict[str, pd.Series]], whole: _WholeTable
+) -> None:
+    """Values that refer to a key absent from an earlier (target) table: the distinct values checked at
+    once, and the rows holding those absent (seldom any) found by reading the column again."""
+    for slot, ref in whole.ref_slots:
+        distinct = whole.distinct(ref.column)
+        absent = distinct[~isin(distinct, targets[ref.table][ref.target_column])]
+        if not len(absent):
             continue
-        values = frame[ref.column]
-        dangling = values.notna().to_numpy() & ~isin(values, target[ref.target_column])
-        check.report(dangling, f"refers to a {ref.target_column} absent from {ref.table}", ref.column, values)
+        message = f"refers to a {ref.target_column} absent from {ref.table}"
+        base = 0
+        for raw in source.batches([ref.column]):
+            values = _typed_subset(check.table, raw, [ref.column])[ref.column]
+            dangling = np.flatnonzero(isin(values, absent))
+            check.report_at(
+                slot, dangling + base, message, ref.column, values.to_numpy(dtype=object)[dangling]
+            )
+            base += len(raw)
 
 
 # Columns other tables refer to: all that is kept of a table once checked (their distinct values).
@@ -186,6 +209,8 @@ class _WholeTable:
     values: dict[str, list[np.ndarray]] = field(default_factory=dict)
     referenced: dict[str, list[pd.Series]] = field(default_factory=dict)
     slots: list[int] = field(default_factory=list)  # the key check's place, then each group rule's
+    ref_slots: list[tuple[int, Reference]] = field(default_factory=list)  # each checked reference's place
+    ref_values: dict[str, list[pd.Series]] = field(default_factory=dict)
 
     def add(self, table: Table, frame: pd.DataFrame) -> None:
         self.keys.append(row_hashes(frame, list(table.key)))
@@ -195,6 +220,20 @@ class _WholeTable:
                 self.values.setdefault(col, []).append(row_hashes(frame, [col]))
         for col in REFERENCED.get(table.name, ()):
             self.referenced.setdefault(col, []).append(pd.Series(frame[col].dropna().unique()))
+
+    def seen(self, column: str, values: pd.Series) -> None:
+        """Remember ``values``' distinct ones; the list is merged as it grows (to about the distinct
+        values' size), so that memory follows the distinct values, not the batches."""
+        found = self.ref_values.setdefault(column, [])
+        found.append(pd.Series(values.dropna().unique()))
+        if len(found) > 1 and sum(len(part) for part in found[1:]) > max(len(found[0]), 1 << 20):
+            self.ref_values[column] = [self.distinct(column)]
+
+    def distinct(self, column: str) -> pd.Series:
+        found = self.ref_values.get(column, [])
+        if not found:
+            return pd.Series([], dtype="str")
+        return pd.Series(pd.unique(pd.concat(found, ignore_index=True))) if len(found) > 1 else found[0]
 
 
 def _typed_subset(table: Table, raw: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -268,6 +307,7 @@ def _check_table(
     now: pd.Timestamp | None,
     targets: dict[str, dict[str, pd.Series]],
     keep_frame: bool,
+    sink: BatchSink | None = None,
 ) -> tuple[pd.DataFrame | None, int]:
     """Type and check one table batch by batch; its typed frame if asked (None if it cannot be typed)
     and its number of rows. The distinct values other tables refer to go into ``targets``."""
@@ -286,12 +326,15 @@ def _check_table(
             check.reserve() for _ in range(1 + (len(table.same_within_group) if table.group_key else 0))
         ]
         _rule_checks(check, frame, now)
-        _check_references(check, frame, targets)
+        _collect_references(check, frame, targets, whole)
         whole.add(table, frame)
         if keep_frame:
             parts.append(frame)
+        if sink is not None:
+            sink(table.name, _present_rows(table, frame))
         rows += len(frame)
         del raw, frame
+    _check_references(check, source, targets, whole)
     _check_whole_table(check, source, whole)
     targets[table.name] = {
         col: pd.Series(pd.unique(pd.concat(found, ignore_index=True)))
@@ -328,6 +371,7 @@ def _validate_tables(
     files: dict[str, str],
     row_numbering: dict[str, tuple[int, str]],
     keep_frames: bool,
+    sink: BatchSink | None = None,
 ) -> tuple[list[Problem], TypedTables]:
     """One table at a time, in contract order (a referenced table comes before the tables referring to
     it). Without ``keep_frames`` only a batch of one table, the hashes of its keys and the distinct
@@ -346,7 +390,7 @@ def _validate_tables(
         offset, word = row_numbering.get(name, (1, "row"))
         check = TableCheck(table, label, offset, word)
         checks[name] = check
-        frame, rows = _check_table(check, source, now, targets, keep_frames)
+        frame, rows = _check_table(check, source, now, targets, keep_frames, sink)
         if name not in targets:
             continue  # could not be typed: tables referring to it are not checked against it
         typed[name] = frame if frame is not None else pd.DataFrame(index=pd.RangeIndex(rows))
@@ -381,11 +425,13 @@ def read_folder(
 
 
 def validate_folder(
-    folder: Path, now: pd.Timestamp | None = None, keep_frames: bool = True
+    folder: Path, now: pd.Timestamp | None = None, keep_frames: bool = True, sink: BatchSink | None = None
 ) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
     """Problems of ``folder`` and its typed tables. Tables are read one at a time; with ``keep_frames``
     false each is read in batches of :data:`BATCH_ROWS` rows and only its row count is kept, so checking
-    a folder needs the memory of a batch and of the tables' keys as hashes, not of a table."""
+    a folder needs the memory of a batch and of the tables' keys as hashes, not of a table. ``sink``
+    receives each typed batch (canonical dtypes) of each table as it is checked: a writer keeps the
+    typed tables without holding them (their problems are known only at the end)."""
     if not folder.is_dir():
         return [Problem(str(folder), "data folder does not exist")], {}
     paths, files, numbering = folder_files(folder)
@@ -395,7 +441,7 @@ def validate_folder(
         path = paths[name]
         return file_source(path, batch_rows) if path else None
 
-    return _validate_tables(source_of, now, files, numbering, keep_frames)
+    return _validate_tables(source_of, now, files, numbering, keep_frames, sink)
 
 
 def _already_typed(kind: Kind, series: pd.Series) -> bool:

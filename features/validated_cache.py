@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc
 
 from features import dataset, schema, validate, validation_problems
 from features.io import SUFFIXES
@@ -30,6 +32,11 @@ log = logging.getLogger(__name__)
 META = "meta.json"
 # the code whose change must invalidate every entry: the rules and the canonical types
 CODE = tuple(Path(m.__file__) for m in (validate, validation_problems, schema, dataset))
+
+
+def cache_dir(home: Path) -> Path:
+    """Where a Cible home keeps its validated tables."""
+    return home / "cache" / "validated"
 
 
 def fingerprint(folder: Path) -> str:
@@ -59,27 +66,69 @@ def _read(entry: Path, key: str, now: pd.Timestamp) -> dict[str, pd.DataFrame] |
         return None
 
 
-def _write(entry: Path, key: str, now: pd.Timestamp, frames: dict[str, pd.DataFrame]) -> None:
-    """Staged in a sibling folder and renamed in, so a reader never sees half an entry."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+class _StagedTables:
+    """The typed batches of a validation, written as they come: one Feather (Arrow IPC) file per table in
+    a staging folder, so the cache of a data set larger than memory is written without holding it."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self._writers: dict[str, tuple[pa.NativeFile, pa.ipc.RecordBatchFileWriter, pa.Schema]] = {}
+
+    def __call__(self, name: str, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+        if name not in self._writers:
+            sink = pa.OSFile(str(self.staging / f"{name}.feather"), "wb")
+            writer = pa.ipc.new_file(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
+            self._writers[name] = (sink, writer, table.schema)
+        _, writer, schema = self._writers[name]
+        writer.write_table(table if table.schema.equals(schema) else table.cast(schema))
+
+    def close(self) -> list[str]:
+        """Finish every file (again: nothing); the tables written."""
+        for sink, writer, _ in self._writers.values():
+            if not sink.closed:
+                writer.close()
+                sink.close()
+        return sorted(self._writers)
+
+
+def validate_into_cache(
+    folder: Path, now: pd.Timestamp, cache: Path
+) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
+    """:func:`features.validate.validate_folder` batch by batch (memory of a batch, not of the tables),
+    each typed batch written to a staging entry that becomes ``folder``'s cache entry when no problem was
+    found; the problems and the tables' row counts (empty frames of their lengths)."""
+    folder = folder.resolve()
+    key, entry = fingerprint(folder), entry_for(cache, folder)
     try:
-        for name, frame in frames.items():
-            frame.reset_index(drop=True).to_feather(staging / f"{name}.feather")
-        meta = {"fingerprint": key, "validated_at": now.isoformat(), "tables": sorted(frames)}
-        (staging / META).write_text(json.dumps(meta))
-        shutil.rmtree(entry, ignore_errors=True)
-        staging.rename(entry)
-    except OSError as exc:  # a full disk or a concurrent writer: the cache is only an optimisation
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    except OSError as exc:  # a read-only home: the cache is only an optimisation
         log.warning("validated data not cached in %s: %s", entry, exc)
+        return validate_folder(folder, now=now, keep_frames=False)
+    staged = _StagedTables(staging)
+    try:
+        problems, counts = validate_folder(folder, now=now, keep_frames=False, sink=staged)
+        tables = staged.close()
+        if not problems:
+            meta = {"fingerprint": key, "validated_at": now.isoformat(), "tables": tables}
+            (staging / META).write_text(json.dumps(meta))
+            shutil.rmtree(entry, ignore_errors=True)
+            staging.rename(entry)
+    except OSError as exc:  # a full disk or a concurrent writer: check again without writing
+        log.warning("validated data not cached in %s: %s", entry, exc)
+        problems, counts = validate_folder(folder, now=now, keep_frames=False)
     finally:
+        staged.close()
         shutil.rmtree(staging, ignore_errors=True)
+    return problems, counts
 
 
 def validate_folder_cached(
     folder: Path, now: pd.Timestamp, cache: Path
 ) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
-    """:func:`features.validate.validate_folder`, answered from ``cache`` when the files are unchanged."""
+    """:func:`features.validate.validate_folder`, answered from ``cache`` when the files are unchanged,
+    and otherwise validated batch by batch into the cache, then read from it."""
     folder = folder.resolve()
     if not folder.is_dir():
         return validate_folder(folder, now=now)
@@ -87,7 +136,8 @@ def validate_folder_cached(
     frames = _read(entry, key, now)
     if frames is not None:
         return [], frames
-    problems, frames = validate_folder(folder, now=now)
-    if not problems:
-        _write(entry, key, now, frames)
-    return problems, frames
+    problems, _ = validate_into_cache(folder, now, cache)
+    if problems:
+        return problems, {}
+    frames = _read(entry, key, now)
+    return ([], frames) if frames is not None else validate_folder(folder, now=now)

@@ -16,8 +16,8 @@ from features.load import load_dataset
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.settings import Settings
-from features.validate import validate_folder
 from features.validated import known_valid, mark_valid
+from features.validated_cache import cache_dir, validate_into_cache
 from features.validation_problems import DataValidationError
 
 
@@ -30,7 +30,7 @@ def ensure_valid(folder: Path, settings: Settings, now: pd.Timestamp) -> None:
     """Validate ``folder`` unless its files are those that passed last time; raise on any problem."""
     if known_valid(folder, settings):
         return
-    problems, _ = validate_folder(folder, now=now, keep_frames=False)
+    problems, _ = validate_into_cache(folder, now, cache_dir(settings.home))
     if problems:
         raise DataValidationError(problems)
     mark_valid(folder, settings)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features import validated_cache
+from features import validate, validated_cache
 from features.io import write_tables
 from features.load import load_dataset
 from features.settings import Settings
@@ -32,9 +32,9 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     seen: list[Path] = []
     real = validated_cache.validate_folder
 
-    def counting(folder: Path, now: pd.Timestamp | None = None):
+    def counting(folder: Path, now: pd.Timestamp | None = None, **options):
         seen.append(folder)
-        return real(folder, now=now)
+        return real(folder, now=now, **options)
 
     monkeypatch.setattr(validated_cache, "validate_folder", counting)
     return seen
@@ -75,3 +75,43 @@ def test_an_earlier_now_validates_again(folder: Path, validations: list[Path]) -
     with pytest.raises(DataValidationError, match="future"):
         load_dataset(folder, now=pd.Timestamp("2024-03-01"))
     assert len(validations) == 2
+
+
+def test_tables_cached_batch_by_batch_are_the_validated_tables(
+    small_synthetic_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache is written batch by batch as the folder is checked (memory of a batch): what it holds
+    is what validating each table whole gives, dtypes included."""
+    now = pd.Timestamp("2026-11-02 10:00")
+    _, whole = validate.validate_folder(small_synthetic_dir, now=now)
+    monkeypatch.setattr(validate, "BATCH_ROWS", 997)
+    problems, counts = validated_cache.validate_into_cache(small_synthetic_dir, now, tmp_path)
+    assert problems == []
+    assert {name: len(frame) for name, frame in counts.items()} == {n: len(f) for n, f in whole.items()}
+    entry = validated_cache.entry_for(tmp_path, small_synthetic_dir.resolve())
+    cached = validated_cache._read(entry, validated_cache.fingerprint(small_synthetic_dir.resolve()), now)
+    assert cached is not None and set(cached) == set(whole)
+    for name, frame in whole.items():
+        pd.testing.assert_frame_equal(cached[name], frame, check_exact=True, obj=name)
+
+
+def test_data_validate_fills_the_cache_for_the_next_load(
+    folder: Path, validations: list[Path], settings: Settings
+) -> None:
+    from typer.testing import CliRunner
+
+    from cible.cli import app
+
+    result = CliRunner().invoke(app, ["data", "validate", str(folder), "--now", str(NOW)])
+    assert result.exit_code == 0, result.output
+    load_dataset(folder, now=NOW)
+    assert len(validations) == 1  # the command's; the load read the cache
+
+
+def test_a_folder_with_problems_leaves_no_entry(folder: Path, tmp_path: Path) -> None:
+    orders = pd.read_parquet(folder / "orders.parquet")
+    orders.loc[0, "quantity"] = 0
+    orders.to_parquet(folder / "orders.parquet")
+    problems, _ = validated_cache.validate_into_cache(folder, NOW, tmp_path / "cache")
+    assert problems
+    assert list((tmp_path / "cache").iterdir()) == []  # neither an entry nor a staging folder
