@@ -272,7 +272,7 @@ def _check_whole_table(check: TableCheck, source: TableSource, whole: _WholeTabl
     split: dict[str, np.ndarray] = {}
     if table.group_key:
         groups = _joined(whole.groups)
-        split = {col: split_groups(groups, _joined(whole.values[col])) for col in table.same_within_group}
+        split = split_groups(groups, {col: _joined(whole.values[col]) for col in table.same_within_group})
         del groups
     wanted = dup_candidates.copy()
     for mask in split.values():

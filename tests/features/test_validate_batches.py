@@ -102,3 +102,13 @@ def test_colliding_hashes_report_no_false_duplicate(
     monkeypatch.setattr(validate, "row_hashes", colliding)
     colliding, _ = validate_folder(folder, now=NOW, keep_frames=False)
     assert _texts(colliding) == _texts(honest)
+
+
+def test_text_hashes_alike_whichever_way_a_batch_is_hashed() -> None:
+    """Ids are hashed value by value and text with few values through its dictionary: a column may go
+    either way from one batch to the next, so both must give every value, empty included, one hash."""
+    ids = pd.Series([f"C{i}" for i in range(5000)] + [None, "C7"], dtype="str")
+    few = pd.Series(["C7", None, "C8"] * 2000, dtype="str")
+    by_value = dict(zip(ids.fillna("<empty>"), validate.row_hashes(ids.to_frame("c"), ["c"]), strict=True))
+    by_dictionary = validate.row_hashes(few.to_frame("c"), ["c"])
+    assert [by_value[v] for v in few.fillna("<empty>")] == list(by_dictionary)
