@@ -91,7 +91,9 @@ def read_dataset(
     def read(name: str, recorded: RecordedRows | None = None) -> pd.DataFrame | None:
         if name not in tables.names:
             return None
-        table = tables.read(name, keep=_keep(name, drops, sample, recorded))
+        # A recorded row can share its key with an expired data row: every batch is looked at then.
+        probe = drops.unexpired(name) if recorded is None else None
+        table = tables.read(name, keep=_keep(name, drops, sample, recorded), probe=probe)
         if recorded is not None:
             table = recorded.appended(table, kept(name, recorded.remaining()))
         return table.to_pandas(memory_pool=POOL)

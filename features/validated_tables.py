@@ -27,6 +27,9 @@ POOL = pa.system_memory_pool()
 GROUP_ROWS = 1 << 20
 
 Keep = Callable[[pa.Table], pa.Array | pa.ChunkedArray | None]  # rows of a group to keep (None: all)
+# A column and a test of a batch's values in it: a batch that fails is skipped, its other columns never
+# decompressed (a third of the events are batches past the retention period as a whole).
+Probe = tuple[str, Callable[[pa.Array], bool]]
 
 
 class ValidatedTables:
@@ -37,16 +40,21 @@ class ValidatedTables:
     def schema(self, name: str) -> pa.Schema:
         raise NotImplementedError
 
-    def batches(self, name: str, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
-        """The table's record batches in order, with only ``columns`` (default: all)."""
+    def batches(
+        self, name: str, columns: Sequence[str] | None = None, probe: Probe | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The table's record batches in order, with only ``columns`` (default: all), less those
+        ``probe`` rules out (it may let any batch through)."""
         raise NotImplementedError
 
-    def groups(self, name: str, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
+    def groups(
+        self, name: str, columns: Sequence[str] | None = None, probe: Probe | None = None
+    ) -> Iterator[pa.Table]:
         """The table's rows in order, in tables of about :data:`GROUP_ROWS` rows (at least one table)."""
         schema = self._projected(name, columns)
         group: list[pa.RecordBatch] = []
         rows = 0
-        for batch in self.batches(name, columns):
+        for batch in self.batches(name, columns, probe):
             group.append(batch)
             rows += batch.num_rows
             if rows >= GROUP_ROWS:
@@ -55,11 +63,18 @@ class ValidatedTables:
         if group or rows == 0:
             yield pa.Table.from_batches(group, schema=schema)
 
-    def read(self, name: str, keep: Keep | None = None, columns: Sequence[str] | None = None) -> pa.Table:
-        """The rows ``keep`` selects (all without it), every column or ``columns``; the table's pandas
-        metadata is kept, so ``to_pandas`` gives the frame the cache stored."""
+    def read(
+        self,
+        name: str,
+        keep: Keep | None = None,
+        columns: Sequence[str] | None = None,
+        probe: Probe | None = None,
+    ) -> pa.Table:
+        """The rows ``keep`` selects (all without it; ``probe``: batches with none to keep, skipped
+        unread), every column or ``columns``; the table's pandas metadata is kept, so ``to_pandas``
+        gives the frame the cache stored."""
         kept = []
-        for group in self.groups(name, columns):
+        for group in self.groups(name, columns, probe):
             mask = keep(group) if keep is not None else None
             if mask is None or pc.all(mask).as_py():
                 kept.append(group)
@@ -90,17 +105,27 @@ class FeatherTables(ValidatedTables):
         with pa.OSFile(self._path(name)) as source:
             return pa.ipc.open_file(source).schema
 
-    def batches(self, name: str, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, name: str, columns: Sequence[str] | None = None, probe: Probe | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        # A plain file, not a memory map: a map would count every page read as resident until unmapped.
+        with pa.OSFile(self._path(name)) as source, pa.OSFile(self._path(name)) as probed:
+            reader = self._reader(source, name, columns)
+            tester = self._reader(probed, name, [probe[0]]) if probe is not None else None
+            for i in range(reader.num_record_batches):
+                if probe is not None and tester is not None and not probe[1](tester.get_batch(i).column(0)):
+                    continue
+                batch = reader.get_batch(i)
+                yield batch if columns is None else batch.select(list(columns))  # read in file order
+
+    def _reader(
+        self, source: pa.NativeFile, name: str, columns: Sequence[str] | None
+    ) -> pa.ipc.RecordBatchFileReader:
         options = None
         if columns is not None:
             schema = self.schema(name)
             options = pa.ipc.IpcReadOptions(included_fields=[schema.get_field_index(c) for c in columns])
-        # A plain file, not a memory map: a map would count every page read as resident until unmapped.
-        with pa.OSFile(self._path(name)) as source:
-            reader = pa.ipc.open_file(source, options=options, memory_pool=POOL)
-            for i in range(reader.num_record_batches):
-                batch = reader.get_batch(i)
-                yield batch if columns is None else batch.select(list(columns))  # read in file order
+        return pa.ipc.open_file(source, options=options, memory_pool=POOL)
 
 
 class FrameTables(ValidatedTables):
@@ -120,6 +145,8 @@ class FrameTables(ValidatedTables):
             self._schemas[name] = self._table(name).schema
         return self._schemas[name]
 
-    def batches(self, name: str, columns: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
+    def batches(
+        self, name: str, columns: Sequence[str] | None = None, probe: Probe | None = None
+    ) -> Iterator[pa.RecordBatch]:
         table = self._table(name)
         yield from (table if columns is None else table.select(list(columns))).to_batches()

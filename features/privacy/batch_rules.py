@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from features import columns as c
 from features.privacy.retention import RetentionPolicy
 from features.schema import TIME_COLUMN
-from features.validated_tables import ValidatedTables
+from features.validated_tables import Probe, ValidatedTables
 
 TEXT = pa.large_string()
 
@@ -55,6 +55,13 @@ class BatchRules:
     erased_visitors: pa.Array  # their devices
     retention: RetentionPolicy
     now: pd.Timestamp
+
+    def unexpired(self, table: str) -> Probe | None:
+        """A probe that skips the batches of ``table`` past its retention period as a whole."""
+        limit = self.retention.cutoff(table, self.now)
+        if limit is None or table not in TIME_COLUMN:
+            return None
+        return TIME_COLUMN[table], lambda times: pc.any(pc.invert(before(times, limit))).as_py()
 
     def dropped(self, table: str, rows: pa.Table) -> pa.ChunkedArray | None:
         """Rows of ``table`` to leave out (None: none)."""

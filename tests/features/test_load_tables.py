@@ -9,7 +9,10 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from pyarrow import feather
 
 from features import columns as c
 from features import validated_cache, validated_tables
@@ -64,7 +67,7 @@ def record_privacy_decisions(rules: PrivacyRules, folder: Path) -> None:
     AssignmentLedger.in_home(rules.folder.parent).record(
         pd.concat([collide, others]).drop_duplicates([c.CAMPAIGN_ID, c.CUSTOMER_ID])
     )
-    (rules.folder / "retention.yaml").write_text("events: 13\nassignments: 12\nconsents: 20\n")
+    (rules.folder / "retention.yaml").write_text("events: 6\nassignments: 12\nconsents: 20\n")
 
 
 @pytest.fixture()
@@ -111,3 +114,24 @@ def test_recorded_assignments_without_an_assignments_file_are_loaded_the_same(
     loaded = load_dataset(folder, now=NOW, privacy=rules)
     assert len(loaded.assignments)  # the recorded ones
     assert_same(loaded, whole_tables_load(folder, rules))
+
+
+def test_batches_past_retention_are_skipped_and_the_load_is_the_same(
+    small_synthetic_dir: Path, rules: PrivacyRules, settings: Settings
+) -> None:
+    expected = whole_tables_load(small_synthetic_dir, rules)
+    load_dataset(small_synthetic_dir, now=NOW, privacy=rules)
+    # the cached events in small record batches, many of them older than the retention period
+    (entry,) = (settings.home / "cache" / "validated").iterdir()
+    path = entry / "events.feather"
+    table = feather.read_table(path)
+    feather.write_feather(table, path, chunksize=500)
+    limit = rules.retention.cutoff("events", NOW)
+    with pa.OSFile(str(path)) as source:
+        reader = pa.ipc.open_file(source)
+        latest = [
+            pc.max(reader.get_batch(i).column(c.OCCURRED_AT)).as_py()
+            for i in range(reader.num_record_batches)
+        ]
+    assert sum(time < limit for time in latest) > 10
+    assert_same(load_dataset(small_synthetic_dir, now=NOW, privacy=rules), expected)
