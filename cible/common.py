@@ -9,13 +9,15 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from cible.console import UserError, steps
+from cible.console import UserError, console, steps
 from features import clock
 from features.batch_engine import BatchEngine, open_engine
 from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.load import load_dataset
-from features.settings import Settings
+from features.settings import DEFAULT_TRAIN_CUSTOMERS, TRAIN_CUSTOMERS_ENV, Settings, parse_train_customers
+from features.train_sample import WholeData, default_as_of, describe_whole, whole_data
+from features.train_sample import load_training_data as sampled_dataset
 
 DATA_HELP = "Data folder (default: the synthetic data in the Cible home)."
 AS_OF_HELP = (
@@ -35,6 +37,14 @@ PartitionsOption = typer.Option(
     None, "--partitions", min=1, help="Customer partitions to split the work into (default: 1 per 12,500)."
 )
 AsOfOption = typer.Option(None, "--as-of", help=AS_OF_HELP)
+TrainCustomersOption = typer.Option(
+    None,
+    "--train-customers",
+    metavar="N",
+    help=f"Train on a sample of N customers when the data holds more (0 or all: every customer; default "
+    f"{DEFAULT_TRAIN_CUSTOMERS:,}). Scores and materialisation still cover every customer. "
+    f"Env: {TRAIN_CUSTOMERS_ENV}.",
+)
 
 
 def parse_timestamp(value: str, option: str = "--as-of") -> pd.Timestamp:
@@ -47,17 +57,54 @@ def parse_timestamp(value: str, option: str = "--as-of") -> pd.Timestamp:
 
 
 def load_data(settings: Settings, folder: Path | None) -> Dataset:
+    folder = _existing(settings, folder)
+    with steps("loading and validating data"):
+        return load_dataset(folder)
+
+
+def train_customers(settings: Settings, option: str | None) -> int | None:
+    """``--train-customers`` if given, else the setting (``CIBLE_TRAIN_CUSTOMERS``); None: every one."""
+    return parse_train_customers(option, "--train-customers") if option else settings.train_customers
+
+
+def _existing(settings: Settings, folder: Path | None) -> Path:
     folder = folder or settings.default_data
     if not folder.exists():
         raise UserError(
             f"data folder {folder} does not exist: run `cible data synth --out {folder}` or `make run`"
         )
+    return folder
+
+
+def load_training_data(
+    settings: Settings, folder: Path | None, option: str | None, quiet: bool = False
+) -> Dataset:
+    """The data set a training command reads: a sample of ``--train-customers`` customers when the data
+    holds more (said in one line, unless ``quiet``), else the whole data set."""
+    folder = _existing(settings, folder)
+    limit = train_customers(settings, option)
     with steps("loading and validating data"):
-        return load_dataset(folder)
+        dataset = sampled_dataset(folder, limit)
+    whole = whole_data(dataset)
+    if whole.sampled and not quiet:
+        console.print(whole.describe(), highlight=False)
+    return dataset
+
+
+def describe_training_data(settings: Settings, folder: Path | None, option: str | None) -> WholeData:
+    """What :func:`load_training_data` would train on, said as it would, from the data's customer ids and
+    time columns only (for a process that only starts the ones that load it)."""
+    folder = _existing(settings, folder)
+    with steps("validating data and reading its customers"):
+        whole = describe_whole(folder, train_customers(settings, option))
+    if whole.sampled:
+        console.print(whole.describe(), highlight=False)
+    return whole
 
 
 def resolve_as_of(dataset: Dataset, as_of: str | None) -> pd.Timestamp:
-    return parse_timestamp(as_of) if as_of else dataset.default_as_of()
+    """``--as-of``, else the whole data set's default (also when ``dataset`` is a training sample)."""
+    return parse_timestamp(as_of) if as_of else default_as_of(dataset)
 
 
 def engine_config(engine: str | None, scheduler: str | None, partitions: int | None) -> EngineConfig:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pandas as pd
 from rich.table import Table as RichTable
 
-from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    TrainCustomersOption,
+    load_training_data,
+    resolve_as_of,
+)
 from cible.console import console, steps
 from features.batch_engine import BatchEngine
 from features.dataset import Dataset
@@ -56,11 +62,13 @@ def run_intent(
     return run
 
 
-def intent(data: Path = DataOption, as_of: str = AsOfOption) -> None:
+def intent(
+    data: Path = DataOption, as_of: str = AsOfOption, train_customers: str = TrainCustomersOption
+) -> None:
     """Purchase intent: P(a purchase within 7 days) of each web/app visitor from their recent events;
     time-split evaluation against simple rules, calibrated, registered as `intent` behind the gate."""
     settings = Settings.from_env()
-    dataset = load_data(settings, data)
+    dataset = load_training_data(settings, data, train_customers)
     cutoff = resolve_as_of(dataset, as_of)
     console.print(
         f"intent as of {cutoff:%Y-%m-%d %H:%M}: {IntentCutoffs.plan(cutoff, IntentConfig()).describe()}"

@@ -18,9 +18,11 @@ from cible.common import (
     EngineOption,
     PartitionsOption,
     SchedulerOption,
+    TrainCustomersOption,
     command_engine,
     engine_config,
     load_data,
+    load_training_data,
     resolve_as_of,
 )
 from cible.console import UserError, console, steps
@@ -101,11 +103,12 @@ def _train(
     engine: str | None,
     scheduler: str | None,
     partitions: int | None,
+    train_customers: str | None,
 ) -> None:
     settings = Settings.from_env()
     overrides = _config(config)
     where = engine_config(engine, scheduler, partitions)
-    dataset = load_data(settings, data)
+    dataset = load_training_data(settings, data, train_customers)
     cutoff = resolve_as_of(dataset, as_of)
     # On Dask the features of every cutoff are built on the cluster, and the LightGBM candidate is
     # trained there (lightgbm.dask) on the rows they give.
@@ -124,8 +127,9 @@ def _command(target: str, doc: str) -> Callable[..., None]:
         engine: str = EngineOption,
         scheduler: str = SchedulerOption,
         partitions: int = PartitionsOption,
+        train_customers: str = TrainCustomersOption,
     ) -> None:
-        _train(target, data, as_of, config, engine, scheduler, partitions)
+        _train(target, data, as_of, config, engine, scheduler, partitions, train_customers)
 
     command.__doc__ = doc
     return command

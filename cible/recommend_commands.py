@@ -7,7 +7,15 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from cible.common import AsOfOption, DataOption, load_data, parse_timestamp, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    TrainCustomersOption,
+    load_data,
+    load_training_data,
+    parse_timestamp,
+    resolve_as_of,
+)
 from cible.console import console, steps
 from features import columns as c
 from features.batch_engine import BatchEngine
@@ -89,10 +97,12 @@ def offer_line(dataset: Dataset, at: pd.Timestamp, customer_id: str, settings: S
     )
 
 
-def nbo(data: Path = DataOption, as_of: str = AsOfOption) -> None:
+def nbo(
+    data: Path = DataOption, as_of: str = AsOfOption, train_customers: str = TrainCustomersOption
+) -> None:
     """Product recommender: candidates, LambdaRank ranker, baselines, gate, register."""
     settings = Settings.from_env()
-    dataset = load_data(settings, data)
+    dataset = load_training_data(settings, data, train_customers)
     run_nbo(dataset, resolve_as_of(dataset, as_of), settings)
 
 

@@ -4,8 +4,10 @@ The pipelines are independent (each reads the data set and registers its own mod
 its LightGBM models on one thread, so two cores train two pipelines at once. Worker processes are
 spawned, not forked: the parent has already used PyArrow's and possibly OpenMP's thread pools, which a
 forked child may inherit in a locked state. Each worker loads the data set once (from the validated
-cache) and runs the pipelines it is given, its console output captured and printed by the parent as one
-block when the pipeline ends, so that two pipelines' tables never interleave.
+cache; a training sample of it above ``train_customers``, see :mod:`features.train_sample`: the parent
+reads only what the cutoff needs) and runs the pipelines it is given, its console output captured and
+printed by the parent as one block when the pipeline ends, so that two pipelines' tables never
+interleave.
 
 On ``--engine dask`` the pipelines run one after the other in this process, sharing the connection to
 the cluster, which does the parallel work (feature builds at every cutoff).
@@ -28,7 +30,13 @@ from threadpoolctl import threadpool_limits
 
 from cible import console as output
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
-from cible.common import command_engine, load_data, resolve_as_of
+from cible.common import (
+    command_engine,
+    describe_training_data,
+    load_training_data,
+    parse_timestamp,
+    resolve_as_of,
+)
 from cible.console import UserError, console, steps
 from cible.train_segments import run_segments
 from features.batch_engine import BatchEngine
@@ -104,13 +112,13 @@ def run_one(
 _WORKER: dict[str, object] = {}
 
 
-def _start_worker(folder: Path, as_of: pd.Timestamp, config: EngineConfig) -> None:
+def _start_worker(folder: Path, as_of: pd.Timestamp, config: EngineConfig, sample: str | None) -> None:
     _capture()
     # One worker per core: BLAS and OpenMP threads of their own would only contend with the other
     # workers (OpenBLAS's idle threads spin between the small products of a BTYD fit).
     threadpool_limits(1)
     settings = Settings.from_env()
-    dataset = load_data(settings, folder)
+    dataset = load_training_data(settings, folder, sample, quiet=True)  # the parent said which sample
     # a local engine holds nothing to close (no cluster): it lives as long as the worker
     engine = command_engine(settings, folder, dataset, config).__enter__()
     _WORKER.update(settings=settings, as_of=as_of, dataset=dataset, engine=engine)
@@ -132,7 +140,12 @@ def _work(name: str) -> Outcome:
 
 
 def run_parallel(
-    folder: Path, as_of: pd.Timestamp, settings: Settings, jobs: int, config: EngineConfig
+    folder: Path,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    jobs: int,
+    config: EngineConfig,
+    sample: str | None = None,
 ) -> list[Outcome]:
     """Every pipeline on ``jobs`` worker processes; each outcome printed as its pipeline ends."""
     # The tracking store is created (and its schema migrated) here, once, not by two workers at once.
@@ -143,7 +156,7 @@ def run_parallel(
             max_workers=jobs,
             mp_context=get_context("spawn"),
             initializer=_start_worker,
-            initargs=(folder, as_of, config),
+            initargs=(folder, as_of, config, sample),
         ) as pool,
         steps(f"training {len(PIPELINES)} pipelines on {jobs} processes", total=len(PIPELINES)) as progress,
     ):
@@ -177,15 +190,20 @@ def _report(outcome: Outcome) -> None:
 
 
 def train_all(
-    folder: Path | None, as_of: str | None, jobs: int | None, config: EngineConfig
+    folder: Path | None,
+    as_of: str | None,
+    jobs: int | None,
+    config: EngineConfig,
+    sample: str | None = None,
 ) -> list[Outcome]:
-    """Every pipeline, sequentially in this process (``jobs`` 1, or Dask) or on worker processes."""
+    """Every pipeline, sequentially in this process (``jobs`` 1, or Dask) or on worker processes, on
+    the data set or a sample of ``sample`` (``--train-customers``) customers of it."""
     settings = Settings.from_env()
     folder = folder or settings.default_data
-    dataset = load_data(settings, folder)
-    cutoff = resolve_as_of(dataset, as_of)
     jobs = 1 if config.is_dask else jobs or default_jobs()  # on Dask the cluster works in parallel
     if jobs == 1:
+        dataset = load_training_data(settings, folder, sample)
+        cutoff = resolve_as_of(dataset, as_of)
         with command_engine(settings, folder, dataset, config) as engine:
             _started(cutoff, settings, engine.name)
             outcomes = []
@@ -195,9 +213,11 @@ def train_all(
                     console.print(f"[yellow]skipped {name}:[/yellow] {outcome.skipped}", highlight=False)
                 outcomes.append(outcome)
     else:
+        # Each worker loads its own data set: here only what the cutoff and the sample line need is read.
+        whole = describe_training_data(settings, folder, sample)
+        cutoff = parse_timestamp(as_of) if as_of else whole.default_as_of
         _started(cutoff, settings, "in memory" if not config.partitions else "local")
-        del dataset  # each worker loads its own
-        outcomes = run_parallel(folder, cutoff, settings, jobs, config)
+        outcomes = run_parallel(folder, cutoff, settings, jobs, config, sample)
     if all(o.skipped for o in outcomes):
         raise UserError(f"no pipeline could train on {folder}: see the reasons above")
     return outcomes

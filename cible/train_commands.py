@@ -13,8 +13,10 @@ from cible.common import (
     EngineOption,
     PartitionsOption,
     SchedulerOption,
+    TrainCustomersOption,
+    command_engine,
     engine_config,
-    load_data,
+    load_training_data,
     resolve_as_of,
 )
 from cible.train_segments import run_segments
@@ -28,11 +30,14 @@ def segments(
     data: Path = DataOption,
     as_of: str = AsOfOption,
     config: Path = typer.Option(None, help="YAML file overriding the segmentation settings."),
+    train_customers: str = TrainCustomersOption,
 ) -> None:
-    """RFM segments, behavioural clusters (stable names) and value tiers; store memberships."""
+    """RFM segments, behavioural clusters (stable names) and value tiers; store memberships (of every
+    customer, also when the model is trained on a sample)."""
     settings = Settings.from_env()
-    dataset = load_data(settings, data)
-    run_segments(dataset, resolve_as_of(dataset, as_of), settings, config)
+    dataset = load_training_data(settings, data, train_customers)
+    with command_engine(settings, data, dataset, engine_config(None, None, None)) as engine:
+        run_segments(dataset, resolve_as_of(dataset, as_of), settings, config, engine)
 
 
 for _name, _command in predict_commands.TRAIN_COMMANDS.items():
@@ -56,6 +61,7 @@ def train_all(
     engine: str = EngineOption,
     scheduler: str = SchedulerOption,
     partitions: int = PartitionsOption,
+    train_customers: str = TrainCustomersOption,
 ) -> None:
     """Every training pipeline (segments, predictive models, recommender, offer response, intent, uplift),
     in parallel processes when there are cores to spare; one the data cannot train is skipped with the
@@ -65,4 +71,4 @@ def train_all(
     intent, uplift) are built on the cluster; the models are fitted in this process."""
     from cible.train_all import train_all as run_all
 
-    run_all(data, as_of, jobs, engine_config(engine, scheduler, partitions))
+    run_all(data, as_of, jobs, engine_config(engine, scheduler, partitions), train_customers)

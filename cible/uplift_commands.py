@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from cible.common import AsOfOption, DataOption, load_data, resolve_as_of
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    TrainCustomersOption,
+    load_training_data,
+    resolve_as_of,
+)
 from cible.console import console, steps
 from features.batch_engine import BatchEngine
 from features.dataset import Dataset
@@ -45,9 +51,11 @@ def run_uplift(
     console.print(f"  gate: {run.decision.reason}", highlight=False)
 
 
-def uplift(data: Path = DataOption, as_of: str = AsOfOption) -> None:
+def uplift(
+    data: Path = DataOption, as_of: str = AsOfOption, train_customers: str = TrainCustomersOption
+) -> None:
     """Uplift model (T-learner, transformed outcome, X-learner) from the campaigns' control groups,
     compared with the response model by Qini on held-out customers, registered behind its gate."""
     settings = Settings.from_env()
-    dataset = load_data(settings, data)
+    dataset = load_training_data(settings, data, train_customers)
     run_uplift(dataset, resolve_as_of(dataset, as_of), settings)

@@ -32,9 +32,11 @@ from features.customer_features.partitioned import customer_partition, default_p
 from features.customer_features.run import build_features, ensure_valid, is_parquet_folder
 from features.dataset import Dataset
 from features.engine import EngineConfig, EngineError
+from features.load import load_dataset
 from features.predictive.boosted import BoostedScorer
 from features.privacy.rules import PrivacyRules
 from features.settings import Settings
+from features.train_sample import sample_of
 
 PerCustomer = Callable[..., pd.DataFrame]
 
@@ -62,6 +64,18 @@ class BatchEngine:
 
     def __init__(self) -> None:
         self._features: dict[pd.Timestamp, pd.DataFrame] = {}
+        # for an engine over a training sample: how to make one over every customer (made when asked)
+        self._everyone: Callable[[], BatchEngine] | None = None
+
+    def every_customer(self) -> BatchEngine:
+        """An engine over every customer of the data: this one, unless it holds a training sample
+        (:mod:`features.train_sample`); what a model trained on the sample is applied with when its
+        results are kept for every customer (segment memberships)."""
+        if self._everyone is None:
+            return self
+        made = self._everyone()
+        self._everyone = lambda: made
+        return made
 
     def features(self, as_of: pd.Timestamp, keep: bool = True) -> pd.DataFrame:
         """Point-in-time features of every customer at ``as_of`` (treat as read-only: it is shared).
@@ -119,12 +133,14 @@ class LocalEngine(BatchEngine):
 
     name = "local"
 
-    def __init__(self, folder: Path, config: EngineConfig, settings: Settings) -> None:
+    def __init__(
+        self, folder: Path, config: EngineConfig, settings: Settings, only: pd.Index | None = None
+    ) -> None:
         super().__init__()
-        self.folder, self.config, self.settings = folder, config, settings
+        self.folder, self.config, self.settings, self.only = folder, config, settings, only
 
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
-        return build_features(self.folder, as_of, self.config, settings=self.settings)
+        return build_features(self.folder, as_of, self.config, settings=self.settings, only=self.only)
 
     def _apply(
         self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]
@@ -146,9 +162,17 @@ class DaskEngine(BatchEngine):
 
     name = "dask"
 
-    def __init__(self, folder: Path, config: EngineConfig, settings: Settings, client: Any) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        config: EngineConfig,
+        settings: Settings,
+        client: Any,
+        only: pd.Index | None = None,
+    ) -> None:
         super().__init__()
         self.folder, self.config, self.settings, self.client = folder, config, settings, client
+        self.only = only  # the customers to build (a training sample), None: every one
         self._on_cluster: dict[pd.Timestamp, Any] = {}
 
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -158,7 +182,9 @@ class DaskEngine(BatchEngine):
         now = clock.now()
         ensure_valid(self.folder, self.settings, now)
         rules = PrivacyRules.from_settings(self.settings)
-        lazy = feature_partitions(self.folder, as_of, rules, now, self.client, self.config.partitions)
+        lazy = feature_partitions(
+            self.folder, as_of, rules, now, self.client, self.config.partitions, only=self.only
+        )
         # Kept on the workers: the models of ``apply`` are mapped over these very partitions.
         persisted = self.client.persist(lazy)
         self._on_cluster[as_of] = persisted
@@ -226,21 +252,36 @@ def open_engine(
     config: EngineConfig, folder: Path, dataset: Dataset, settings: Settings
 ) -> Iterator[BatchEngine]:
     """The engine of a command on ``folder`` (``dataset``: the same folder, loaded): partitions on this
-    machine or a Dask cluster (connected for the whole command) for Parquet, in memory for CSV."""
-    if not is_parquet_folder(folder):
-        if config.is_dask:
-            raise EngineError(f"{folder}: the dask engine reads Parquet tables; this folder holds CSV files")
-        yield InMemoryEngine(dataset)
-        return
+    machine or a Dask cluster (connected for the whole command) for Parquet, in memory for CSV.
+
+    On a training sample (:func:`features.train_sample.load_training_data`) the features are the
+    sample's customers' on every engine, and :meth:`BatchEngine.every_customer` builds every customer's
+    in partitions (for CSV: from the whole data set, loaded when first asked)."""
+    sample = sample_of(dataset)
+    only = sample.sample if sample is not None else None
+    parquet = is_parquet_folder(folder)
+    if not parquet and config.is_dask:
+        raise EngineError(f"{folder}: the dask engine reads Parquet tables; this folder holds CSV files")
     if not config.is_dask:
         # The command has the data set in memory already: its features cost less than a partitioned
         # build from the files at each cutoff (train all reads ~30 cutoffs). ``--partitions`` asks for
         # the partitioned build (feature memory bounded by a partition).
-        yield LocalEngine(folder, config, settings) if config.partitions else InMemoryEngine(dataset)
+        partitioned = parquet and config.partitions
+        engine = LocalEngine(folder, config, settings, only) if partitioned else InMemoryEngine(dataset)
+        if sample is not None:
+            engine._everyone = (
+                (lambda: LocalEngine(folder, config, settings))
+                if parquet
+                else (lambda: InMemoryEngine(load_dataset(folder)))
+            )
+        yield engine
         return
     try:
         from features.dask_engine import dask_client
     except ImportError as exc:  # an optional extra: the service and the local engine never need it
         raise EngineError(f"the dask engine needs Dask: pip install -e '.[dask]' ({exc})") from None
     with dask_client(config) as client:
-        yield DaskEngine(folder, config, settings, client)
+        engine = DaskEngine(folder, config, settings, client, only)
+        if sample is not None:
+            engine._everyone = lambda: DaskEngine(folder, config, settings, client)
+        yield engine

@@ -127,13 +127,15 @@ def feature_partitions(
     client: Client,
     parts: int | None = None,
     progress: Callable[[str], None] | None = None,
+    only: pd.Index | None = None,
 ) -> dd.DataFrame:
     """The features as a Dask frame with one partition per customer partition (not computed yet: the
-    plan's small reductions are). A batch command persists it to apply its models where it lies."""
+    plan's small reductions are). A batch command persists it to apply its models where it lies.
+    ``only``: the customers to build (a training sample; the rows of others go as they are tagged)."""
     step = progress or (lambda _name: None)
     files = {name: find_table_file(folder, name) for name in TABLES}
     step("planning partitions")
-    customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now)
+    customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now, only)
     plan = start_plan(customers, as_of, parts or default_partitions(len(customers)))
     products = read_whole(files["products"], "products")
     events = _read(files["events"], "events", FEATURE_COLUMNS["events"])

@@ -7,13 +7,38 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from features.errors import CibleError
+
 HOME_ENV = "CIBLE_HOME"
 TRACKING_ENV = "MLFLOW_TRACKING_URI"
+TRAIN_CUSTOMERS_ENV = "CIBLE_TRAIN_CUSTOMERS"
+# Training quality levels off well below this; a larger data set is trained on a sample this size
+# (features.train_sample), while scoring and materialisation cover every customer.
+DEFAULT_TRAIN_CUSTOMERS = 100_000
+
+
+class SettingError(CibleError, ValueError):
+    """A setting given in the environment or on the command line is not a valid value."""
+
+
+def parse_train_customers(value: str, source: str) -> int | None:
+    """A number of customers to train on, or every customer (``0`` or ``all``: None)."""
+    text = value.strip().lower().replace(",", "").replace("_", "")
+    if text == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise SettingError(f"{source} {value!r}: give a number of customers, or 0 or all for every customer")
+    return count or None
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Cible's data home (``CIBLE_HOME``, default ``./.cible``) and the MLflow tracking URI.
+    """Cible's data home (``CIBLE_HOME``, default ``./.cible``), the MLflow tracking URI and how many
+    customers training reads (``CIBLE_TRAIN_CUSTOMERS``).
 
     The tracking URI defaults to a SQLite file in the data home, and artifacts always go under the
     data home too, so a fresh machine needs no server and nothing lands in ``./mlruns``.
@@ -21,6 +46,8 @@ class Settings:
 
     home: Path
     tracking_uri: str
+    # customers training reads at most (a sample of a larger data set); None: every customer
+    train_customers: int | None = DEFAULT_TRAIN_CUSTOMERS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -29,7 +56,11 @@ class Settings:
         if uri.startswith("postgresql://"):
             # SQLAlchemy 2.1 maps a bare postgresql:// to the psycopg 3 driver; Cible ships psycopg2.
             uri = "postgresql+psycopg2://" + uri.removeprefix("postgresql://")
-        return cls(home=home, tracking_uri=uri)
+        sample = os.environ.get(TRAIN_CUSTOMERS_ENV)
+        train_customers = (
+            parse_train_customers(sample, TRAIN_CUSTOMERS_ENV) if sample else DEFAULT_TRAIN_CUSTOMERS
+        )
+        return cls(home=home, tracking_uri=uri, train_customers=train_customers)
 
     @property
     def default_data(self) -> Path:

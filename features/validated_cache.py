@@ -6,7 +6,8 @@ Feather files, keyed by the folder's path and every table file's name, size and 
 the validator's own source files, so a new rule re-validates). It is reused only for a "now" at or after
 the one it was validated at: a row in the future then is still valid later, not the other way round.
 It holds the same rows as the data files (the privacy rules are applied after it, at every load); one
-entry per folder, replaced when the files change.
+entry per folder, replaced when the files change. A load reads it table by table, batch by batch
+(:mod:`features.validated_tables`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from features import dataset, schema, validate, validation_problems
 from features.io import SUFFIXES
 from features.schema import TABLES
 from features.validate import validate_folder
+from features.validated_tables import FeatherTables, FrameTables, ValidatedTables
 from features.validation_problems import Problem
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,15 @@ def entry_for(cache: Path, folder: Path) -> Path:
     return cache / hashlib.sha256(str(folder).encode()).hexdigest()[:24]
 
 
-def _read(entry: Path, key: str, now: pd.Timestamp) -> dict[str, pd.DataFrame] | None:
+def _read(entry: Path, key: str, now: pd.Timestamp) -> FeatherTables | None:
     try:
         meta = json.loads((entry / META).read_text())
         if meta["fingerprint"] != key or now < pd.Timestamp(meta["validated_at"]):
             return None
-        return {name: pd.read_feather(entry / f"{name}.feather") for name in meta["tables"]}
+        tables = FeatherTables(entry, meta["tables"])
+        for name in tables.names:  # every file there and readable, before any is read in full
+            tables.schema(name)
+        return tables
     except (OSError, ValueError, KeyError) as exc:  # absent, or being replaced by another process
         log.debug("no usable validated cache in %s: %s", entry, exc)
         return None
@@ -126,18 +131,23 @@ def validate_into_cache(
 
 def validate_folder_cached(
     folder: Path, now: pd.Timestamp, cache: Path
-) -> tuple[list[Problem], dict[str, pd.DataFrame]]:
+) -> tuple[list[Problem], ValidatedTables]:
     """:func:`features.validate.validate_folder`, answered from ``cache`` when the files are unchanged,
-    and otherwise validated batch by batch into the cache, then read from it."""
+    and otherwise validated batch by batch into the cache, then read from it. The tables are not read
+    yet: a load reads them table by table (:mod:`features.validated_tables`)."""
     folder = folder.resolve()
     if not folder.is_dir():
-        return validate_folder(folder, now=now)
+        problems, frames = validate_folder(folder, now=now)
+        return problems, FrameTables(frames)
     key, entry = fingerprint(folder), entry_for(cache, folder)
-    frames = _read(entry, key, now)
-    if frames is not None:
-        return [], frames
+    tables = _read(entry, key, now)
+    if tables is not None:
+        return [], tables
     problems, _ = validate_into_cache(folder, now, cache)
     if problems:
-        return problems, {}
-    frames = _read(entry, key, now)
-    return ([], frames) if frames is not None else validate_folder(folder, now=now)
+        return problems, FrameTables({})
+    tables = _read(entry, key, now)
+    if tables is not None:
+        return [], tables
+    problems, frames = validate_folder(folder, now=now)  # the cache could not be written
+    return problems, FrameTables(frames)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import mlflow
+from mlflow import ActiveRun
 from mlflow.tracking import MlflowClient
 
+from features.dataset import Dataset
 from features.settings import Settings
+from features.train_sample import whole_data
 
 
 def connect(settings: Settings) -> MlflowClient:
@@ -23,3 +29,13 @@ def experiment_id(settings: Settings, name: str) -> str:
         return existing.experiment_id
     location = (settings.artifact_root / name).as_uri()
     return mlflow.create_experiment(name, artifact_location=location)
+
+
+@contextmanager
+def training_run(settings: Settings, experiment: str, run_name: str, dataset: Dataset) -> Iterator[ActiveRun]:
+    """An MLflow run of ``experiment`` training on ``dataset``, which logs what the data set is: its number
+    of customers and the ``train_customers`` setting (a sample, when the data holds more; see
+    :mod:`features.train_sample`)."""
+    with mlflow.start_run(experiment_id=experiment_id(settings, experiment), run_name=run_name) as run:
+        mlflow.log_params(whole_data(dataset).params())
+        yield run

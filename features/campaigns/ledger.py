@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from features import columns as c
+from features.arrays import isin
 from features.dataset import conform
 from features.errors import CibleError
 from features.io import atomic_path
@@ -70,11 +71,15 @@ class AssignmentLedger:
             return conform(ASSIGNMENTS, pd.DataFrame(columns=list(ASSIGNMENTS.column_names)))
         return conform(ASSIGNMENTS, pd.concat(parts, ignore_index=True))
 
+    def rows_for(self, customer_ids: pd.Series) -> pd.DataFrame:
+        """The recorded rows of customers still in the data."""
+        recorded = self.frame()
+        return recorded[isin(recorded[c.CUSTOMER_ID], customer_ids)]  # Arrow's lookup: no Python set
+
     def merge(self, assignments: pd.DataFrame | None, customer_ids: pd.Series) -> pd.DataFrame | None:
         """``assignments`` (None: the data has no such file) with the ledger's rows of customers still in
         the data; the data's own row wins on a shared (campaign, customer)."""
-        recorded = self.frame()
-        recorded = recorded[recorded[c.CUSTOMER_ID].isin(set(customer_ids))]
+        recorded = self.rows_for(customer_ids)
         if recorded.empty:
             return assignments
         if assignments is None:

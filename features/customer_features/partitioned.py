@@ -104,11 +104,18 @@ class PartitionPlan:
 
 
 def eligible_customers(
-    customers: pd.DataFrame, as_of: pd.Timestamp, rules: PrivacyRules, now: pd.Timestamp
+    customers: pd.DataFrame,
+    as_of: pd.Timestamp,
+    rules: PrivacyRules,
+    now: pd.Timestamp,
+    only: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """The customers a build at ``as_of`` has a row for, sorted by id, privacy rules applied."""
+    """The customers a build at ``as_of`` has a row for, sorted by id, privacy rules applied (only
+    those of ``only``, if given: a training sample)."""
     kept = rules.apply({"customers": customers}, now)["customers"]
     kept = rows_before("customers", kept, as_of)
+    if only is not None:
+        kept = kept[isin(kept[c.CUSTOMER_ID], only)]
     return kept.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
 
 

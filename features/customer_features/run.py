@@ -42,11 +42,13 @@ def build_features(
     engine: EngineConfig,
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
+    only: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Point-in-time features of every customer of ``folder`` at ``as_of``, on the configured engine.
 
     A Parquet folder is processed in customer partitions (bounded memory; the unit of work on Dask); a
-    CSV folder is loaded whole on the local engine (convert it to Parquet for large data or Dask)."""
+    CSV folder is loaded whole on the local engine (convert it to Parquet for large data or Dask).
+    ``only``: the customers to build, of a Parquet folder on the local engine (a training sample)."""
     settings = settings or Settings.from_env()
     now = clock.now()
     step = progress or (lambda _name: None)
@@ -59,7 +61,9 @@ def build_features(
     step("validating")
     ensure_valid(folder, settings, now)
     if not engine.is_dask:
-        return build_features_streamed(folder, as_of, rules, now, parts=engine.partitions, progress=step)
+        return build_features_streamed(
+            folder, as_of, rules, now, parts=engine.partitions, progress=step, only=only
+        )
     from features.dask_engine import build_features_dask, dask_client
 
     with dask_client(engine) as client:

@@ -126,10 +126,16 @@ def known_order_ids(path: Path | None, as_of: pd.Timestamp) -> pd.Index:
 
 
 def plan_build(
-    files: dict[str, Path | None], as_of: pd.Timestamp, parts: int | None, rules: PrivacyRules, now
+    files: dict[str, Path | None],
+    as_of: pd.Timestamp,
+    parts: int | None,
+    rules: PrivacyRules,
+    now,
+    only: pd.Index | None = None,
 ) -> tuple[PartitionPlan, pd.DataFrame]:
-    """The plan (customers, their partitions, visitors' latest logins) and the customers in the build."""
-    customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now)
+    """The plan (customers, their partitions, visitors' latest logins) and the customers in the build
+    (of ``only``, if given: a training sample)."""
+    customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now, only)
     plan = start_plan(
         customers, as_of, parts or max(1, math.ceil(len(customers) / LOCAL_CUSTOMERS_PER_PARTITION))
     )
@@ -146,14 +152,16 @@ def build_features_streamed(
     now: pd.Timestamp,
     parts: int | None = None,
     progress: Callable[[str], None] | None = None,
+    only: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """Features of every customer of a Parquet data folder (already validated), partition by partition.
+    """Features of every customer of a Parquet data folder (already validated), partition by partition
+    (of the customers ``only`` names, if given: the rows of others are left out as they are read).
 
     Equal to :func:`features.customer_features.build.build_customer_features` of the loaded folder."""
     step = progress or (lambda _name: None)
     files = {name: find_table_file(folder, name) for name in TABLES}
     step("planning partitions")
-    plan, customers = plan_build(files, as_of, parts, rules, now)
+    plan, customers = plan_build(files, as_of, parts, rules, now, only)
     products = read_whole(files["products"], "products")
     known_orders = known_order_ids(files["orders"], as_of)
     with tempfile.TemporaryDirectory(prefix=".cible-parts-") as work:

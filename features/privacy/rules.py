@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from features import columns as c
@@ -73,6 +74,29 @@ class PrivacyRules:
             return pd.Series(False, index=customer_ids.index)
         return hash_ids(customer_ids, self.salt()).isin(tombstones)
 
+    def erased_ids(self, customer_ids: pd.Series) -> set[str]:
+        """The ids among ``customer_ids`` whose person was erased."""
+        return set(customer_ids[self.erased(customer_ids).to_numpy(dtype=bool)])
+
+    def dropped(
+        self,
+        table: str,
+        frame: pd.DataFrame,
+        now: pd.Timestamp,
+        erased_ids: set[str],
+        erased_visitors: set[str] | None = None,
+    ) -> np.ndarray:
+        """Which rows of ``table`` the rules leave out: an erased customer's, an erased customer's
+        devices' events (``erased_visitors``, default: the devices ``frame``'s own rows of erased
+        customers show), and expired ones."""
+        drop = frame[c.CUSTOMER_ID].isin(erased_ids) if erased_ids else pd.Series(False, index=frame.index)
+        if table == "events" and erased_ids:
+            # An erased customer's devices are personal data too, including visits before login.
+            visitors = set(frame.loc[drop, c.VISITOR_ID]) if erased_visitors is None else erased_visitors
+            drop |= frame[c.VISITOR_ID].isin(visitors)
+        drop |= self.retention.expired(table, frame, now)
+        return drop.to_numpy(dtype=bool)
+
     def apply(self, frames: dict[str, pd.DataFrame], now: pd.Timestamp) -> dict[str, pd.DataFrame]:
         """The tables with the rectification ledger's corrections, without erased customers (and their
         visitors' events) and without expired rows."""
@@ -81,21 +105,15 @@ class PrivacyRules:
             out["customers"] = self.rectifications.apply(out["customers"], self.salt())
         if "consents" in out and "customers" in out and self.consent_updates.path.exists():
             out["consents"] = self.consent_updates.merge(out["consents"], out["customers"][c.CUSTOMER_ID])
-        gone = self.erased(frames["customers"][c.CUSTOMER_ID]) if "customers" in frames else None
-        erased_ids = set(frames["customers"].loc[gone, c.CUSTOMER_ID]) if gone is not None else set()
+        erased_ids = self.erased_ids(frames["customers"][c.CUSTOMER_ID]) if "customers" in frames else set()
         for table in TABLES_WITH_CUSTOMER:
             frame = out.get(table)
-            if frame is None:
-                continue
-            drop = (
-                frame[c.CUSTOMER_ID].isin(erased_ids) if erased_ids else pd.Series(False, index=frame.index)
-            )
-            if table == "events" and erased_ids:
-                # An erased customer's devices are personal data too, including visits before login.
-                visitors = set(frame.loc[drop, c.VISITOR_ID])
-                drop |= frame[c.VISITOR_ID].isin(visitors)
-            drop |= self.retention.expired(table, frame, now)
-            dropped = drop.to_numpy()
-            # Nothing to drop is the common case: a masked copy of every column would cost a pass.
-            out[table] = (frame[~dropped] if dropped.any() else frame).reset_index(drop=True)
+            if frame is not None:
+                out[table] = without(frame, self.dropped(table, frame, now, erased_ids))
         return out
+
+
+def without(frame: pd.DataFrame, dropped: np.ndarray) -> pd.DataFrame:
+    """``frame`` less the ``dropped`` rows, with a fresh index."""
+    # Nothing to drop is the common case: a masked copy of every column would cost a pass.
+    return (frame[~dropped] if dropped.any() else frame).reset_index(drop=True)

@@ -90,9 +90,9 @@ def test_tables_cached_batch_by_batch_are_the_validated_tables(
     assert {name: len(frame) for name, frame in counts.items()} == {n: len(f) for n, f in whole.items()}
     entry = validated_cache.entry_for(tmp_path, small_synthetic_dir.resolve())
     cached = validated_cache._read(entry, validated_cache.fingerprint(small_synthetic_dir.resolve()), now)
-    assert cached is not None and set(cached) == set(whole)
+    assert cached is not None and cached.names == set(whole)
     for name, frame in whole.items():
-        pd.testing.assert_frame_equal(cached[name], frame, check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(cached.read(name).to_pandas(), frame, check_exact=True, obj=name)
 
 
 def test_data_validate_fills_the_cache_for_the_next_load(

@@ -33,7 +33,7 @@ from training.intent.labels import LABEL
 from training.intent.rows import IntentRows
 from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
-from training.tracking import connect, experiment_id
+from training.tracking import connect, training_run
 
 MODEL_NAME = "intent"
 log = logging.getLogger(__name__)
@@ -130,9 +130,7 @@ def train_intent(
         metrics, baselines, champion_metrics[ROC_AUC] if champion_metrics else None, config.margin
     )
     step("logging to MLflow")
-    with mlflow.start_run(
-        experiment_id=experiment_id(settings, MODEL_NAME), run_name=f"intent {as_of:%Y-%m-%d}"
-    ):
+    with training_run(settings, MODEL_NAME, f"intent {as_of:%Y-%m-%d}", dataset):
         mlflow.log_params(
             {
                 **config.as_params(),

@@ -35,7 +35,7 @@ from training.boosting import bagged_classifier
 from training.offers.response import ACCEPTED, offer_contacts
 from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
-from training.tracking import connect, experiment_id
+from training.tracking import connect, training_run
 
 MODEL_NAME = "offer_response"
 EXPERIMENT = "offer_response"
@@ -176,9 +176,7 @@ def train_offer_response(
         if champion_as:
             decision = replace(decision, reason=f"{decision.reason} (champion: {champion_as})")
     final = fit_response_model(pd.concat([train, valid], ignore_index=True), config, as_of)
-    with mlflow.start_run(
-        experiment_id=experiment_id(settings, EXPERIMENT), run_name=f"offer_response {as_of:%Y-%m-%d}"
-    ):
+    with training_run(settings, EXPERIMENT, f"offer_response {as_of:%Y-%m-%d}", dataset):
         offers = ",".join(final.categories[c.OFFER_ID])
         mlflow.log_params({**config.__dict__, "as_of": str(as_of), "offers": offers})
         metrics = {

@@ -33,7 +33,7 @@ from training.predictive.rows import FeatureCache
 from training.predictive.targets import TARGETS
 from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
-from training.tracking import connect, experiment_id
+from training.tracking import connect, training_run
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +149,7 @@ def train_target(
         champion = None
     decision, champion_metrics = _gate(comparison, champion[0] if champion else None, target.margin(config))
     step("logging to MLflow")
-    with mlflow.start_run(
-        experiment_id=experiment_id(settings, target.name), run_name=f"{target.name} {as_of:%Y-%m-%d}"
-    ):
+    with training_run(settings, target.name, f"{target.name} {as_of:%Y-%m-%d}", dataset):
         mlflow.log_params(_params(comparison, config, as_of))
         metrics = _finite(best.metrics)
         for candidate in comparison.candidates:

@@ -24,7 +24,7 @@ from training.recommend.report import flat_metrics, markdown, metrics_table, ndc
 from training.recommend.split import Cutoffs
 from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
-from training.tracking import connect, experiment_id
+from training.tracking import connect, training_run
 
 MODEL_NAME = "recommender"
 EXPERIMENT = "recommender"
@@ -98,9 +98,7 @@ def train_nbo(
     step("fitting up to as-of")
     model = Recommender(config.recommend, ranker).fit(dataset, as_of)
     step("logging to MLflow")
-    with mlflow.start_run(
-        experiment_id=experiment_id(settings, EXPERIMENT), run_name=f"nbo {as_of:%Y-%m-%d}"
-    ):
+    with training_run(settings, EXPERIMENT, f"nbo {as_of:%Y-%m-%d}", dataset):
         params = {k: v for k, v in asdict(config).items() if k != "recommend"}
         params.update({f"recommend.{k}": v for k, v in asdict(config.recommend).items()})
         mlflow.log_params({**params, "as_of": str(as_of), "feature_set": model.feature_set_})

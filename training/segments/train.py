@@ -27,11 +27,12 @@ from features.segments.rfm import RFM_SEGMENT, RFMScorer
 from features.segments.rfm_map import grid_markdown
 from features.segments.value_tiers import VALUE_TIER, ValueTiers
 from features.settings import Settings
+from features.train_sample import whole_data
 from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
 from training.segments.config import SegmentsConfig
 from training.segments.plots import cluster_profiles, rfm_heatmap
-from training.tracking import connect, experiment_id
+from training.tracking import connect, training_run
 
 MODEL_NAME = "segments"
 EXPERIMENT = "segments"
@@ -105,7 +106,8 @@ def train_segments(
     engine: BatchEngine | None = None,
 ) -> SegmentsRun:
     """Fit, gate and register a segmentation model on the features at ``as_of`` (built on ``engine``,
-    default in memory from ``dataset``), and store the memberships it gives."""
+    default in memory from ``dataset``), and store the memberships it gives: of every customer of the
+    data, also when ``dataset`` is a training sample (then on ``engine.every_customer()``)."""
     config = config or SegmentsConfig()
     step = progress or (lambda _name: None)
     client = connect(settings)
@@ -138,9 +140,7 @@ def train_segments(
     else:
         decision = decide("silhouette", metrics["silhouette"], champion_score, -config.stability_margin)
     step("logging to MLflow")
-    with mlflow.start_run(
-        experiment_id=experiment_id(settings, EXPERIMENT), run_name=f"segments {as_of:%Y-%m-%d}"
-    ):
+    with training_run(settings, EXPERIMENT, f"segments {as_of:%Y-%m-%d}", dataset):
         mlflow.log_params({**asdict(config), "as_of": str(as_of), "feature_set": CUSTOMER_FEATURES_V1.key})
         mlflow.log_metrics(metrics)
         _log_artifacts(model, memberships, features)
@@ -148,10 +148,18 @@ def train_segments(
         mlflow.set_tags(decision.as_tags())
         run_id = mlflow.active_run().info.run_id
     if not decision.promoted and champion is not None:
-        memberships = champion[0].predict(features)
-        live_version = champion[1]
+        live, live_version = champion
+        memberships = live.predict(features)
     else:
-        live_version = str(version.version)
+        live, live_version = model, str(version.version)
     step("storing memberships")
-    MembershipStore(settings.segments_dir).save(memberships, as_of, live_version)
+    stored = memberships
+    if whole_data(dataset).sampled:  # trained on a sample: the memberships stored are every customer's
+        stored = (engine or InMemoryEngine(dataset)).every_customer().apply(as_of, predicted, model=live)
+    MembershipStore(settings.segments_dir).save(stored, as_of, live_version)
     return SegmentsRun(run_id, str(version.version), decision, memberships, metrics)
+
+
+def predicted(features: pd.DataFrame, model: SegmentationModel) -> pd.DataFrame:
+    """``model``'s memberships of the customers of ``features`` (applied partition by partition)."""
+    return model.predict(features)

@@ -41,7 +41,7 @@ from features.segments.export import in_control_group
 from features.settings import Settings
 from training.boosting import bagged_classifier
 from training.registry import CHAMPION, GateDecision, champion_version, decide, log_and_register
-from training.tracking import connect, experiment_id
+from training.tracking import connect, training_run
 from training.uplift.metrics import qini_coefficient, uplift_at
 
 MODEL_NAME = "uplift"
@@ -261,9 +261,7 @@ def train_uplift(
         decision = GateDecision(False, reason, QINI, qini, champion_qini)
     else:
         decision = decide(QINI, qini, champion_qini, margin=0.0)
-    with mlflow.start_run(
-        experiment_id=experiment_id(settings, EXPERIMENT), run_name=f"uplift {as_of:%Y-%m-%d}"
-    ):
+    with training_run(settings, EXPERIMENT, f"uplift {as_of:%Y-%m-%d}", dataset):
         mlflow.log_params({**asdict(config), "as_of": str(as_of), "learner": learner})
         metrics = {f"{QINI}.{name}": v for name, v in evaluation.qini.items()}
         metrics |= {f"uplift_at_30.{name}": v for name, v in evaluation.uplift_at_30.items()}
