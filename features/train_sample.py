@@ -130,9 +130,9 @@ def whole_data(dataset: Dataset) -> WholeData:
 
 
 def sample_of(dataset: Dataset) -> WholeData | None:
-    """The description of ``dataset`` if it is a training sample, else None (computing nothing)."""
-    recorded = dataset.shared(_WHOLE_DATA, lambda: None)
-    return recorded if recorded is not None and recorded.sampled else None
+    """The description of ``dataset`` if it is a training sample, else None."""
+    whole = whole_data(dataset)
+    return whole if whole.sampled else None
 
 
 def load_training_data(
@@ -146,7 +146,7 @@ def load_training_data(
     now, rules, tables = validated(folder, now, privacy)
     drops = batch_rules(tables, rules, now)
     ids = kept_customer_ids(tables, drops)
-    if train_customers is None or len(ids) <= train_customers:
+    if not train_customers or len(ids) <= train_customers:
         dataset = read_dataset(tables, rules, now, drops=drops)
         whole = WholeData(train_customers, len(dataset.customers), None, Path(folder))
     else:

@@ -21,6 +21,7 @@ from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.engine import EngineConfig, EngineKind
 from features.load import load_dataset
+from features.privacy.rules import PrivacyRules
 from features.settings import DEFAULT_TRAIN_CUSTOMERS, SettingError, Settings
 from features.train_sample import load_training_data, stable_hashes, whole_data
 
@@ -211,3 +212,23 @@ def test_dask_features_of_a_sample_are_its_customers(
         assert len(engine.every_customer().features(as_of)) == len(build_customer_features(whole, as_of))
     assert set(got[c.CUSTOMER_ID]) <= ids(sample)
     pd.testing.assert_frame_equal(got, _features_of_sample(sample, as_of), rtol=1e-9, atol=1e-9)
+
+
+def test_the_cutoff_leaves_out_what_the_privacy_rules_leave_out(
+    small_synthetic_dir: Path, settings: Settings, tmp_path: Path, whole: Dataset
+) -> None:
+    """An erased customer's latest order does not make "today" for the data, sampled or not."""
+    folder = tmp_path / "data"
+    shutil.copytree(small_synthetic_dir, folder)
+    outsider = whole.customers[c.CUSTOMER_ID].iloc[stable_hashes(whole.customers[c.CUSTOMER_ID]).argmax()]
+    orders = pd.read_parquet(folder / "orders.parquet")
+    late = (
+        orders[orders[c.CUSTOMER_ID] == outsider]
+        .tail(1)
+        .assign(**{c.ORDER_ID: "LATE", c.ORDERED_AT: whole.default_as_of() + pd.Timedelta(hours=6)})
+    )
+    pd.concat([orders, late], ignore_index=True).to_parquet(folder / "orders.parquet", index=False)
+    PrivacyRules.from_settings(settings).add_tombstone(outsider)
+    drawn = load_training_data(folder, 400)
+    assert resolve_as_of(drawn, None) == load_dataset(folder).default_as_of() == whole.default_as_of()
+    assert whole_data(drawn).customers == 1499
