@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from features import clock
 from features import columns as c
 from features.dataset import Dataset, conform, empty_frame
-from features.privacy.batch_rules import BatchRules, devices_of, text_array
+from features.privacy.batch_rules import BatchRules, devices_of, fold, text_array
 from features.privacy.rules import PrivacyRules, without
 from features.recorded_rows import RecordedRows
 from features.schema import TABLES
@@ -148,12 +148,6 @@ def _keep(name: str, drops: BatchRules, sample: CustomerSample | None, recorded:
                 (recorded.replaced(rows) if recorded is not None else None, True),
             )
         ]
-        present = [mask for mask in masks if mask is not None]
-        if not present:
-            return None
-        out = present[0]
-        for mask in present[1:]:
-            out = pc.and_(out, mask)
-        return out
+        return fold([mask for mask in masks if mask is not None], pc.and_)
 
     return keep
