@@ -12,10 +12,17 @@ import typer
 from cible.console import UserError, console, steps
 from features import clock
 from features.batch_engine import BatchEngine, open_engine
+from features.customer_partitions import PartitionedData, partitioned_data
 from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.load import load_dataset
-from features.settings import DEFAULT_TRAIN_CUSTOMERS, TRAIN_CUSTOMERS_ENV, Settings, parse_train_customers
+from features.settings import (
+    DEFAULT_TRAIN_CUSTOMERS,
+    PARTITION_CUSTOMERS_ENV,
+    TRAIN_CUSTOMERS_ENV,
+    Settings,
+    parse_train_customers,
+)
 from features.train_sample import WholeData, default_as_of, describe_whole, whole_data
 from features.train_sample import load_training_data as sampled_dataset
 
@@ -60,6 +67,28 @@ def load_data(settings: Settings, folder: Path | None) -> Dataset:
     folder = _existing(settings, folder)
     with steps("loading and validating data"):
         return load_dataset(folder)
+
+
+def customer_partitions(
+    settings: Settings, folder: Path | None, config: EngineConfig
+) -> PartitionedData | None:
+    """The data of a scoring or materialising command to load one customer partition at a time
+    (``CIBLE_PARTITION_CUSTOMERS`` customers each), validated and counted, not loaded; None when it is
+    loaded whole as before: one partition's worth of customers, the dask engine, or ``--partitions``
+    (the partitioned feature build reads the data set the command has loaded)."""
+    if config.is_dask or config.partitions:
+        return None
+    folder = _existing(settings, folder)
+    with steps("validating data and reading its customers"):
+        data = partitioned_data(folder, settings.partition_customers, settings.home / "work")
+    if data.parts == 1:
+        return None
+    console.print(
+        f"{data.customers:,} customers: loaded in {data.parts} partitions of about "
+        f"{settings.partition_customers:,} ({PARTITION_CUSTOMERS_ENV})",
+        highlight=False,
+    )
+    return data
 
 
 def train_customers(settings: Settings, option: str | None) -> int | None:

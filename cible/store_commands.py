@@ -13,14 +13,18 @@ from cible.common import (
     PartitionsOption,
     SchedulerOption,
     command_engine,
+    customer_partitions,
     engine_config,
     load_data,
+    parse_timestamp,
     resolve_as_of,
 )
 from cible.console import console, steps
+from features.customer_partitions import PartitionedData
 from features.online_store.factory import open_store
 from features.settings import Settings
 from training.materialize import materialize
+from training.materialize_partitions import REPORT_TABLES, materialize_partitions
 
 
 def materialize_command(
@@ -36,9 +40,17 @@ def materialize_command(
     partitions: int = PartitionsOption,
 ) -> None:
     """Write each customer's latest features, segments, scores and consents to the online store, and the
-    reports the page reads (KPIs, segment profiles, the audience frame) under the home's reports/."""
+    reports the page reads (KPIs, segment profiles, the audience frame) under the home's reports/.
+
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    loaded and materialised one customer partition at a time (the same records and reports, bounded
+    memory); with --engine dask or --partitions the data set is loaded whole."""
     settings = Settings.from_env()
     config = engine_config(engine, scheduler, partitions)
+    split = customer_partitions(settings, data, config)
+    if split is not None:
+        _materialize_partitions(settings, split, as_of, store)
+        return
     dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
     online = open_store(settings, store)
@@ -47,6 +59,25 @@ def materialize_command(
             reports: list[Path] = []
             with steps(f"materialising on {config.describe()}"):
                 written = materialize(dataset, cutoff, settings, online, on, reports)
+        console.print(
+            f"online store: {written:,} customers as of {cutoff:%Y-%m-%d} ({online.count():,} held)"
+        )
+        console.print(f"reports: {', '.join(p.name for p in reports)} in {reports[0].parent}")
+    finally:
+        online.close()
+
+
+def _materialize_partitions(
+    settings: Settings, split: PartitionedData, as_of: str | None, store: str | None
+) -> None:
+    cutoff = parse_timestamp(as_of) if as_of else split.default_as_of()
+    online = open_store(settings, store)
+    try:
+        reports: list[Path] = []
+        with steps(f"materialising {split.parts} customer partitions"), split.partitions() as loaded:
+            written = materialize_partitions(
+                loaded, lambda: split.load(REPORT_TABLES), cutoff, settings, online, reports
+            )
         console.print(
             f"online store: {written:,} customers as of {cutoff:%Y-%m-%d} ({online.count():,} held)"
         )

@@ -158,7 +158,7 @@ def materialize(
             reports += write_reports(dataset, as_of, settings, engine.features(as_of))
         scores = scoring.result()
     records = customer_records(features, scores, parts, as_of)
-    _keep_reported_contacts(records, store, dataset)
+    keep_reported_contacts(records, store, dataset)
     store.put_many(records)
     store.add_events(events)
     write_churn_risk(records, settings)
@@ -173,9 +173,10 @@ def write_campaign_results(dataset: Dataset, as_of: pd.Timestamp, settings: Sett
     return path
 
 
-def _keep_reported_contacts(records: dict[str, Record], store: OnlineStore, dataset: Dataset) -> None:
+def keep_reported_contacts(records: dict[str, Record], store: OnlineStore, dataset: Dataset) -> None:
     """Sends reported to the service (``POST /contacts``) that the data does not hold yet stay in the new
-    records: an export taken before them must not reopen the contact-pressure cap."""
+    records: an export taken before them must not reopen the contact-pressure cap. A contact is its
+    customer's row, so ``dataset`` need only hold the rows of ``records``' customers (a partition)."""
     in_data = set(dataset.contacts[c.CONTACT_ID].astype(str))
     for cid, old in store.get_many(records).items():
         reported = {k: t for k, t in (old.get(REPORTED_CONTACTS) or {}).items() if k not in in_data}
