@@ -193,7 +193,7 @@ def score(
         cutoff = parse_timestamp(as_of) if as_of else split.default_as_of()
         with steps(f"scoring {split.parts} customer partitions", total=1) as progress:
             progress("loading, scoring and writing partition by partition")
-            with split.partitions() as loaded:
+            with split.partitions(cutoff) as loaded:
                 # Consent as it stands now decides, since the file is written now.
                 summary = score_partitions(loaded, cutoff, settings, clock.now(), out)
         _said(summary, cutoff, out)

@@ -74,7 +74,7 @@ def _materialize_partitions(
     online = open_store(settings, store)
     try:
         reports: list[Path] = []
-        with steps(f"materialising {split.parts} customer partitions"), split.partitions() as loaded:
+        with steps(f"materialising {split.parts} customer partitions"), split.partitions(cutoff) as loaded:
             written = materialize_partitions(
                 loaded, lambda: split.load(REPORT_TABLES), cutoff, settings, online, reports
             )

@@ -39,6 +39,7 @@ import pyarrow as pa
 from features import columns as c
 from features.dataset import Dataset
 from features.load import batch_rules, read_dataset, validated
+from features.offers.eligible import shop_spend, with_shop_spend
 from features.privacy.batch_rules import BatchRules
 from features.privacy.rules import PrivacyRules
 from features.train_sample import kept_customer_ids, stable_hashes, whole_as_of
@@ -186,19 +187,36 @@ class PartitionedData:
 
     def load(self, only: Sequence[str] | None = None) -> Dataset:
         """The whole data set (of the tables ``only`` names, if given: the others left empty)."""
-        return read_dataset(self.tables, self.rules, self.now, drops=self.drops, only=only)
+        return self.read(self.tables, only)
+
+    def read(self, tables: ValidatedTables, only: Sequence[str] | None = None) -> Dataset:
+        """The data set of ``tables`` (a partition's, or the whole data's) under the whole data's rules."""
+        return read_dataset(tables, self.rules, self.now, drops=self.drops, only=only)
 
     @contextmanager
-    def partitions(self) -> Iterator[Iterator[Dataset]]:
-        """Each partition's data set in turn (one in memory at a time); the split files are removed
-        when the block ends. One partition: the whole data set, read as :meth:`load` reads it."""
+    def split(self) -> Iterator[list[ValidatedTables]]:
+        """Each partition's tables (the whole data's for one partition), until the block ends."""
         if self.parts == 1:
-            yield iter([self.load()])
+            yield [self.tables]
             return
         self.work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".cible-partitions-", dir=self.work) as root:
-            split = split_tables(self.tables, self.parts, Path(root))
-            yield (read_dataset(part, self.rules, self.now, drops=self.drops) for part in split)
+            yield split_tables(self.tables, self.parts, Path(root))
+
+    @contextmanager
+    def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Iterator[Dataset]]:
+        """Each partition's data set in turn (one in memory at a time); the split files are removed
+        when the block ends. One partition: the whole data set, read as :meth:`load` reads it.
+
+        With ``as_of``, each partition knows the whole shop's spend per category at ``as_of``
+        (:func:`features.offers.eligible.shop_spend`), summed over the partitions' orders first."""
+        with self.split() as split:
+            if as_of is None or self.parts == 1:
+                yield (self.read(tables) for tables in split)
+                return
+            pieces = [shop_spend(self.read(tables, only=("orders", "products")), as_of) for tables in split]
+            spend = pd.concat(pieces).groupby(level=0).sum() if pieces else pd.Series([], dtype=float)
+            yield (with_shop_spend(self.read(tables), as_of, spend) for tables in split)
 
 
 def partitioned_data(

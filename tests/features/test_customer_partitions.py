@@ -15,6 +15,7 @@ from features import columns as c
 from features.customer_partitions import PartitionedData, partition_count, partition_of, partitioned_data
 from features.dataset import Dataset
 from features.load import load_dataset
+from features.offers.eligible import favourite_categories, shop_spend
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.settings import PARTITION_CUSTOMERS_ENV, SettingError, Settings
@@ -144,3 +145,25 @@ def test_the_partition_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PARTITION_CUSTOMERS_ENV, "0")
     with pytest.raises(SettingError, match=PARTITION_CUSTOMERS_ENV):
         Settings.from_env()
+
+
+def test_each_partition_knows_the_whole_shops_spend(
+    home: Settings, small_synthetic_dir: Path, whole: Dataset
+) -> None:
+    """A customer who refused profiling is offered the shop's category of most spend: the whole shop's,
+    not their partition's."""
+    as_of = whole.default_as_of()
+    expected = shop_spend(whole, as_of)
+    data = _data(small_synthetic_dir, 500, home)
+    with data.partitions(as_of) as loaded:
+        for part in loaded:
+            pd.testing.assert_series_equal(shop_spend(part, as_of), expected, check_exact=False, rtol=1e-12)
+            ids = pd.Index(part.customers[c.CUSTOMER_ID])
+            nobody = np.zeros(len(ids), dtype=bool)
+            for allowed in ((), tuple(sorted(expected.index)[:2])):
+                got = favourite_categories(part, as_of, ids, allowed, nobody)
+                assert (got == favourite_categories(whole, as_of, ids, allowed, nobody)).all()
+    # without the whole shop's, a partition's own orders would answer
+    with data.partitions() as loaded:
+        own = shop_spend(next(iter(loaded)), as_of)
+    assert own.sum() < expected.sum()
