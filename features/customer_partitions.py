@@ -47,6 +47,7 @@ from features.validated_tables import FeatherTables, Probe, ValidatedTables
 
 WHOLE_TABLES = ("products",)  # read whole by every partition, never split
 SPLIT_COMPRESSION = "lz4"  # as the validated cache: the split files are as large as the cache
+REDUCE_ROWS = 4_000_000  # distinct (visitor, customer) pairs held before they are reduced again
 
 
 def partition_count(customers: int, per_partition: int) -> int:
@@ -92,12 +93,17 @@ def visitor_partitions(tables: ValidatedTables, parts: int) -> pd.Series:
     """For every visitor who ever logged in: the partition of the customer it logged in as last."""
     if "events" not in tables.names:
         return pd.Series([], dtype=np.int64)
-    pairs = []
-    for group in tables.groups("events", [c.VISITOR_ID, c.CUSTOMER_ID]):
+    key = [c.VISITOR_ID, c.CUSTOMER_ID]
+    pairs: list[pa.Table] = []
+    held = 0
+    for group in tables.groups("events", key):
         logged = group.filter(group[c.CUSTOMER_ID].is_valid())
-        frame = logged.to_pandas().drop_duplicates()
-        pairs.append(frame)
-    both = pd.concat(pairs, ignore_index=True).drop_duplicates() if pairs else pd.DataFrame()
+        pairs.append(logged.group_by(key).aggregate([]))  # distinct (visitor, customer) pairs
+        held += pairs[-1].num_rows
+        if held > REDUCE_ROWS:  # a customer's pairs recur in every month's batches: reduce as they come
+            pairs = [_distinct(pairs, key)]
+            held = pairs[0].num_rows
+    both = _distinct(pairs, key).to_pandas() if pairs else pd.DataFrame(columns=key)
     if both.empty:
         return pd.Series([], dtype=np.int64)
     shared = both[c.VISITOR_ID].duplicated(keep=False)
@@ -106,6 +112,10 @@ def visitor_partitions(tables: ValidatedTables, parts: int) -> pd.Series:
     if shared.any():  # rare: a device several customers logged in on; the latest login decides
         owner = pd.concat([owner, _latest_logins(tables, pd.Index(both.loc[shared, c.VISITOR_ID].unique()))])
     return pd.Series(partition_of(owner.to_numpy(dtype=object), parts), index=owner.index)
+
+
+def _distinct(pieces: list[pa.Table], key: list[str]) -> pa.Table:
+    return pa.concat_tables(pieces).group_by(key).aggregate([])
 
 
 def _latest_logins(tables: ValidatedTables, visitors: pd.Index) -> pd.Series:

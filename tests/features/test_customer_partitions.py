@@ -9,16 +9,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from features import columns as c
-from features.customer_partitions import PartitionedData, partition_count, partition_of, partitioned_data
+from features.customer_partitions import (
+    PartitionedData,
+    RowPartitions,
+    partition_count,
+    partition_of,
+    partitioned_data,
+    visitor_partitions,
+)
 from features.dataset import Dataset
 from features.load import load_dataset
 from features.offers.eligible import favourite_categories, shop_spend
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.settings import PARTITION_CUSTOMERS_ENV, SettingError, Settings
+from features.validated_tables import FrameTables
 
 PARTS = 3
 
@@ -167,3 +176,26 @@ def test_each_partition_knows_the_whole_shops_spend(
     with data.partitions() as loaded:
         own = shop_spend(next(iter(loaded)), as_of)
     assert own.sum() < expected.sum()
+
+
+def test_a_shared_devices_anonymous_events_go_with_its_latest_login_once(whole: Dataset) -> None:
+    events = whole.events.copy()
+    logged = events.dropna(subset=[c.CUSTOMER_ID])
+    browsed = set(events.loc[events[c.CUSTOMER_ID].isna(), c.VISITOR_ID])
+    device = logged.loc[logged[c.VISITOR_ID].isin(browsed), c.VISITOR_ID].iloc[0]  # anonymous, then logged
+    first = logged.loc[logged[c.VISITOR_ID] == device, c.CUSTOMER_ID].iloc[0]
+    second = logged.loc[logged[c.CUSTOMER_ID] != first, c.CUSTOMER_ID].iloc[0]
+    # the second customer logs in on the first's device, after every event of it
+    later = events.loc[events[c.VISITOR_ID] == device, c.OCCURRED_AT].max() + pd.Timedelta(hours=1)
+    row = logged[logged[c.CUSTOMER_ID] == second].index[0]
+    events.loc[row, [c.VISITOR_ID, c.OCCURRED_AT]] = [device, later]
+    tables = FrameTables({"events": events})
+    parts = 7
+    visitors = visitor_partitions(tables, parts)
+    assert visitors.index.is_unique
+    latest = partition_of(np.array([second], dtype=object), parts)[0]
+    assert visitors[device] == latest
+    rows = RowPartitions(parts, visitors).of("events", pa.Table.from_pandas(events, preserve_index=False))
+    anonymous = (events[c.VISITOR_ID] == device).to_numpy() & events[c.CUSTOMER_ID].isna().to_numpy()
+    assert anonymous.any() and (rows[anonymous] == latest).all()
+    assert (rows >= 0).all() and (rows < parts).all()  # every row in exactly one partition
