@@ -69,20 +69,18 @@ def load_data(settings: Settings, folder: Path | None) -> Dataset:
         return load_dataset(folder)
 
 
-def customer_partitions(
-    settings: Settings, folder: Path | None, config: EngineConfig
-) -> PartitionedData | None:
-    """The data of a scoring or materialising command to load one customer partition at a time
-    (``CIBLE_PARTITION_CUSTOMERS`` customers each), validated and counted, not loaded; None when it is
-    loaded whole as before: one partition's worth of customers, the dask engine, or ``--partitions``
-    (the partitioned feature build reads the data set the command has loaded)."""
+def scoring_data(settings: Settings, folder: Path | None, config: EngineConfig) -> Dataset | PartitionedData:
+    """The data of a scoring or materialising command: loaded whole when it holds at most
+    ``CIBLE_PARTITION_CUSTOMERS`` customers, on the dask engine or with ``--partitions`` (the
+    partitioned feature build reads the data set the command has loaded); else validated and counted,
+    to be loaded one customer partition at a time (:mod:`features.customer_partitions`)."""
     if config.is_dask or config.partitions:
-        return None
+        return load_data(settings, folder)
     folder = _existing(settings, folder)
-    with steps("validating data and reading its customers"):
+    with steps("loading and validating data"):
         data = partitioned_data(folder, settings.partition_customers, settings.home / "work")
-    if data.parts == 1:
-        return None
+        if data.parts == 1:
+            return data.load()  # what load_data gives, the privacy rules' drops read once
     console.print(
         f"{data.customers:,} customers: loaded in {data.parts} partitions of about "
         f"{settings.partition_customers:,} ({PARTITION_CUSTOMERS_ENV})",

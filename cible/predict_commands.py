@@ -20,16 +20,16 @@ from cible.common import (
     SchedulerOption,
     TrainCustomersOption,
     command_engine,
-    customer_partitions,
     engine_config,
-    load_data,
     load_training_data,
     parse_timestamp,
     resolve_as_of,
+    scoring_data,
 )
 from cible.console import UserError, console, steps
 from features import clock
 from features.batch_engine import BatchEngine
+from features.customer_partitions import PartitionedData
 from features.dataset import Dataset
 from features.io import atomic_path
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
@@ -188,8 +188,9 @@ def score(
         )
     settings = Settings.from_env()
     config = engine_config(engine, scheduler, partitions)
-    split = customer_partitions(settings, data, config)
-    if split is not None:
+    dataset = scoring_data(settings, data, config)
+    if isinstance(dataset, PartitionedData):
+        split = dataset
         cutoff = parse_timestamp(as_of) if as_of else split.default_as_of()
         with steps(f"scoring {split.parts} customer partitions", total=1) as progress:
             progress("loading, scoring and writing partition by partition")
@@ -198,7 +199,6 @@ def score(
                 summary = score_partitions(loaded, cutoff, settings, clock.now(), out)
         _said(summary, cutoff, out)
         return
-    dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
     with (
         steps(f"scoring on {config.describe()}", total=2) as progress,

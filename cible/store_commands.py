@@ -13,11 +13,10 @@ from cible.common import (
     PartitionsOption,
     SchedulerOption,
     command_engine,
-    customer_partitions,
     engine_config,
-    load_data,
     parse_timestamp,
     resolve_as_of,
+    scoring_data,
 )
 from cible.console import console, steps
 from features.customer_partitions import PartitionedData
@@ -47,11 +46,10 @@ def materialize_command(
     memory); with --engine dask or --partitions the data set is loaded whole."""
     settings = Settings.from_env()
     config = engine_config(engine, scheduler, partitions)
-    split = customer_partitions(settings, data, config)
-    if split is not None:
-        _materialize_partitions(settings, split, as_of, store)
+    dataset = scoring_data(settings, data, config)
+    if isinstance(dataset, PartitionedData):
+        _materialize_partitions(settings, dataset, as_of, store)
         return
-    dataset = load_data(settings, data)
     cutoff = resolve_as_of(dataset, as_of)
     online = open_store(settings, store)
     try:
