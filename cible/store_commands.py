@@ -23,7 +23,7 @@ from features.customer_partitions import PartitionedData
 from features.online_store.factory import open_store
 from features.settings import Settings
 from training.materialize import materialize
-from training.materialize_partitions import REPORT_TABLES, materialize_partitions
+from training.materialize_partitions import materialize_partitions
 
 
 def materialize_command(
@@ -73,9 +73,7 @@ def _materialize_partitions(
     try:
         reports: list[Path] = []
         with steps(f"materialising {split.parts} customer partitions"), split.partitions(cutoff) as loaded:
-            written = materialize_partitions(
-                loaded, lambda: split.load(REPORT_TABLES), cutoff, settings, online, reports
-            )
+            written = materialize_partitions(loaded, cutoff, settings, online, reports)
         console.print(
             f"online store: {written:,} customers as of {cutoff:%Y-%m-%d} ({online.count():,} held)"
         )

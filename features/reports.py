@@ -36,6 +36,7 @@ CHURN_RISK = "churn_risk.parquet"
 CUSTOMERS = "customers"
 KIND = "kind"
 KPI_MONTHS = 24
+KPI_GROUPS = (c.CHANNEL, SEGMENT, "month")
 
 
 def reports_dir(settings: Settings) -> Path:
@@ -50,11 +51,20 @@ def _write(frame: pd.DataFrame, path: Path) -> Path:
 
 def kpi_report(dataset: Dataset, as_of: pd.Timestamp, snapshot: pd.DataFrame | None) -> pd.DataFrame:
     """KPIs by channel, RFM segment and month over the ``KPI_MONTHS`` months before ``as_of``."""
-    memberships = None
-    if snapshot is not None:
-        memberships = pd.DataFrame({c.CUSTOMER_ID: snapshot[c.CUSTOMER_ID], SEGMENT: snapshot[RFM_SEGMENT]})
-    since = (as_of - pd.DateOffset(months=KPI_MONTHS)).normalize().replace(day=1)
-    return channel_kpis(dataset, since, as_of, by=(c.CHANNEL, SEGMENT, "month"), memberships=memberships)
+    return channel_kpis(
+        dataset, kpi_since(as_of), as_of, by=KPI_GROUPS, memberships=kpi_memberships(snapshot)
+    )
+
+
+def kpi_since(as_of: pd.Timestamp) -> pd.Timestamp:
+    return (as_of - pd.DateOffset(months=KPI_MONTHS)).normalize().replace(day=1)
+
+
+def kpi_memberships(snapshot: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Each customer's RFM segment, what the KPIs are grouped by."""
+    if snapshot is None:
+        return None
+    return pd.DataFrame({c.CUSTOMER_ID: snapshot[c.CUSTOMER_ID], SEGMENT: snapshot[RFM_SEGMENT]})
 
 
 def segment_profiles(features: pd.DataFrame, snapshot: pd.DataFrame) -> pd.DataFrame:
@@ -94,8 +104,12 @@ def latest_memberships(settings: Settings) -> pd.DataFrame | None:
 def write_kpis(
     dataset: Dataset, as_of: pd.Timestamp, settings: Settings, snapshot: pd.DataFrame | None
 ) -> Path:
-    """``kpis.parquet``: of the customers, products, orders, contacts and assignments of ``dataset``."""
-    return _write(kpi_report(dataset, as_of, snapshot), reports_dir(settings) / KPIS)
+    return write_kpi_frame(kpi_report(dataset, as_of, snapshot), settings)
+
+
+def write_kpi_frame(kpis: pd.DataFrame, settings: Settings) -> Path:
+    """``kpis.parquet``."""
+    return _write(kpis, reports_dir(settings) / KPIS)
 
 
 def write_segment_reports(features: pd.DataFrame, snapshot: pd.DataFrame, settings: Settings) -> list[Path]:

@@ -167,9 +167,13 @@ def materialize(
 
 def write_campaign_results(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> Path:
     """``<home>/reports/campaign_results.parquet``: every campaign's result, for the service and its page."""
+    return write_campaign_frame(campaign_results(dataset, as_of), settings)
+
+
+def write_campaign_frame(results: pd.DataFrame, settings: Settings) -> Path:
     path = settings.reports_dir / CAMPAIGN_RESULTS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_table(campaign_results(dataset, as_of), path)
+    write_table(results, path)
     return path
 
 

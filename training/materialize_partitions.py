@@ -5,8 +5,9 @@
 - per partition: each customer's record (features, champion scores, consents and proofs, history,
   recent sends, sends reported to the service), written to the store before the next partition is read,
   and the partition's events of the last 30 days (every event is in one partition only);
-- the campaign results and KPIs, which compare customers and campaigns across the shop, from a load of
-  the tables they read (customers, products, orders, contacts, assignments: no events, no consents);
+- the campaign results and KPIs, which compare customers and campaigns across the shop, from every
+  partition's share (:mod:`features.campaigns.partitioned`: its picks with their outcomes, its counts
+  and sums), put together at the end;
 - the segment profiles and the audience frame from every partition's features, put together; the
   churn-risk report from every partition's (segment, band) pairs.
 
@@ -16,7 +17,7 @@ and others' previous ones (each record is whole).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,16 +26,20 @@ import pandas as pd
 from features import clock
 from features import columns as c
 from features.batch_engine import InMemoryEngine
+from features.campaigns.partitioned import CampaignShares
 from features.customer_features.build import AS_OF_COLUMN
 from features.customer_features.partitioned import combine_parts
 from features.dataset import Dataset
 from features.online_store.base import OnlineStore
 from features.online_store.history import recent_events
 from features.reports import (
+    KPI_GROUPS,
     churn_risk_pairs,
+    kpi_memberships,
+    kpi_since,
     latest_memberships,
     write_churn_risk_counts,
-    write_kpis,
+    write_kpi_frame,
     write_segment_reports,
 )
 from features.settings import Settings
@@ -43,30 +48,26 @@ from training.materialize import (
     customer_parts,
     customer_records,
     keep_reported_contacts,
-    write_campaign_results,
+    write_campaign_frame,
 )
-
-# What the campaign results and the KPIs read of the whole data set (the customers are always read).
-REPORT_TABLES = ("products", "orders", "contacts", "assignments")
 
 
 def materialize_partitions(
     partitions: Iterable[Dataset],
-    report_data: Callable[[], Dataset],
     as_of: pd.Timestamp,
     settings: Settings,
     store: OnlineStore,
     reports: list[Path] | None = None,
 ) -> int:
-    """Every partition's records into ``store`` and the reports (``report_data()``: the whole data set's
-    :data:`REPORT_TABLES`, loaded once and let go before the first partition); the number of records.
-    When ``reports`` is given the page's reports are written too and their paths added to it."""
+    """Every partition's records into ``store``, the campaign results and churn-risk reports; the number
+    of records. When ``reports`` is given the page's reports are written too and their paths added to it."""
     now = clock.now()
     snapshot = latest_memberships(settings) if reports is not None else None
-    whole = report_data()
-    write_campaign_results(whole, as_of, settings)
-    kpis = write_kpis(whole, as_of, settings, snapshot) if reports is not None else None
-    del whole
+    shares = (
+        CampaignShares(as_of, kpi_since(as_of), list(KPI_GROUPS), kpi_memberships(snapshot))
+        if reports is not None
+        else CampaignShares(as_of)
+    )
     features_of: list[pd.DataFrame] = []  # every partition's, for the segment reports
     pairs: list[tuple[str, str]] = []
     latest = None  # the partitions' latest recent event
@@ -91,6 +92,7 @@ def materialize_partitions(
             latest = last if latest is None or last.timestamp > latest.timestamp else latest
         pairs += churn_risk_pairs(records)
         written += len(records)
+        shares.add(dataset)
         if snapshot is not None:
             features_of.append(features)
         del dataset, engine, features, events, parts, scores, records
@@ -98,8 +100,10 @@ def materialize_partitions(
         # A store forgets events older than a month before the latest event of a batch: given again
         # (already held, so not added twice), the latest event of all makes that month the whole data's.
         store.add_events([latest])
+    results, kpis = shares.results()
+    write_campaign_frame(results, settings)
     if reports is not None and kpis is not None:
-        reports.append(kpis)
+        reports.append(write_kpi_frame(kpis, settings))
         if snapshot is not None and features_of:
             reports += write_segment_reports(combine_parts(features_of), snapshot, settings)
     write_churn_risk_counts(pairs, settings)
