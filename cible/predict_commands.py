@@ -192,11 +192,11 @@ def score(
     if isinstance(dataset, PartitionedData):
         split = dataset
         cutoff = parse_timestamp(as_of) if as_of else split.default_as_of()
-        with steps(f"scoring {split.parts} customer partitions", total=1) as progress:
-            progress("loading, scoring and writing partition by partition")
+        with steps(f"scoring {split.parts} customer partitions", total=split.parts + 2) as progress:
+            progress("splitting the data by customer")
             with split.partitions(cutoff) as loaded:
                 # Consent as it stands now decides, since the file is written now.
-                summary = score_partitions(loaded, cutoff, settings, clock.now(), out)
+                summary = score_partitions(loaded, cutoff, settings, clock.now(), out, progress)
         _said(summary, cutoff, out)
         return
     cutoff = resolve_as_of(dataset, as_of)

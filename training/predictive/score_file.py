@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,15 +48,23 @@ class ScoreSummary:
 
 
 def score_partitions(
-    partitions: Iterable[Dataset], as_of: pd.Timestamp, settings: Settings, now: pd.Timestamp, out: Path
+    partitions: Iterable[Dataset],
+    as_of: pd.Timestamp,
+    settings: Settings,
+    now: pd.Timestamp,
+    out: Path,
+    progress: Callable[[str], None] | None = None,
 ) -> ScoreSummary:
     """Every partition's customers scored at ``as_of`` (consent as of ``now`` decides what may leave),
-    written to ``out`` sorted by customer id; ``out`` is replaced only once every partition is done."""
+    written to ``out`` sorted by customer id; ``out`` is replaced only once every partition is done.
+    ``progress`` is told of each partition as it is scored, and of the final write."""
+    step = progress or (lambda _name: None)
     summary = ScoreSummary()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.parts-", dir=out.parent) as work:
         files = []
         for k, dataset in enumerate(partitions):
+            step(f"partition {k + 1}")
             if not len(dataset.customers):
                 continue
             scores = withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now)
@@ -65,6 +73,7 @@ def score_partitions(
             files.append(Path(work) / f"{k}.parquet")
             scores.to_parquet(files[-1], index=False)
             del scores
+        step("writing the file sorted by customer")
         with atomic_path(out) as tmp:
             write_sorted(files, tmp)
     return summary
