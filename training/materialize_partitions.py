@@ -30,7 +30,7 @@ from features.campaigns.partitioned import CampaignShares
 from features.customer_features.build import AS_OF_COLUMN
 from features.customer_features.partitioned import combine_parts
 from features.dataset import Dataset
-from features.online_store.base import OnlineStore
+from features.online_store.base import OnlineStore, Record
 from features.online_store.history import recent_events
 from features.reports import (
     KPI_GROUPS,
@@ -73,29 +73,21 @@ def materialize_partitions(
     latest = None  # the partitions' latest recent event
     written = 0
     for dataset in partitions:
-        if not len(dataset.customers):
-            continue
-        engine = InMemoryEngine(dataset)
-        features = engine.features(as_of)
-        # As one materialisation does: the champions score in a second thread (LightGBM releases the GIL).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="champion-scores") as pool:
-            scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now)
-            events = recent_events(dataset, as_of)
-            parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
-            scores = scoring.result()
-        records = customer_records(features.drop(columns=[AS_OF_COLUMN]), scores, parts, as_of)
-        keep_reported_contacts(records, store, dataset)
-        store.put_many(records)
+        # A partition's anonymous visitors' events and guest orders count even if it had no customer.
+        events = recent_events(dataset, as_of)
         store.add_events(events)
         if events:
             last = max(events, key=lambda e: e.timestamp)
             latest = last if latest is None or last.timestamp > latest.timestamp else latest
-        pairs += churn_risk_pairs(records)
-        written += len(records)
         shares.add(dataset)
-        if snapshot is not None:
-            features_of.append(features)
-        del dataset, engine, features, events, parts, scores, records
+        if len(dataset.customers):
+            records, features = _records(dataset, as_of, settings, store, now)
+            pairs += churn_risk_pairs(records)
+            written += len(records)
+            if snapshot is not None:
+                features_of.append(features)
+            del records, features
+        del dataset, events
     if latest is not None:
         # A store forgets events older than a month before the latest event of a batch: given again
         # (already held, so not added twice), the latest event of all makes that month the whole data's.
@@ -108,3 +100,20 @@ def materialize_partitions(
             reports += write_segment_reports(combine_parts(features_of), snapshot, settings)
     write_churn_risk_counts(pairs, settings)
     return written
+
+
+def _records(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store: OnlineStore, now: pd.Timestamp
+) -> tuple[dict[str, Record], pd.DataFrame]:
+    """A partition's customers' records, written to ``store``, and their features."""
+    engine = InMemoryEngine(dataset)
+    features = engine.features(as_of)
+    # As one materialisation does: the champions score in a second thread (LightGBM releases the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="champion-scores") as pool:
+        scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now)
+        parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
+        scores = scoring.result()
+    records = customer_records(features.drop(columns=[AS_OF_COLUMN]), scores, parts, as_of)
+    keep_reported_contacts(records, store, dataset)
+    store.put_many(records)
+    return records, features
