@@ -31,11 +31,18 @@ from features.customer_features.partitioned import (
     tag_events,
 )
 from features.customer_features.spill import PartFolders, parquet_batches
+from features.privacy.retention import RetentionPolicy
 
 
-def spill_events(path: Path | None, plan: PartitionPlan, spill: PartFolders) -> PartitionPlan:
+def spill_events(
+    path: Path | None, plan: PartitionPlan, spill: PartFolders, retention: RetentionPolicy, now: pd.Timestamp
+) -> PartitionPlan:
     """Spill the sliced events of ``path`` to their partitions (as :func:`tag_events` tags them) and
-    return ``plan`` with the visitors' latest logins and the mixed sessions of those events."""
+    return ``plan`` with the visitors' latest logins and the mixed sessions of those events.
+
+    Events past ``retention`` at ``now`` decide logins and sessions like any other (as on Dask) but are
+    not spilled: every partition's features leave them out (:func:`features_of_part`), and they are near
+    half of the events (13 months kept of two years)."""
     logins: list[pd.DataFrame] = []
     bounds: list[pd.DataFrame] = []
     # The events waiting for the logins go to one more partition, numbered after the real ones: one
@@ -46,14 +53,20 @@ def spill_events(path: Path | None, plan: PartitionPlan, spill: PartFolders) -> 
         codes = plan.codes(past[c.CUSTOMER_ID])
         logins.append(latest_logins(past[c.VISITOR_ID], as_datetime(past[c.OCCURRED_AT]), codes))
         known = codes >= 0
+        bounds.append(session_bounds(codes[known], past[c.SESSION_ID][known]))
         part = np.full(len(codes), waiting, dtype=np.int64)
         part[known] = plan.part_of[codes[known]]
-        bounds.append(session_bounds(codes[known], past[c.SESSION_ID][known]))
+        part[known & _expired(past, retention, now)] = -1
         spill.write("events", past.assign(**{OWNER: codes, PART: part}))
     plan = plan.with_logins(merge_logins(logins))
     del logins
     for batch in spill.batches("events", waiting):
         owned, _ = tag_events(batch, plan)
         bounds.append(event_bounds(owned, plan))
+        owned[PART] = np.where(_expired(owned, retention, now), -1, owned[PART].to_numpy())
         spill.write("events", owned)
     return plan.with_mixed_sessions(merge_bounds(bounds))
+
+
+def _expired(events: pd.DataFrame, retention: RetentionPolicy, now: pd.Timestamp) -> np.ndarray:
+    return retention.expired("events", events, now).to_numpy(dtype=bool)

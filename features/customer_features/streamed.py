@@ -105,7 +105,7 @@ def build_features_streamed(
         step("splitting by customer")
         spill.write("customers", tag_batch("customers", customers, plan))
         spill_tables(files, plan, spill)
-        plan = spill_events(files["events"], plan, spill)
+        plan = spill_events(files["events"], plan, spill, rules.retention, now)
         if len(plan.mixed_sessions):
             # Rare (a device shared by customers of different partitions): copy those sessions' events.
             mixed = plan.mixed_sessions.index
