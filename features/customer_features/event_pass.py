@@ -11,25 +11,25 @@ latest time or a set, which no order changes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features import columns as c
-from features.customer_features.attribution import latest_logins, session_bounds
+from features.customer_features.attribution import latest_logins
 from features.customer_features.grouping import as_datetime
 from features.customer_features.partitioned import (
     FEATURE_COLUMNS,
     OWNER,
     PART,
     PartitionPlan,
-    event_bounds,
-    merge_bounds,
     merge_logins,
     slice_batch,
     tag_events,
 )
+from features.customer_features.shared_sessions import SessionBounds, batch_bounds, mixed_sessions
 from features.customer_features.spill import PartFolders, parquet_batches
 from features.privacy.retention import RetentionPolicy
 
@@ -44,7 +44,7 @@ def spill_events(
     not spilled: every partition's features leave them out (:func:`features_of_part`), and they are near
     half of the events (13 months kept of two years)."""
     logins: list[pd.DataFrame] = []
-    bounds: list[pd.DataFrame] = []
+    bounds: list[SessionBounds] = []
     # The events waiting for the logins go to one more partition, numbered after the real ones: one
     # gather of each batch sends every row to its file.
     waiting = plan.parts
@@ -53,7 +53,7 @@ def spill_events(
         codes = plan.codes(past[c.CUSTOMER_ID])
         logins.append(latest_logins(past[c.VISITOR_ID], as_datetime(past[c.OCCURRED_AT]), codes))
         known = codes >= 0
-        bounds.append(session_bounds(codes[known], past[c.SESSION_ID][known]))
+        bounds.append(batch_bounds(codes, past[c.SESSION_ID], counted=known))
         part = np.full(len(codes), waiting, dtype=np.int64)
         part[known] = plan.part_of[codes[known]]
         part[known & _expired(past, retention, now)] = -1
@@ -62,10 +62,10 @@ def spill_events(
     del logins
     for batch in spill.batches("events", waiting):
         owned, _ = tag_events(batch, plan)
-        bounds.append(event_bounds(owned, plan))
+        bounds.append(batch_bounds(owned[OWNER].to_numpy(), owned[c.SESSION_ID]))
         owned[PART] = np.where(_expired(owned, retention, now), -1, owned[PART].to_numpy())
         spill.write("events", owned)
-    return plan.with_mixed_sessions(merge_bounds(bounds))
+    return replace(plan, mixed_sessions=mixed_sessions(bounds))
 
 
 def _expired(events: pd.DataFrame, retention: RetentionPolicy, now: pd.Timestamp) -> np.ndarray:
