@@ -81,19 +81,6 @@ class PartFolders:
             writer.close()
         self.writers = {}
 
-    def batches(self, table: str, part: int) -> Iterator[pd.DataFrame]:
-        """The rows spilled to (``table``, ``part``) so far, in the batches they were written in; that file
-        is closed first (nothing more can be written to it)."""
-        entry = self.writers.pop((table, part), None)
-        if entry is None:
-            return
-        entry[0].close()
-        # Read a batch at a time (a mapped file would keep every page read in memory until closed).
-        with pa.OSFile(str(self.root / f"{table}-{part}.arrow")) as file:
-            source = pa.ipc.open_file(file)
-            for at in range(source.num_record_batches):
-                yield source.get_batch(at).to_pandas()
-
     def read(self, table: str, part: int) -> pd.DataFrame | None:
         path = self.root / f"{table}-{part}.arrow"
         if not path.exists():
