@@ -9,11 +9,14 @@ and they are near half of the events (13 months kept of two years).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from features import columns as c
 from features.customer_features.attribution import latest_logins, owner_codes
@@ -28,8 +31,10 @@ from features.customer_features.partitioned import (
     slice_batch,
 )
 from features.customer_features.shared_sessions import SessionBounds, batch_bounds, mixed_sessions
-from features.customer_features.spill import PartFolders, parquet_batches
+from features.customer_features.spill import BATCH_ROWS, PartFolders, parquet_batches
 from features.privacy.retention import RetentionPolicy
+from features.schema import TABLES
+from features.validate import typed_columns
 
 
 def spill_events(
@@ -43,9 +48,9 @@ def spill_events(
     half of the events (13 months kept of two years)."""
     logins: list[pd.DataFrame] = []
     codes: list[np.ndarray] = []
-    for batch in parquet_batches(path, "events", LOGIN_COLUMNS):
+    for batch, batch_codes in _coded_batches(path, plan):
         past = slice_batch("events", batch, plan.as_of, None)
-        known = plan.codes(past[c.CUSTOMER_ID])
+        known = batch_codes[(batch[c.OCCURRED_AT] < plan.as_of).to_numpy()]  # the rows ``past`` keeps
         logins.append(latest_logins(past[c.VISITOR_ID], as_datetime(past[c.OCCURRED_AT]), known))
         codes.append(known.astype(np.int32))
     plan = plan.with_logins(merge_logins(logins))
@@ -68,6 +73,32 @@ def spill_events(
     if done != len(code_of):
         raise RuntimeError(f"{path}: the events changed between two reads ({len(code_of)} then {done} rows)")
     return replace(plan, mixed_sessions=mixed_sessions(bounds))
+
+
+def _coded_batches(path: Path | None, plan: PartitionPlan) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """Batches of the events' :data:`LOGIN_COLUMNS` (typed) with each row's customer code in the plan.
+
+    Text ids are read as Arrow dictionaries: each batch's distinct ids are looked up, not its millions
+    of rows (a customer has many events)."""
+    if path is None:
+        return
+    source = pq.ParquetFile(path, read_dictionary=[c.CUSTOMER_ID])
+    schema = source.schema_arrow
+    if c.CUSTOMER_ID not in schema.names or not pa.types.is_dictionary(schema.field(c.CUSTOMER_ID).type):
+        # Ids stored as something else than text: typed as the validator types them, then looked up.
+        for batch in parquet_batches(path, "events", LOGIN_COLUMNS):
+            yield batch, plan.codes(batch[c.CUSTOMER_ID])
+        return
+    others = [name for name in LOGIN_COLUMNS if name in schema.names and name != c.CUSTOMER_ID]
+    for batch in source.iter_batches(
+        batch_size=BATCH_ROWS, columns=[*others, c.CUSTOMER_ID], use_threads=False
+    ):
+        ids = batch.column(c.CUSTOMER_ID)
+        found = plan.codes(ids.dictionary.to_pandas())
+        at = ids.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = np.where(at >= 0, found[np.maximum(at, 0)], -1) if len(found) else np.full(len(at), -1)
+        frame = typed_columns(TABLES["events"], batch.drop_columns([c.CUSTOMER_ID]).to_pandas())
+        yield frame, codes
 
 
 def _expired(events: pd.DataFrame, retention: RetentionPolicy, now: pd.Timestamp) -> np.ndarray:
