@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import typer
 
 from cible.console import UserError, console, steps
 from features import clock
-from features.batch_engine import BatchEngine, open_engine
 from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.load import load_dataset
 from features.settings import DEFAULT_TRAIN_CUSTOMERS, TRAIN_CUSTOMERS_ENV, Settings, parse_train_customers
 from features.train_sample import WholeData, default_as_of, describe_whole, whole_data
 from features.train_sample import load_training_data as sampled_dataset
+
+if TYPE_CHECKING:
+    from features.batch_engine import BatchEngine
 
 DATA_HELP = "Data folder (default: the synthetic data in the Cible home)."
 AS_OF_HELP = (
@@ -117,5 +120,9 @@ def command_engine(
     settings: Settings, folder: Path | None, dataset: Dataset, config: EngineConfig
 ) -> Iterator[BatchEngine]:
     """Where the command's per-customer work runs (see :mod:`features.batch_engine`), for its duration."""
+    # Imported when used: the batch engine loads the models' libraries (LightGBM, scikit-learn: a second
+    # of CPU), which a command that only builds features never needs.
+    from features.batch_engine import open_engine
+
     with open_engine(config, folder or settings.default_data, dataset, settings) as engine:
         yield engine

@@ -21,15 +21,20 @@ BATCH_ROWS = 500_000
 SPILL_COMPRESSION: str | None = None
 
 
-def parquet_batches(path: Path | None, table: str, columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
-    """The rows of a table file in batches, with only ``columns`` read and typed (nothing without a file)."""
+def parquet_batches(
+    path: Path | None, table: str, columns: tuple[str, ...], row_groups: list[int] | None = None
+) -> Iterator[pd.DataFrame]:
+    """The rows of a table file (of its ``row_groups``, if given) in batches, with only ``columns`` read
+    and typed (nothing without a file)."""
     if path is None:
         return
     source = pq.ParquetFile(path)
     present = [col for col in columns if col in source.schema_arrow.names]
     # Decoded on this thread: Arrow's pool of threads costs more CPU than it saves here (the batches
     # are the unit of work, and the machine is often shared).
-    for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=present, use_threads=False):
+    for batch in source.iter_batches(
+        batch_size=BATCH_ROWS, row_groups=row_groups, columns=present, use_threads=False
+    ):
         yield typed_columns(TABLES[table], batch.to_pandas())
 
 
