@@ -90,5 +90,7 @@ class PartFolders:
         path = self.root / f"{table}-{part}.arrow"
         if not path.exists():
             return None
-        with pa.ipc.open_file(str(path)) as source:
-            return source.read_all().to_pandas()
+        # Mapped, not read: the frame's text columns are the file's pages (no copy into fresh memory),
+        # released with the partition's frames.
+        with pa.memory_map(str(path)) as mapped:
+            return pa.ipc.open_file(mapped).read_all().to_pandas()
