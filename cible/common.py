@@ -12,10 +12,17 @@ import typer
 
 from cible.console import UserError, console, steps
 from features import clock
+from features.customer_partitions import PartitionedData, partitioned_data
 from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.load import load_dataset
-from features.settings import DEFAULT_TRAIN_CUSTOMERS, TRAIN_CUSTOMERS_ENV, Settings, parse_train_customers
+from features.settings import (
+    DEFAULT_TRAIN_CUSTOMERS,
+    PARTITION_CUSTOMERS_ENV,
+    TRAIN_CUSTOMERS_ENV,
+    Settings,
+    parse_train_customers,
+)
 from features.train_sample import WholeData, default_as_of, describe_whole, whole_data
 from features.train_sample import load_training_data as sampled_dataset
 
@@ -63,6 +70,26 @@ def load_data(settings: Settings, folder: Path | None) -> Dataset:
     folder = _existing(settings, folder)
     with steps("loading and validating data"):
         return load_dataset(folder)
+
+
+def scoring_data(settings: Settings, folder: Path | None, config: EngineConfig) -> Dataset | PartitionedData:
+    """The data of a scoring or materialising command: loaded whole when it holds at most
+    ``CIBLE_PARTITION_CUSTOMERS`` customers, on the dask engine or with ``--partitions`` (the
+    partitioned feature build reads the data set the command has loaded); else validated and counted,
+    to be loaded one customer partition at a time (:mod:`features.customer_partitions`)."""
+    if config.is_dask or config.partitions:
+        return load_data(settings, folder)
+    folder = _existing(settings, folder)
+    with steps("loading and validating data"):
+        data = partitioned_data(folder, settings.partition_customers, settings.home / "work")
+        if data.parts == 1:
+            return data.load()  # what load_data gives, the privacy rules' drops read once
+    console.print(
+        f"{data.customers:,} customers: loaded in {data.parts} partitions of about "
+        f"{settings.partition_customers:,} ({PARTITION_CUSTOMERS_ENV})",
+        highlight=False,
+    )
+    return data
 
 
 def train_customers(settings: Settings, option: str | None) -> int | None:

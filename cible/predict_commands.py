@@ -21,13 +21,15 @@ from cible.common import (
     TrainCustomersOption,
     command_engine,
     engine_config,
-    load_data,
     load_training_data,
+    parse_timestamp,
     resolve_as_of,
+    scoring_data,
 )
 from cible.console import UserError, console, steps
 from features import clock
 from features.batch_engine import BatchEngine
+from features.customer_partitions import PartitionedData
 from features.dataset import Dataset
 from features.io import atomic_path
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
@@ -37,7 +39,8 @@ from training.predictive.compare import cutoffs_for
 from training.predictive.config import PredictiveConfig
 from training.predictive.cutoffs import NotEnoughHistoryError
 from training.predictive.rows import FeatureCache
-from training.predictive.score import CHURN_RISK_BAND, score_customers, withhold_profiling
+from training.predictive.score import score_customers, withhold_profiling
+from training.predictive.score_file import ScoreSummary, score_partitions
 from training.predictive.targets import TARGETS
 from training.predictive.train import PredictiveRun, train_target
 
@@ -174,14 +177,28 @@ def score(
     partitions: int = PartitionsOption,
 ) -> None:
     """Score every customer with the champion models: churn risk and band, propensity, value, next order
-    date, segments and the top reasons, as of --as-of (nothing at or after it is read)."""
+    date, segments and the top reasons, as of --as-of (nothing at or after it is read).
+
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    loaded and scored one customer partition at a time (the same rows, bounded memory); with --engine
+    dask or --partitions the data set is loaded whole."""
     if out.suffix != ".parquet":
         raise UserError(
             f"--out {out}: scores are written as Parquet (reasons are lists): use a .parquet name"
         )
     settings = Settings.from_env()
     config = engine_config(engine, scheduler, partitions)
-    dataset = load_data(settings, data)
+    dataset = scoring_data(settings, data, config)
+    if isinstance(dataset, PartitionedData):
+        split = dataset
+        cutoff = parse_timestamp(as_of) if as_of else split.default_as_of()
+        with steps(f"scoring {split.parts} customer partitions", total=split.parts + 2) as progress:
+            progress("splitting the data by customer")
+            with split.partitions(cutoff) as loaded:
+                # Consent as it stands now decides, since the file is written now.
+                summary = score_partitions(loaded, cutoff, settings, clock.now(), out, progress)
+        _said(summary, cutoff, out)
+        return
     cutoff = resolve_as_of(dataset, as_of)
     with (
         steps(f"scoring on {config.describe()}", total=2) as progress,
@@ -195,17 +212,23 @@ def score(
         progress("writing")
         with atomic_path(out) as tmp:
             scores.to_parquet(tmp, index=False)
-    bands = scores[CHURN_RISK_BAND].value_counts()
+    summary = ScoreSummary()
+    summary.add(scores)
+    _said(summary, cutoff, out)
+
+
+def _said(summary: ScoreSummary, cutoff: pd.Timestamp, out: Path) -> None:
+    bands = summary.bands
     console.print(
-        f"wrote scores of {len(scores):,} customers as of {cutoff:%Y-%m-%d} to {out}; churn risk: "
+        f"wrote scores of {summary.customers:,} customers as of {cutoff:%Y-%m-%d} to {out}; churn risk: "
         + ", ".join(f"{band} {bands.get(band, 0):,}" for band in ("high", "medium", "low", "prospect"))
     )
     console.print(
-        f"{scores.attrs['withheld_profiling']:,} customers without `profiling` consent: row kept, "
+        f"{summary.withheld_profiling:,} customers without `profiling` consent: row kept, "
         "scores, segments and recommendations left empty (profiling_consent=false)"
     )
-    for name in scores.attrs.get("missing_models", []):
+    for name in summary.missing_models:
         command = TARGETS[name].command
         console.print(f"[yellow]no {name} champion:[/yellow] its columns are empty (`cible train {command}`)")
-    for name in scores.attrs.get("missing_recommend_models", []):
+    for name in summary.missing_recommend_models:
         console.print(f"[yellow]no {name} champion:[/yellow] its columns are empty (`cible train nbo`)")

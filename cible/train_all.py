@@ -15,6 +15,7 @@ the cluster, which does the parallel work (feature builds at every cutoff).
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import time
@@ -105,6 +106,9 @@ def run_one(
         skipped = None
     except CibleError as exc:  # what one data set cannot train must not stop the others
         skipped = str(exc)
+    finally:
+        engine.forget()
+        gc.collect()  # frames in reference cycles (pandas' caches) go now, not at a later pipeline's peak
     return Outcome(name, time.perf_counter() - start, "", skipped)
 
 

@@ -91,6 +91,13 @@ class BatchEngine:
             self._release(as_of)
         return built
 
+    def forget(self) -> None:
+        """Let go of every cutoff's features: between two pipelines of ``train all``, which share the
+        engine but few cutoffs, so that one pipeline's cutoffs do not stay in memory through the next."""
+        for as_of in list(self._features):
+            self._release(as_of)
+        self._features.clear()
+
     def apply(self, at: pd.Timestamp, func: PerCustomer, /, **kwargs: Any) -> pd.DataFrame:
         """``func(features, **kwargs)`` over the features at ``at``, partition by partition."""
         features = self.features(at)

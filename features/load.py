@@ -8,6 +8,7 @@ So a load needs about the memory of the data set it gives, not of every file rea
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 from features import clock
 from features import columns as c
 from features.dataset import Dataset, conform, empty_frame
-from features.privacy.batch_rules import BatchRules, devices_of, text_array
+from features.privacy.batch_rules import BatchRules, devices_of, fold, text_array
 from features.privacy.rules import PrivacyRules, without
 from features.recorded_rows import RecordedRows
 from features.schema import TABLES
@@ -78,9 +79,11 @@ def read_dataset(
     now: pd.Timestamp,
     sample: CustomerSample | None = None,
     drops: BatchRules | None = None,
+    only: Collection[str] | None = None,
 ) -> Dataset:
     """The data set the privacy rules leave of ``tables`` (of ``sample``'s rows only, if given);
-    ``drops``: the rules' :func:`batch_rules`, if known already."""
+    ``drops``: the rules' :func:`batch_rules`, if known already; ``only``: the tables to read (the
+    customers always are, the others are left empty; default: every one)."""
     drops = drops or batch_rules(tables, rules, now)
     erased = set(drops.erased.to_pylist())
     visitors = set(drops.erased_visitors.to_pylist())
@@ -88,8 +91,11 @@ def read_dataset(
     def kept(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         return without(frame, rules.dropped(name, frame, now, erased, visitors))
 
+    def wanted(name: str) -> bool:
+        return only is None or name == "customers" or name in only
+
     def read(name: str, recorded: RecordedRows | None = None) -> pd.DataFrame | None:
-        if name not in tables.names:
+        if name not in tables.names or not wanted(name):
             return None
         # A recorded row can share its key with an expired data row: every batch is looked at then.
         probe = drops.unexpired(name) if recorded is None else None
@@ -108,7 +114,7 @@ def read_dataset(
     for name in ("products", "orders", "events", "contacts"):
         out[name] = _conformed(name, read(name))
     assignments = None
-    if ids is not None:  # the assignments recorded by Cible's own exports (features.campaigns.ledger)
+    if ids is not None and wanted("assignments"):  # recorded by Cible's exports (features.campaigns.ledger)
         ledger = rules.assignments.rows_for(ids)
         if "assignments" in tables.names:
             key = [c.CAMPAIGN_ID, c.CUSTOMER_ID]
@@ -119,7 +125,12 @@ def read_dataset(
     out["assignments"] = _conformed("assignments", assignments)
     del assignments
     updates = None  # consent changes received by the service (features.privacy.consent_updates)
-    if ids is not None and "consents" in tables.names and rules.consent_updates.path.exists():
+    if (
+        ids is not None
+        and wanted("consents")
+        and "consents" in tables.names
+        and rules.consent_updates.path.exists()
+    ):
         key = [c.CUSTOMER_ID, c.PURPOSE, c.RECORDED_AT]
         updates = _recorded(rules.consent_updates.rows_for(ids), tables.schema("consents"), key, False)
     out["consents"] = _conformed("consents", read("consents", updates))
@@ -148,12 +159,6 @@ def _keep(name: str, drops: BatchRules, sample: CustomerSample | None, recorded:
                 (recorded.replaced(rows) if recorded is not None else None, True),
             )
         ]
-        present = [mask for mask in masks if mask is not None]
-        if not present:
-            return None
-        out = present[0]
-        for mask in present[1:]:
-            out = pc.and_(out, mask)
-        return out
+        return fold([mask for mask in masks if mask is not None], pc.and_)
 
     return keep

@@ -36,6 +36,7 @@ CHURN_RISK = "churn_risk.parquet"
 CUSTOMERS = "customers"
 KIND = "kind"
 KPI_MONTHS = 24
+KPI_GROUPS = (c.CHANNEL, SEGMENT, "month")
 
 
 def reports_dir(settings: Settings) -> Path:
@@ -50,11 +51,20 @@ def _write(frame: pd.DataFrame, path: Path) -> Path:
 
 def kpi_report(dataset: Dataset, as_of: pd.Timestamp, snapshot: pd.DataFrame | None) -> pd.DataFrame:
     """KPIs by channel, RFM segment and month over the ``KPI_MONTHS`` months before ``as_of``."""
-    memberships = None
-    if snapshot is not None:
-        memberships = pd.DataFrame({c.CUSTOMER_ID: snapshot[c.CUSTOMER_ID], SEGMENT: snapshot[RFM_SEGMENT]})
-    since = (as_of - pd.DateOffset(months=KPI_MONTHS)).normalize().replace(day=1)
-    return channel_kpis(dataset, since, as_of, by=(c.CHANNEL, SEGMENT, "month"), memberships=memberships)
+    return channel_kpis(
+        dataset, kpi_since(as_of), as_of, by=KPI_GROUPS, memberships=kpi_memberships(snapshot)
+    )
+
+
+def kpi_since(as_of: pd.Timestamp) -> pd.Timestamp:
+    return (as_of - pd.DateOffset(months=KPI_MONTHS)).normalize().replace(day=1)
+
+
+def kpi_memberships(snapshot: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Each customer's RFM segment, what the KPIs are grouped by."""
+    if snapshot is None:
+        return None
+    return pd.DataFrame({c.CUSTOMER_ID: snapshot[c.CUSTOMER_ID], SEGMENT: snapshot[RFM_SEGMENT]})
 
 
 def segment_profiles(features: pd.DataFrame, snapshot: pd.DataFrame) -> pd.DataFrame:
@@ -76,27 +86,59 @@ def write_reports(
     features: pd.DataFrame | None = None,
 ) -> list[Path]:
     """The report files; ``features`` (every customer's at ``as_of``) are built when not given."""
-    folder = reports_dir(settings)
-    store = MembershipStore(settings.segments_dir)
-    snapshot = store.load() if store.dates() else None
-    written = [_write(kpi_report(dataset, as_of, snapshot), folder / KPIS)]
+    snapshot = latest_memberships(settings)
+    written = [write_kpis(dataset, as_of, settings, snapshot)]
     if snapshot is not None:
         if features is None:
             features = build_customer_features(dataset, as_of)
-        features = features.drop(columns=[AS_OF_COLUMN])
-        written.append(_write(segment_profiles(features, snapshot), folder / SEGMENT_PROFILES))
-        written.append(_write(rule_frame(features, snapshot), folder / AUDIENCE_FRAME))
+        written += write_segment_reports(features, snapshot, settings)
     return written
+
+
+def latest_memberships(settings: Settings) -> pd.DataFrame | None:
+    """The latest stored segment memberships (None: segments never assigned)."""
+    store = MembershipStore(settings.segments_dir)
+    return store.load() if store.dates() else None
+
+
+def write_kpis(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, snapshot: pd.DataFrame | None
+) -> Path:
+    return write_kpi_frame(kpi_report(dataset, as_of, snapshot), settings)
+
+
+def write_kpi_frame(kpis: pd.DataFrame, settings: Settings) -> Path:
+    """``kpis.parquet``."""
+    return _write(kpis, reports_dir(settings) / KPIS)
+
+
+def write_segment_reports(features: pd.DataFrame, snapshot: pd.DataFrame, settings: Settings) -> list[Path]:
+    """``segment_profiles.parquet`` and ``audience_frame.parquet`` of every customer's ``features``."""
+    folder = reports_dir(settings)
+    features = features.drop(columns=[AS_OF_COLUMN])
+    return [
+        _write(segment_profiles(features, snapshot), folder / SEGMENT_PROFILES),
+        _write(rule_frame(features, snapshot), folder / AUDIENCE_FRAME),
+    ]
+
+
+def churn_risk_pairs(records: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(RFM segment, churn-risk band) of each record with scores: what :func:`churn_risk_report` counts
+    (records materialised in parts give their pairs in parts)."""
+    return [
+        (str(scores.get(RFM_SEGMENT) or UNASSIGNED), str(scores[CHURN_RISK_BAND]))
+        for record in records.values()
+        if (scores := record.get("scores")) and scores.get(CHURN_RISK_BAND) in RISK_BANDS
+    ]
 
 
 def churn_risk_report(records: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
     """Customers per RFM segment and churn-risk band, from the online-store records (only customers with
     scores: profiled, and a churn champion in place); every band of :data:`RISK_BANDS` is present."""
-    pairs = [
-        (str(scores.get(RFM_SEGMENT) or UNASSIGNED), str(scores[CHURN_RISK_BAND]))
-        for record in records.values()
-        if (scores := record.get("scores")) and scores.get(CHURN_RISK_BAND) in RISK_BANDS
-    ]
+    return churn_risk_counts(churn_risk_pairs(records))
+
+
+def churn_risk_counts(pairs: list[tuple[str, str]]) -> pd.DataFrame:
     frame = pd.DataFrame(pairs, columns=[SEGMENT, CHURN_RISK_BAND])
     counts = frame.groupby([SEGMENT, CHURN_RISK_BAND]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=list(RISK_BANDS), fill_value=0)
@@ -104,6 +146,10 @@ def churn_risk_report(records: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
 
 
 def write_churn_risk(records: Mapping[str, Mapping[str, Any]], settings: Settings) -> Path:
+    return write_churn_risk_counts(churn_risk_pairs(records), settings)
+
+
+def write_churn_risk_counts(pairs: list[tuple[str, str]], settings: Settings) -> Path:
     path = reports_dir(settings) / CHURN_RISK
     path.parent.mkdir(parents=True, exist_ok=True)
-    return _write(churn_risk_report(records), path)
+    return _write(churn_risk_counts(pairs), path)

@@ -15,10 +15,26 @@ TRAIN_CUSTOMERS_ENV = "CIBLE_TRAIN_CUSTOMERS"
 # Training quality levels off well below this; a larger data set is trained on a sample this size
 # (features.train_sample), while scoring and materialisation cover every customer.
 DEFAULT_TRAIN_CUSTOMERS = 100_000
+PARTITION_CUSTOMERS_ENV = "CIBLE_PARTITION_CUSTOMERS"
+# ``cible score`` and ``cible materialize`` load a data set holding more customers than this one customer
+# partition at a time (features.customer_partitions): ~2 GB of pandas frames per 100,000 customers.
+DEFAULT_PARTITION_CUSTOMERS = 100_000
 
 
 class SettingError(CibleError, ValueError):
     """A setting given in the environment or on the command line is not a valid value."""
+
+
+def parse_partition_customers(value: str, source: str) -> int:
+    """A number of customers per partition (at least 1)."""
+    text = value.strip().replace(",", "").replace("_", "")
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise SettingError(f"{source} {value!r}: give a number of customers per partition (1 or more)")
+    return count
 
 
 def parse_train_customers(value: str, source: str) -> int | None:
@@ -37,8 +53,9 @@ def parse_train_customers(value: str, source: str) -> int | None:
 
 @dataclass(frozen=True)
 class Settings:
-    """Cible's data home (``CIBLE_HOME``, default ``./.cible``), the MLflow tracking URI and how many
-    customers training reads (``CIBLE_TRAIN_CUSTOMERS``).
+    """Cible's data home (``CIBLE_HOME``, default ``./.cible``), the MLflow tracking URI, how many
+    customers training reads (``CIBLE_TRAIN_CUSTOMERS``) and how many customers scoring and
+    materialisation load at a time (``CIBLE_PARTITION_CUSTOMERS``).
 
     The tracking URI defaults to a SQLite file in the data home, and artifacts always go under the
     data home too, so a fresh machine needs no server and nothing lands in ``./mlruns``.
@@ -48,6 +65,8 @@ class Settings:
     tracking_uri: str
     # customers training reads at most (a sample of a larger data set); None: every customer
     train_customers: int | None = DEFAULT_TRAIN_CUSTOMERS
+    # customers per partition of ``cible score`` and ``cible materialize`` (one partition when fewer)
+    partition_customers: int = DEFAULT_PARTITION_CUSTOMERS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -60,7 +79,18 @@ class Settings:
         train_customers = (
             parse_train_customers(sample, TRAIN_CUSTOMERS_ENV) if sample else DEFAULT_TRAIN_CUSTOMERS
         )
-        return cls(home=home, tracking_uri=uri, train_customers=train_customers)
+        per_part = os.environ.get(PARTITION_CUSTOMERS_ENV)
+        partition_customers = (
+            parse_partition_customers(per_part, PARTITION_CUSTOMERS_ENV)
+            if per_part
+            else DEFAULT_PARTITION_CUSTOMERS
+        )
+        return cls(
+            home=home,
+            tracking_uri=uri,
+            train_customers=train_customers,
+            partition_customers=partition_customers,
+        )
 
     @property
     def default_data(self) -> Path:

@@ -12,6 +12,7 @@ entry per folder, replaced when the files change. A load reads it table by table
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -42,15 +43,20 @@ def cache_dir(home: Path) -> Path:
 
 
 def fingerprint(folder: Path) -> str:
-    """Path, name, size and modification time of every table file, and of the validator's code."""
+    """Path, name, size and modification time of every table file, and the validator's code."""
     stats = []
     for path in sorted(p for name in TABLES for p in folder.glob(f"{name}*") if p.name.endswith(SUFFIXES)):
         st = path.stat()
         stats.append([path.name, st.st_size, st.st_mtime_ns])
-    for path in CODE:
-        st = path.stat()
-        stats.append([str(path), st.st_size, st.st_mtime_ns])
+    stats.append(["code", _code_digest()])
     return hashlib.sha256(json.dumps([str(folder), stats]).encode()).hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    """The validator's code by content, not by path and time: a checkout elsewhere or touched files
+    with the same rules keep the entries (a checkout's files all get new times)."""
+    return hashlib.sha256(b"".join(path.read_bytes() for path in CODE)).hexdigest()
 
 
 def entry_for(cache: Path, folder: Path) -> Path:

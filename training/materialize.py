@@ -158,7 +158,7 @@ def materialize(
             reports += write_reports(dataset, as_of, settings, engine.features(as_of))
         scores = scoring.result()
     records = customer_records(features, scores, parts, as_of)
-    _keep_reported_contacts(records, store, dataset)
+    keep_reported_contacts(records, store, dataset)
     store.put_many(records)
     store.add_events(events)
     write_churn_risk(records, settings)
@@ -167,15 +167,20 @@ def materialize(
 
 def write_campaign_results(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> Path:
     """``<home>/reports/campaign_results.parquet``: every campaign's result, for the service and its page."""
+    return write_campaign_frame(campaign_results(dataset, as_of), settings)
+
+
+def write_campaign_frame(results: pd.DataFrame, settings: Settings) -> Path:
     path = settings.reports_dir / CAMPAIGN_RESULTS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_table(campaign_results(dataset, as_of), path)
+    write_table(results, path)
     return path
 
 
-def _keep_reported_contacts(records: dict[str, Record], store: OnlineStore, dataset: Dataset) -> None:
+def keep_reported_contacts(records: dict[str, Record], store: OnlineStore, dataset: Dataset) -> None:
     """Sends reported to the service (``POST /contacts``) that the data does not hold yet stay in the new
-    records: an export taken before them must not reopen the contact-pressure cap."""
+    records: an export taken before them must not reopen the contact-pressure cap. A contact is its
+    customer's row, so ``dataset`` need only hold the rows of ``records``' customers (a partition)."""
     in_data = set(dataset.contacts[c.CONTACT_ID].astype(str))
     for cid, old in store.get_many(records).items():
         reported = {k: t for k, t in (old.get(REPORTED_CONTACTS) or {}).items() if k not in in_data}

@@ -42,6 +42,8 @@ KPI_COLUMNS = (
     "conversions",
     "incremental_conversions",
 )
+# a group's customers who had ordered before, and its customers: the repeat rate's terms
+REPEATING, ACTIVE = "_repeating", "_active"
 COUNTS = ("active_customers", "orders", "account_openings", "contacts", "opens", "clicks", "conversions")
 
 
@@ -62,13 +64,13 @@ def _labelled(
     return frame.assign(
         **{
             c.CHANNEL: frame[channel_column].astype(str),
-            SEGMENT: frame[c.CUSTOMER_ID].map(segments).astype(object).fillna(UNASSIGNED).astype(str),
+            SEGMENT: segment_labels(frame, segments),
             MONTH: frame[time_column].dt.strftime("%Y-%m"),
         }
     )
 
 
-def _segments(memberships: pd.DataFrame | None) -> pd.Series:
+def segment_of(memberships: pd.DataFrame | None) -> pd.Series:
     if memberships is None:
         return pd.Series(dtype=str)
     return pd.Series(
@@ -82,17 +84,35 @@ def _incremental(
     """Incremental conversions per group: a campaign's measured effect (treated minus control conversion
     rate) once per treated customer; campaigns without a control group add nothing."""
     as_of = end if end is not None else clock.now()
-    results = campaign_results(dataset, as_of)
+    pick = picks(dataset.before(as_of))
+    labelled = pick.assign(**{SEGMENT: segment_labels(pick, segments)})
+    return incremental_conversions(campaign_results(dataset, as_of), labelled, start, end, keys)
+
+
+def incremental_conversions(
+    results: pd.DataFrame, pick: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None, keys: list[str]
+) -> pd.Series:
+    """Incremental conversions per group of the campaign ``results`` and the picks they come from, each
+    labelled with its customer's ``segment``."""
     measured = results.loc[results["has_control"].astype(bool)].set_index(c.CAMPAIGN_ID)
     effect = measured["incremental_conversion_rate"].astype(float).dropna()
-    pick = picks(dataset.before(as_of))
     treated = pick[
         (pick[c.GROUP] == vocab.TREATED).to_numpy() & pick[c.CAMPAIGN_ID].isin(effect.index).to_numpy()
     ]
     treated = treated[_within(treated[c.ASSIGNED_AT], start, end)]
-    labelled = _labelled(treated, c.ASSIGNED_AT, c.CHANNEL, segments)
+    labelled = treated.assign(
+        **{
+            c.CHANNEL: treated[c.CHANNEL].astype(str),
+            SEGMENT: treated[SEGMENT].astype(str),
+            MONTH: treated[c.ASSIGNED_AT].dt.strftime("%Y-%m"),
+        }
+    )
     labelled["_effect"] = labelled[c.CAMPAIGN_ID].map(effect).to_numpy(dtype=np.float64)
     return labelled.groupby(keys)["_effect"].sum().rename("incremental_conversions")
+
+
+def segment_labels(frame: pd.DataFrame, segments: pd.Series) -> pd.Series:
+    return frame[c.CUSTOMER_ID].map(segments).astype(object).fillna(UNASSIGNED).astype(str)
 
 
 def channel_kpis(
@@ -108,14 +128,28 @@ def channel_kpis(
     without it every customer is "unassigned". Repeat rate: the share of the group's active customers who
     had ordered before (at any time, on any channel) the order that makes them active in the group.
     """
+    keys = group_keys(by)
+    start = pd.Timestamp(since)
+    end = pd.Timestamp(until) if until is not None else None
+    segments = segment_of(memberships)
+    sums = kpi_sums(dataset, start, end, keys, segments)
+    return finish_kpis(sums, _incremental(dataset, start, end, keys, segments), keys)
+
+
+def group_keys(by: Sequence[str]) -> list[str]:
     keys = list(dict.fromkeys(by))
     unknown = [k for k in keys if k not in GROUPS]
     if unknown or not keys:
         raise KpiGroupError(f"--by takes one or more of {', '.join(GROUPS)}; got {', '.join(by) or 'none'}")
-    start = pd.Timestamp(since)
-    end = pd.Timestamp(until) if until is not None else None
-    segments = _segments(memberships)
+    return keys
 
+
+def kpi_sums(
+    dataset: Dataset, start: pd.Timestamp, end: pd.Timestamp | None, keys: list[str], segments: pd.Series
+) -> pd.DataFrame:
+    """The KPIs' counts and sums per group (indexed by ``keys``), but incremental conversions: what the
+    data sets of disjoint customer partitions give summed (a customer's and a guest order's rows are all
+    in one partition), for :func:`finish_kpis`."""
     orders = dataset.orders
     if end is not None:
         orders = orders[(orders[c.ORDERED_AT] < end).to_numpy()]
@@ -125,13 +159,15 @@ def channel_kpis(
     sales["_returning"] = (sales[c.ORDERED_AT] > sales[c.CUSTOMER_ID].map(first)).to_numpy(dtype=bool)
     grouped = sales.groupby(keys)
     per_customer = sales.dropna(subset=[c.CUSTOMER_ID]).groupby([*keys, c.CUSTOMER_ID])["_returning"].any()
+    returning = per_customer.groupby(level=keys)
     sold = pd.DataFrame(
         {
             "active_customers": sales.groupby(keys)[c.CUSTOMER_ID].nunique(),
             "orders": grouped[c.ORDER_ID].nunique(),
             "revenue": grouped["_amount"].sum(),
             "margin": grouped["_margin"].sum(),
-            "repeat_rate": per_customer.groupby(level=keys).mean(),
+            REPEATING: returning.sum().astype(np.float64),
+            ACTIVE: returning.size().astype(np.float64),
         }
     )
 
@@ -152,9 +188,15 @@ def channel_kpis(
             "conversions": touched[c.CONVERTED_ORDER_ID].count(),
         }
     )
+    return pd.concat([sold, openings, campaign], axis=1)
 
-    incremental = _incremental(dataset, start, end, keys, segments)
-    out = pd.concat([sold, openings, campaign, incremental], axis=1).sort_index()
+
+def finish_kpis(sums: pd.DataFrame, incremental: pd.Series, keys: list[str]) -> pd.DataFrame:
+    """The KPI frame of :func:`kpi_sums` (one frame, or partitions' summed) and incremental conversions."""
+    out = pd.concat([sums, incremental], axis=1).sort_index()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["repeat_rate"] = (out[REPEATING] / out[ACTIVE]).where(out[ACTIVE] > 0)
+    out = out.drop(columns=[REPEATING, ACTIVE])
     for column in COUNTS:
         out[column] = out[column].fillna(0).astype("int64") if column in out else 0
     for column in ("revenue", "margin"):

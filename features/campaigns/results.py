@@ -19,7 +19,7 @@ customers with ``has_control`` False and a note saying its effect cannot be meas
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 import pandas as pd
@@ -66,13 +66,16 @@ CONVERTED, REVENUE, MARGIN, PRE_SPEND = "converted", "revenue", "margin", "pre_p
 _SHIFT = np.int64(1) << 33  # customer code x shift + epoch seconds: one sortable key
 
 
-def picks(dataset: Dataset) -> pd.DataFrame:
+def picks(dataset: Dataset, with_assignments: Collection[str] | None = None) -> pd.DataFrame:
     """Every campaign's pick: the assignments, plus the contacted customers of campaigns that have none
-    (treated, at their first send)."""
+    (treated, at their first send), those rows last. ``with_assignments``: the campaigns that have
+    assignments (default: those of ``dataset``; a partition of the customers may hold none of a
+    campaign's assignments and some of its contacts)."""
     assigned = dataset.assignments[
         [c.CAMPAIGN_ID, c.CUSTOMER_ID, c.ASSIGNED_AT, c.GROUP, c.CHANNEL, c.OFFER_ID]
     ]
-    contacts = dataset.contacts[~dataset.contacts[c.CAMPAIGN_ID].isin(set(assigned[c.CAMPAIGN_ID]))]
+    having = set(assigned[c.CAMPAIGN_ID]) if with_assignments is None else set(with_assignments)
+    contacts = dataset.contacts[~dataset.contacts[c.CAMPAIGN_ID].isin(having)]
     first = (
         contacts.sort_values(c.SENT_AT, kind="stable")
         .drop_duplicates([c.CAMPAIGN_ID, c.CUSTOMER_ID])
@@ -261,9 +264,20 @@ def _results(
         pick = pick[starts >= pd.Timestamp(since)]
     if pick.empty:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in RESULT_COLUMNS})
-    pick = pick.join(window_outcomes(known, pick))
+    return results_of(pick.join(window_outcomes(known, pick)), as_of, catalogue)
+
+
+def results_of(
+    pick: pd.DataFrame, as_of: pd.Timestamp, catalogue: OfferCatalogue | None = None
+) -> pd.DataFrame:
+    """:func:`campaign_results` of picks with their :func:`window_outcomes` (of every customer: a data set
+    loaded in partitions gives its partitions' picks together)."""
+    if pick.empty:
+        return pd.DataFrame({col: pd.Series(dtype=object) for col in RESULT_COLUMNS})
+    catalogue = catalogue or load_catalogue(DEFAULT_CATALOGUE)
     rows = [
-        _result(str(key), group, pd.Timestamp(as_of), catalogue) for key, group in pick.groupby(c.CAMPAIGN_ID)
+        _result(str(key), group, pd.Timestamp(as_of), catalogue)
+        for key, group in pick.groupby(c.CAMPAIGN_ID, observed=True)
     ]
     return (
         pd.DataFrame(rows, columns=list(RESULT_COLUMNS))

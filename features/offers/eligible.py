@@ -12,6 +12,7 @@ from features.vocab import NON_PRODUCT_CATEGORY
 
 WEB_CHANNELS = ("web", "app")
 PRESSURE_WINDOW = pd.Timedelta(days=7)
+SHOP_SPEND = "shop spend by category"  # key of :func:`shop_spend` in Dataset.shared
 
 
 def customer_flags(dataset: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -68,10 +69,28 @@ def favourite_categories(
     best = totals.drop_duplicates("cust").set_index("cust")["cat"]
     out = best.reindex(ids).fillna("").to_numpy(dtype=object)
     if personal is not None and not np.all(personal):
-        shop = totals.groupby("cat")["spend"].sum().sort_index()
+        shop = shop_spend(dataset, as_of)
+        if allowed:
+            shop = shop[shop.index.isin(allowed)]
+        shop = shop.sort_index()
         top = str(shop.idxmax()) if len(shop) else ""
         out = np.where(np.asarray(personal, dtype=bool), out, top).astype(object)
     return out
+
+
+def shop_spend(dataset: Dataset, as_of: pd.Timestamp) -> pd.Series:
+    """The shop's net spend per product category before ``as_of`` (each customer's positive totals,
+    summed). A fact of the whole shop: a data set holding one partition of the customers is given the
+    whole data's (:func:`with_shop_spend`)."""
+    key = (SHOP_SPEND, pd.Timestamp(as_of))
+    return dataset.shared(key, lambda: _category_spend(dataset, as_of, ()).groupby("cat")["spend"].sum())
+
+
+def with_shop_spend(dataset: Dataset, as_of: pd.Timestamp, spend: pd.Series) -> Dataset:
+    """``dataset`` (a partition of the customers) answering :func:`shop_spend` at ``as_of`` with
+    ``spend``, the whole data's."""
+    dataset.shared((SHOP_SPEND, pd.Timestamp(as_of)), lambda: spend)
+    return dataset
 
 
 def rule_mask(flags: pd.DataFrame, rule: str) -> np.ndarray:

@@ -7,7 +7,7 @@ event of a device an erased customer used (found over the whole events table), r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,6 +20,9 @@ from features.schema import TIME_COLUMN
 from features.validated_tables import Probe, ValidatedTables
 
 TEXT = pa.large_string()
+
+
+Mask = pa.Array | pa.ChunkedArray | None
 
 
 def text_array(values: Iterable[str]) -> pa.Array:
@@ -36,6 +39,16 @@ def before(column: pa.ChunkedArray, limit: pd.Timestamp) -> pa.ChunkedArray:
     # Rounded up to the column's microseconds: t < limit exactly when t < ceil(limit), for any limit.
     bound = pa.scalar(pd.Timestamp(limit).ceil("us").to_pydatetime(), type=pa.timestamp("us"))
     return pc.less(column, bound).fill_null(False)
+
+
+def fold(masks: list[pa.Array | pa.ChunkedArray], op: Callable[..., pa.ChunkedArray]) -> Mask:
+    """The masks combined with ``op`` (``pc.and_``, ``pc.or_``); None when there are none."""
+    if not masks:
+        return None
+    out = masks[0]
+    for mask in masks[1:]:
+        out = op(out, mask)
+    return out
 
 
 def devices_of(tables: ValidatedTables, erased: pa.Array) -> pa.Array:
@@ -63,7 +76,7 @@ class BatchRules:
             return None
         return TIME_COLUMN[table], lambda times: pc.any(pc.invert(before(times, limit))).as_py()
 
-    def dropped(self, table: str, rows: pa.Table) -> pa.ChunkedArray | None:
+    def dropped(self, table: str, rows: pa.Table) -> Mask:
         """Rows of ``table`` to leave out (None: none)."""
         drops = []
         if len(self.erased) and c.CUSTOMER_ID in rows.column_names:
@@ -73,9 +86,4 @@ class BatchRules:
         limit = self.retention.cutoff(table, self.now)
         if limit is not None and table in TIME_COLUMN:
             drops.append(before(rows[TIME_COLUMN[table]], limit))
-        if not drops:
-            return None
-        out = drops[0]
-        for more in drops[1:]:
-            out = pc.or_(out, more)
-        return out
+        return fold(drops, pc.or_)

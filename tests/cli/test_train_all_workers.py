@@ -51,3 +51,35 @@ def test_a_killed_worker_is_one_clear_error(small_synthetic_dir: Path, settings:
     assert last.startswith("error: the worker process training ") and "stopped abruptly" in last, err
     assert "`cible train all --jobs 1`" in last
     assert "Traceback" not in err
+
+
+def test_a_pipeline_leaves_no_cutoff_features_to_the_next(small_synthetic, settings: Settings) -> None:
+    """Pipelines of one worker share its engine: a pipeline's cutoffs must not stay held through the
+    next (at 100k customers they made a worker grow by several GB), whether it trained or was skipped."""
+    import pandas as pd
+
+    from cible import train_all
+    from features.batch_engine import InMemoryEngine
+
+    engine = InMemoryEngine(small_synthetic)
+    as_of = small_synthetic.default_as_of()
+
+    def uses_two_cutoffs(dataset, at, s, e) -> None:
+        e.features(at)
+        e.features(at - pd.Timedelta(days=30))
+        assert len(e._features) == 2
+
+    def fails(dataset, at, s, e) -> None:
+        e.features(at)
+        raise train_all.CibleError("too short")
+
+    original = dict(train_all.PIPELINES)
+    try:
+        train_all.PIPELINES.update({"first": uses_two_cutoffs, "second": fails})
+        assert train_all.run_one("first", small_synthetic, as_of, settings, engine).skipped is None
+        assert not engine._features
+        assert train_all.run_one("second", small_synthetic, as_of, settings, engine).skipped == "too short"
+        assert not engine._features
+    finally:
+        train_all.PIPELINES.clear()
+        train_all.PIPELINES.update(original)

@@ -115,3 +115,28 @@ def test_a_folder_with_problems_leaves_no_entry(folder: Path, tmp_path: Path) ->
     problems, _ = validated_cache.validate_into_cache(folder, NOW, tmp_path / "cache")
     assert problems
     assert list((tmp_path / "cache").iterdir()) == []  # neither an entry nor a staging folder
+
+
+def test_the_validator_code_keys_the_cache_by_content(
+    folder: Path, validations: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another checkout of the same rules (other paths, new file times) reuses the entries; a change
+    to the rules validates again."""
+    code = []
+    for module in validated_cache.CODE:
+        copy = tmp_path / "checkout" / module.name
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_bytes(module.read_bytes())
+        code.append(copy)
+    monkeypatch.setattr(validated_cache, "CODE", tuple(code))
+    validated_cache._code_digest.cache_clear()
+    load_dataset(folder, now=NOW)
+    validated_cache._code_digest.cache_clear()
+    os.utime(code[0], (1, 1))
+    load_dataset(folder, now=NOW)
+    assert len(validations) == 1
+    code[0].write_bytes(code[0].read_bytes() + b"\n# a rule changed\n")
+    validated_cache._code_digest.cache_clear()
+    load_dataset(folder, now=NOW)
+    assert len(validations) == 2
+    validated_cache._code_digest.cache_clear()

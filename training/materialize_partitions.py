@@ -1,0 +1,119 @@
+"""``cible materialize`` of a data set loaded one customer partition at a time
+(:mod:`features.customer_partitions`): the same store contents and report files as
+:func:`training.materialize.materialize` of the whole data set, with the memory of a partition.
+
+- per partition: each customer's record (features, champion scores, consents and proofs, history,
+  recent sends, sends reported to the service), written to the store before the next partition is read,
+  and the partition's events of the last 30 days (every event is in one partition only);
+- the campaign results and KPIs, which compare customers and campaigns across the shop, from every
+  partition's share (:mod:`features.campaigns.partitioned`: its picks with their outcomes, its counts
+  and sums), put together at the end;
+- the segment profiles and the audience frame from every partition's features, put together; the
+  churn-risk report from every partition's (segment, band) pairs.
+
+The store is written partition by partition: while it runs, a reader sees some customers' new records
+and others' previous ones (each record is whole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+from features import clock
+from features import columns as c
+from features.batch_engine import InMemoryEngine
+from features.campaigns.partitioned import CampaignShares
+from features.customer_features.build import AS_OF_COLUMN
+from features.customer_features.partitioned import combine_parts
+from features.dataset import Dataset
+from features.online_store.base import OnlineStore, Record
+from features.online_store.history import recent_events
+from features.reports import (
+    KPI_GROUPS,
+    churn_risk_pairs,
+    kpi_memberships,
+    kpi_since,
+    latest_memberships,
+    write_churn_risk_counts,
+    write_kpi_frame,
+    write_segment_reports,
+)
+from features.settings import Settings
+from training.materialize import (
+    champion_scores,
+    customer_parts,
+    customer_records,
+    keep_reported_contacts,
+    write_campaign_frame,
+)
+
+
+def materialize_partitions(
+    partitions: Iterable[Dataset],
+    as_of: pd.Timestamp,
+    settings: Settings,
+    store: OnlineStore,
+    reports: list[Path] | None = None,
+) -> int:
+    """Every partition's records into ``store``, the campaign results and churn-risk reports; the number
+    of records. When ``reports`` is given the page's reports are written too and their paths added to it."""
+    now = clock.now()
+    snapshot = latest_memberships(settings) if reports is not None else None
+    shares = (
+        CampaignShares(as_of, kpi_since(as_of), list(KPI_GROUPS), kpi_memberships(snapshot))
+        if reports is not None
+        else CampaignShares(as_of)
+    )
+    features_of: list[pd.DataFrame] = []  # every partition's, for the segment reports
+    pairs: list[tuple[str, str]] = []
+    latest = None  # the partitions' latest recent event
+    written = 0
+    for dataset in partitions:
+        # A partition's anonymous visitors' events and guest orders count even if it had no customer.
+        events = recent_events(dataset, as_of)
+        store.add_events(events)
+        if events:
+            last = max(events, key=lambda e: e.timestamp)
+            latest = last if latest is None or last.timestamp > latest.timestamp else latest
+        shares.add(dataset)
+        if len(dataset.customers):
+            records, features = _records(dataset, as_of, settings, store, now)
+            pairs += churn_risk_pairs(records)
+            written += len(records)
+            if snapshot is not None:
+                features_of.append(features)
+            del records, features
+        del dataset, events
+    if latest is not None:
+        # A store forgets events older than a month before the latest event of a batch: given again
+        # (already held, so not added twice), the latest event of all makes that month the whole data's.
+        store.add_events([latest])
+    results, kpis = shares.results()
+    write_campaign_frame(results, settings)
+    if reports is not None and kpis is not None:
+        reports.append(write_kpi_frame(kpis, settings))
+        if snapshot is not None and features_of:
+            reports += write_segment_reports(combine_parts(features_of), snapshot, settings)
+    write_churn_risk_counts(pairs, settings)
+    return written
+
+
+def _records(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store: OnlineStore, now: pd.Timestamp
+) -> tuple[dict[str, Record], pd.DataFrame]:
+    """A partition's customers' records, written to ``store``, and their features."""
+    engine = InMemoryEngine(dataset)
+    features = engine.features(as_of)
+    # As one materialisation does: the champions score in a second thread (LightGBM releases the GIL).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="champion-scores") as pool:
+        scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now)
+        parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
+        scores = scoring.result()
+    records = customer_records(features.drop(columns=[AS_OF_COLUMN]), scores, parts, as_of)
+    keep_reported_contacts(records, store, dataset)
+    store.put_many(records)
+    return records, features
