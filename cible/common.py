@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import typer
 
 from cible.console import UserError, console, steps
 from features import clock
-from features.batch_engine import BatchEngine, open_engine
 from features.customer_partitions import PartitionedData, partitioned_data
 from features.dataset import Dataset
 from features.engine import EngineConfig
@@ -25,6 +25,9 @@ from features.settings import (
 )
 from features.train_sample import WholeData, default_as_of, describe_whole, whole_data
 from features.train_sample import load_training_data as sampled_dataset
+
+if TYPE_CHECKING:
+    from features.batch_engine import BatchEngine
 
 DATA_HELP = "Data folder (default: the synthetic data in the Cible home)."
 AS_OF_HELP = (
@@ -144,5 +147,9 @@ def command_engine(
     settings: Settings, folder: Path | None, dataset: Dataset, config: EngineConfig
 ) -> Iterator[BatchEngine]:
     """Where the command's per-customer work runs (see :mod:`features.batch_engine`), for its duration."""
+    # Imported when used: the batch engine loads the models' libraries (LightGBM, scikit-learn: a second
+    # of CPU), which a command that only builds features never needs.
+    from features.batch_engine import open_engine
+
     with open_engine(config, folder or settings.default_data, dataset, settings) as engine:
         yield engine

@@ -163,3 +163,17 @@ def test_contract_error_names_file_column_row_and_writes_nothing(
     message = str(result.exception)
     assert "events.parquet" in message and "column 'type'" in message and "row 3" in message
     assert not out.exists() and not list(tmp_path.glob(".features.parquet*"))
+
+
+def test_events_past_retention_count_alike_locally_and_on_dask(
+    small_synthetic_dir: Path, client: Client, tmp_path: Path
+) -> None:
+    """Events past retention still decide whom anonymous events and sessions count for on both engines
+    (the local build reads them for that only, and spills none of them); only the others are counted."""
+    later = pd.Timestamp("2027-08-15")  # 13 months kept: events before mid-July 2026 are past retention
+    expected = build_features_dask(small_synthetic_dir, SMALL_AS_OF, _rules(tmp_path), later, client, parts=4)
+    got = build_features_streamed(small_synthetic_dir, SMALL_AS_OF, _rules(tmp_path), later, parts=3)
+    _assert_same(expected, got)
+    views = n.web_count("product_views", 30)
+    kept_all = build_features_streamed(small_synthetic_dir, SMALL_AS_OF, _rules(tmp_path), NOW, parts=3)
+    assert 0 < got[views].sum() < kept_all[views].sum()
