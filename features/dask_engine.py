@@ -136,7 +136,7 @@ def feature_partitions(
     files = {name: find_table_file(folder, name) for name in TABLES}
     step("planning partitions")
     customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now, only)
-    plan = start_plan(customers, as_of, parts or default_partitions(len(customers)))
+    plan = start_plan(customers, as_of, parts or default_partitions(len(customers)), rules, now)
     products = read_whole(files["products"], "products")
     events = _read(files["events"], "events", FEATURE_COLUMNS["events"])
     if events is not None:

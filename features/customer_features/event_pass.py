@@ -2,9 +2,9 @@
 columns, then every event spilled to the partition of the customer it counts for.
 
 The first pass keeps each event's customer code (an integer per row): the second reuses it instead of
-looking millions of customer ids up again. Events past retention decide logins and sessions like any other
-(as on Dask) but are not spilled: every partition's features leave them out (:func:`features_of_part`),
-and they are near half of the events (13 months kept of two years).
+looking millions of customer ids up again. Events past retention are left out of both, as a loaded data
+set never holds them: they decide no login and no session, and a row group wholly past retention (near
+half of the events: 13 months kept of two years, in time order) is read only for its times.
 """
 
 from __future__ import annotations
@@ -32,58 +32,44 @@ from features.customer_features.partitioned import (
 )
 from features.customer_features.shared_sessions import SessionBounds, batch_bounds, mixed_sessions
 from features.customer_features.spill import BATCH_ROWS, PartFolders, parquet_batches
-from features.privacy.retention import RetentionPolicy
 from features.schema import TABLES
 from features.validate import typed_columns
 
-# What the sessions' owners are decided from: all an event past retention is read for.
-SESSION_COLUMNS: tuple[str, ...] = (c.OCCURRED_AT, c.VISITOR_ID, c.SESSION_ID)
 
-
-def spill_events(
-    path: Path | None, plan: PartitionPlan, spill: PartFolders, retention: RetentionPolicy, now: pd.Timestamp
-) -> PartitionPlan:
-    """Spill the sliced events of ``path`` to their partitions (as :func:`tag_events` tags them) and
-    return ``plan`` with the visitors' latest logins and the mixed sessions of those events.
-
-    Events past ``retention`` at ``now`` decide logins and sessions like any other (as on Dask) but are
-    not spilled: every partition's features leave them out (:func:`features_of_part`), and they are near
-    half of the events (13 months kept of two years)."""
-    groups = range(pq.ParquetFile(path).num_row_groups) if path is not None else range(0)
+def spill_events(path: Path | None, plan: PartitionPlan, spill: PartFolders) -> PartitionPlan:
+    """Spill the sliced events of ``path`` within retention to their partitions (as :func:`tag_events`
+    tags them) and return ``plan`` with the visitors' latest logins and the mixed sessions of those
+    events."""
+    source = pq.ParquetFile(path) if path is not None else None
+    groups = range(source.num_row_groups) if source is not None else range(0)
+    live = [_live_group(path, group, plan) for group in groups]
     logins: list[pd.DataFrame] = []
     codes: list[np.ndarray] = []
-    live: list[bool] = []  # per row group: whether any of its events is still within retention
-    for group in groups:
-        alive = False
+    for group in (g for g in groups if live[g]):
         for batch, batch_codes in _coded_batches(path, plan, group):
-            past = slice_batch("events", batch, plan.as_of, None)
-            known = batch_codes[(batch[c.OCCURRED_AT] < plan.as_of).to_numpy()]  # the rows ``past`` keeps
+            keep = (batch[c.OCCURRED_AT] < plan.as_of).to_numpy()
+            if plan.events_from is not None:
+                keep = keep & (batch[c.OCCURRED_AT] >= plan.events_from).to_numpy()
+            past, known = batch[keep], batch_codes[keep]
             logins.append(latest_logins(past[c.VISITOR_ID], as_datetime(past[c.OCCURRED_AT]), known))
             codes.append(known.astype(np.int32))
-            alive = alive or not _expired(past, retention, now).all()
-        live.append(alive)
     plan = plan.with_logins(merge_logins(logins))
     del logins
-    # The sliced events in file order, whatever the batches: the second pass takes them in turn.
+    # The kept events in file order, whatever the batches: the second pass takes them in turn.
     code_of = np.concatenate(codes) if codes else np.zeros(0, np.int32)
     del codes
     bounds: list[SessionBounds] = []
     done = 0
-    for group in groups:
-        # A row group past retention (the oldest, in a table in time order) is read only for the
-        # sessions: none of its events is spilled.
-        columns = FEATURE_COLUMNS["events"] if live[group] else SESSION_COLUMNS
-        for batch in parquet_batches(path, "events", columns, row_groups=[group]):
-            past = slice_batch("events", batch, plan.as_of, None)
+    for group in (g for g in groups if live[g]):
+        for batch in parquet_batches(path, "events", FEATURE_COLUMNS["events"], row_groups=[group]):
+            past = plan.live(slice_batch("events", batch, plan.as_of, None))
             known = code_of[done : done + len(past)].astype(np.int64)
             done += len(past)
             # As :func:`tag_events` tags them (no session is known to be shared yet).
             owner = owner_codes(known, past[c.VISITOR_ID], plan.logins)
             bounds.append(batch_bounds(owner, past[c.SESSION_ID]))
-            if live[group]:
-                part = np.where(owner >= 0, plan.part_of[np.maximum(owner, 0)], -1)
-                part[_expired(past, retention, now)] = -1
-                spill.write("events", past.assign(**{OWNER: owner, PART: part}))
+            part = np.where(owner >= 0, plan.part_of[np.maximum(owner, 0)], -1)
+            spill.write("events", past.assign(**{OWNER: owner, PART: part}))
     if done != len(code_of):
         raise RuntimeError(f"{path}: the events changed between two reads ({len(code_of)} then {done} rows)")
     return replace(plan, mixed_sessions=mixed_sessions(bounds))
@@ -118,5 +104,11 @@ def _coded_batches(
         yield frame, codes
 
 
-def _expired(events: pd.DataFrame, retention: RetentionPolicy, now: pd.Timestamp) -> np.ndarray:
-    return retention.expired("events", events, now).to_numpy(dtype=bool)
+def _live_group(path: Path | None, group: int, plan: PartitionPlan) -> bool:
+    """Whether a row group holds any event within retention (its times alone are read)."""
+    if plan.events_from is None:
+        return True
+    return any(
+        (batch[c.OCCURRED_AT] >= plan.events_from).any()
+        for batch in parquet_batches(path, "events", (c.OCCURRED_AT,), row_groups=[group])
+    )

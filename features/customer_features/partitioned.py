@@ -86,6 +86,17 @@ class PartitionPlan:
     part_of: np.ndarray  # partition of each of ``customers``
     logins: pd.DataFrame  # visitor, time, code (position in ``customers``): the latest login per visitor
     mixed_sessions: pd.Series  # session id -> position in ``customers`` of the customer it counts for
+    # Events stamped before this are past their retention period: they count for nobody and decide
+    # nothing (whom a device's events or a session count for), as in a loaded data set, which never
+    # holds them. None: events are kept forever.
+    events_from: pd.Timestamp | None = None
+
+    def live(self, events: pd.DataFrame) -> pd.DataFrame:
+        """The events of ``events`` within their retention period."""
+        if self.events_from is None or not len(events):
+            return events
+        keep = (events[c.OCCURRED_AT] >= self.events_from).to_numpy()
+        return events if keep.all() else events[keep]
 
     @cached_property
     def _keys(self) -> pa.Array:
@@ -122,7 +133,9 @@ def eligible_customers(
     return kept.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
 
 
-def start_plan(customers: pd.DataFrame, as_of: pd.Timestamp, parts: int) -> PartitionPlan:
+def start_plan(
+    customers: pd.DataFrame, as_of: pd.Timestamp, parts: int, rules: PrivacyRules, now: pd.Timestamp
+) -> PartitionPlan:
     ids = pd.Index(customers[c.CUSTOMER_ID])
     return PartitionPlan(
         as_of=as_of,
@@ -131,12 +144,13 @@ def start_plan(customers: pd.DataFrame, as_of: pd.Timestamp, parts: int) -> Part
         part_of=customer_partition(ids, parts),
         logins=pd.DataFrame({"visitor": [], "time": [], "code": []}),
         mixed_sessions=pd.Series([], dtype=np.int64),
+        events_from=rules.retention.cutoff("events", now),
     )
 
 
 def batch_logins(events: pd.DataFrame, plan: PartitionPlan) -> pd.DataFrame:
     """Latest logins within a batch of events (``LOGIN_COLUMNS``); reduce with :func:`merge_logins`."""
-    past = rows_before("events", events, plan.as_of)
+    past = plan.live(rows_before("events", events, plan.as_of))
     return latest_logins(
         past[c.VISITOR_ID], as_datetime(past[c.OCCURRED_AT]), plan.codes(past[c.CUSTOMER_ID])
     )
@@ -185,7 +199,8 @@ def tag_events(frame: pd.DataFrame, plan: PartitionPlan) -> tuple[pd.DataFrame, 
     """Sliced events with whom they count for (``_owner``, a position in the plan's customers, -1 for
     nobody) and the partition of that customer (``_part``, -1 for none); and copies of the events whose
     session counts for a customer of another partition, tagged with that partition (each partition counts
-    only its own customers, so a copy is never counted twice)."""
+    only its own customers, so a copy is never counted twice). Events past retention are left out."""
+    frame = plan.live(frame)
     owner = owner_codes(plan.codes(frame[c.CUSTOMER_ID]), frame[c.VISITOR_ID], plan.logins)
     session = session_owner_codes(frame, owner, plan.mixed_sessions)
     own_part = np.where(owner >= 0, plan.part_of[np.maximum(owner, 0)], -1)

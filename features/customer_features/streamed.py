@@ -60,9 +60,8 @@ def plan_build(
     """The plan (customers and their partitions; the logins come with the events' spill) and the
     customers in the build (of ``only``, if given: a training sample)."""
     customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now, only)
-    plan = start_plan(
-        customers, as_of, parts or max(1, math.ceil(len(customers) / LOCAL_CUSTOMERS_PER_PARTITION))
-    )
+    parts = parts or max(1, math.ceil(len(customers) / LOCAL_CUSTOMERS_PER_PARTITION))
+    plan = start_plan(customers, as_of, parts, rules, now)
     return plan, customers
 
 
@@ -105,7 +104,7 @@ def build_features_streamed(
         step("splitting by customer")
         spill.write("customers", tag_batch("customers", customers, plan))
         spill_tables(files, plan, spill)
-        plan = spill_events(files["events"], plan, spill, rules.retention, now)
+        plan = spill_events(files["events"], plan, spill)
         if len(plan.mixed_sessions):
             # Rare (a device shared by customers of different partitions): copy those sessions' events.
             mixed = plan.mixed_sessions.index

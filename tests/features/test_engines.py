@@ -168,12 +168,38 @@ def test_contract_error_names_file_column_row_and_writes_nothing(
 def test_events_past_retention_count_alike_locally_and_on_dask(
     small_synthetic_dir: Path, client: Client, tmp_path: Path
 ) -> None:
-    """Events past retention still decide whom anonymous events and sessions count for on both engines
-    (the local build reads them for that only, and spills none of them); only the others are counted."""
+    """Events past retention count for nobody and decide nothing on any engine: the partitioned builds
+    equal the in-memory build of the loaded data set, which never holds them."""
     later = pd.Timestamp("2027-08-15")  # 13 months kept: events before mid-July 2026 are past retention
-    expected = build_features_dask(small_synthetic_dir, SMALL_AS_OF, _rules(tmp_path), later, client, parts=4)
-    got = build_features_streamed(small_synthetic_dir, SMALL_AS_OF, _rules(tmp_path), later, parts=3)
+    rules = _rules(tmp_path)
+    loaded = load_dataset(small_synthetic_dir, now=later, privacy=rules)
+    expected = build_customer_features(loaded, SMALL_AS_OF)
+    _assert_same(
+        expected, build_features_dask(small_synthetic_dir, SMALL_AS_OF, rules, later, client, parts=4)
+    )
+    got = build_features_streamed(small_synthetic_dir, SMALL_AS_OF, rules, later, parts=3)
     _assert_same(expected, got)
     views = n.web_count("product_views", 30)
-    kept_all = build_features_streamed(small_synthetic_dir, SMALL_AS_OF, _rules(tmp_path), NOW, parts=3)
+    kept_all = build_features_streamed(small_synthetic_dir, SMALL_AS_OF, rules, NOW, parts=3)
     assert 0 < got[views].sum() < kept_all[views].sum()
+
+
+def test_an_expired_login_no_longer_decides_whom_a_device_counts_for(
+    shared_device_folder: Path, tmp_path: Path, client: Client
+) -> None:
+    """V2's login as C2 (Apr 20) is past retention while the page view in S1 (Apr 25) is not: S1 counts
+    for C1 again, on every engine, as in the loaded data set."""
+    later = pd.Timestamp("2025-05-22")  # events before 2024-04-22 are past their 13 months
+    rules = _rules(tmp_path)
+    expected = build_customer_features(load_dataset(shared_device_folder, now=later, privacy=rules), AS_OF)
+    parts = _parts_splitting(["C1", "C2"])
+    got = build_features_streamed(shared_device_folder, AS_OF, rules, later, parts=parts)
+    _assert_same(expected, got)
+    _assert_same(
+        expected, build_features_dask(shared_device_folder, AS_OF, rules, later, client, parts=parts)
+    )
+    before = build_features_streamed(shared_device_folder, AS_OF, rules, TINY_NOW, parts=parts)
+    sessions = n.web_count("sessions", 30)
+    assert (
+        got.set_index("customer_id").loc["C2", sessions] < before.set_index("customer_id").loc["C2", sessions]
+    )
