@@ -5,6 +5,7 @@ whole load itself."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +29,15 @@ from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.settings import PARTITION_CUSTOMERS_ENV, SettingError, Settings
 from features.validated_tables import FrameTables
+from tests.homes import fresh_home
 
 PARTS = 3
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CIBLE_HOME", str(tmp_path_factory.mktemp("partition_home")))
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        yield Settings.from_env()
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with fresh_home(tmp_path_factory, "partition_home") as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from features.io import write_tables
 from features.online_store.factory import open_store
 from features.predictive.model import CHURN
 from features.settings import Settings
+from tests.homes import fresh_home
 from tests.tiny_data import tiny_frames
 from tests.training.predictive_data import FAST
 from training.intent.config import IntentConfig
@@ -62,12 +63,7 @@ def home(
     tmp_path_factory: pytest.TempPathFactory, small_synthetic: Dataset, small_synthetic_dir: Path
 ) -> Iterator[Settings]:
     """A Cible home with churn, segments and intent champions (the scores' models, the lists' intent)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CIBLE_HOME", str(tmp_path_factory.mktemp("engine_home")))
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        for name in ("CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER"):
-            mp.delenv(name, raising=False)
-        settings = Settings.from_env()
+    with fresh_home(tmp_path_factory, "engine_home", "CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER") as settings:
         as_of = small_synthetic.default_as_of()
         train_target(small_synthetic, as_of, settings, CHURN, FAST)
         train_segments(small_synthetic, as_of, settings, SegmentsConfig(k_min=4, k_max=4))

@@ -8,6 +8,7 @@ The engines build the sample's customers' features, and every customer's when as
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -24,16 +25,15 @@ from features.load import load_dataset
 from features.privacy.rules import PrivacyRules
 from features.settings import DEFAULT_TRAIN_CUSTOMERS, SettingError, Settings
 from features.train_sample import load_training_data, stable_hashes, whole_data
+from tests.homes import fresh_home
 
 TABLES_OF_CUSTOMERS = ("customers", "contacts", "assignments", "consents")
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CIBLE_HOME", str(tmp_path_factory.mktemp("sample_home")))
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        yield Settings.from_env()
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with fresh_home(tmp_path_factory, "sample_home") as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from features.dataset import Dataset
 from features.online_store.factory import open_store
 from features.predictive.model import CHURN
 from features.settings import PARTITION_CUSTOMERS_ENV, Settings
+from tests.homes import fresh_home
 from tests.training.predictive_data import FAST
 from training.offers.register import OfferResponseConfig, train_offer_response
 from training.predictive.train import train_target
@@ -35,11 +36,8 @@ NBO = NboConfig(train_windows=1, max_train_customers=300, n_estimators=30, num_l
 def home(
     tmp_path_factory: pytest.TempPathFactory, small_synthetic: Dataset, small_synthetic_dir: Path
 ) -> Iterator[Settings]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CIBLE_HOME", str(tmp_path_factory.mktemp("partitioned_home")))
-        for name in ("MLFLOW_TRACKING_URI", "CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER", PARTITION_CUSTOMERS_ENV):
-            mp.delenv(name, raising=False)
-        settings = Settings.from_env()
+    unset = ("CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER", PARTITION_CUSTOMERS_ENV)
+    with fresh_home(tmp_path_factory, "partitioned_home", *unset) as settings:
         as_of = small_synthetic.default_as_of()
         train_target(small_synthetic, as_of, settings, CHURN, FAST)
         train_segments(small_synthetic, as_of, settings, SegmentsConfig(k_min=4, k_max=4))
