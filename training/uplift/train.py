@@ -16,8 +16,10 @@ it to beat the response model's Qini and the champion's (scored on the same held
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
@@ -111,28 +113,39 @@ def uplift_rows(
         return pd.DataFrame()
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
     cutoff = a[c.ASSIGNED_AT].dt.to_period("M").dt.start_time
-    keys, values = [], []
+    keys: list[pd.DataFrame] = []
+    spilled: list[tuple[Path, list[str]]] = []  # each month's features, on disk: see _assemble
     names: dict[str, None] = {}  # the numeric columns of every month, in order (as a concat would have them)
-    for month, rows in a.groupby(cutoff, sort=True):
-        if progress is not None:
-            progress(f"features {month:%Y-%m}")
-        at_month = engine.features(month, keep=False) if engine else build_customer_features(known, month)
-        features = at_month.set_index(c.CUSTOMER_ID)
-        numeric = features.select_dtypes(include=["number", "bool"]).astype("float64")
-        part = rows.join(numeric, on=c.CUSTOMER_ID).dropna(subset=[numeric.columns[0]])
-        names |= dict.fromkeys(numeric.columns)
-        keys.append(part[list(a.columns)])
-        values.append(part[list(numeric.columns)])
-    return _assemble(keys, values, list(names), config if held_out_last else None)
+    with tempfile.TemporaryDirectory(prefix=".cible-uplift-") as work:
+        for month, rows in a.groupby(cutoff, sort=True):
+            if progress is not None:
+                progress(f"features {month:%Y-%m}")
+            at_month = engine.features(month, keep=False) if engine else build_customer_features(known, month)
+            features = at_month.set_index(c.CUSTOMER_ID)
+            numeric = features.select_dtypes(include=["number", "bool"]).astype("float64")
+            del at_month, features
+            part = rows.join(numeric, on=c.CUSTOMER_ID).dropna(subset=[numeric.columns[0]])
+            names |= dict.fromkeys(numeric.columns)
+            keys.append(part[list(a.columns)].copy())
+            path = Path(work) / f"{len(spilled)}.npy"
+            np.save(path, part[list(numeric.columns)].to_numpy(dtype="float64"))
+            spilled.append((path, list(numeric.columns)))
+            del part, numeric
+        return _assemble(keys, spilled, list(names), config if held_out_last else None)
 
 
 def _assemble(
-    keys: list[pd.DataFrame], values: list[pd.DataFrame], names: list[str], split: UpliftConfig | None
+    keys: list[pd.DataFrame],
+    spilled: list[tuple[Path, list[str]]],
+    names: list[str],
+    split: UpliftConfig | None,
 ) -> pd.DataFrame:
-    """The months' rows as one frame. Their features (~130 float columns, GBs at 100k customers) are
-    copied once into one array, each month's released as it is copied (a concat would hold both)."""
+    """The months' rows as one frame. Their features (~100 float columns, over a GB at 100k customers)
+    were written to disk month by month: the next month's feature build, the largest working set of
+    the run, does not sit on top of them. They are read once into one array (a concat would hold
+    the months' frames and the whole)."""
     rows = pd.concat(keys, ignore_index=True)
-    keys.clear()  # a month's keys may share a block with its features
+    keys.clear()
     order = np.arange(len(rows))
     if split is not None:  # training rows first, then the held-out ones, each in the months' order
         order = np.argsort(held_out(rows, split.holdout_share), kind="stable")
@@ -140,12 +153,16 @@ def _assemble(
     at = np.empty(len(order), dtype=np.intp)
     at[order] = np.arange(len(order))  # where each row of the months goes
     matrix = np.empty((len(names), len(order)))  # one float block, a column per row of it
+    position = {name: i for i, name in enumerate(names)}
     start = 0
-    while values:
-        part = values.pop(0).reindex(columns=names)
-        matrix[:, at[start : start + len(part)]] = part.to_numpy(dtype="float64").T
-        start += len(part)
-        del part
+    for path, columns in spilled:
+        values = np.load(path, mmap_mode="r")
+        where = at[start : start + len(values)]
+        absent = [position[n] for n in names if n not in set(columns)]  # a concat's NaN
+        matrix[np.ix_(absent, where)] = np.nan
+        matrix[np.ix_([position[n] for n in columns], where)] = values.T
+        start += len(values)
+        del values
     rows = pd.concat([rows, pd.DataFrame(matrix.T, columns=names, copy=False)], axis=1)
     rows[c.OFFER_ID] = catalogue_offer(rows[c.OFFER_ID].fillna("none")).to_numpy()
     rows[TREATED] = (rows[c.GROUP] == vocab.TREATED).to_numpy()
