@@ -31,11 +31,10 @@ from mlflow.tracking import MlflowClient
 
 from features import columns as c
 from features import vocab
-from features.batch_engine import BatchEngine
+from features.batch_engine import BatchEngine, InMemoryEngine
 from features.campaigns.results import CONVERTED, window_outcomes
 from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER, UpliftModel
 from features.campaigns.windows import windows_days
-from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.errors import CibleError
 from features.offers.response_model import catalogue_offer
@@ -112,6 +111,10 @@ def uplift_rows(
     if a.empty:
         return pd.DataFrame()
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
+    # The point-in-time view at as_of (a copy of most of the data set's rows when its tables are not in
+    # time order) is not held through the months' feature builds, which each cut their own.
+    engine = engine or InMemoryEngine(known)
+    del known
     cutoff = a[c.ASSIGNED_AT].dt.to_period("M").dt.start_time
     keys: list[pd.DataFrame] = []
     spilled: list[tuple[Path, list[str]]] = []  # each month's features, on disk: see _assemble
@@ -120,7 +123,7 @@ def uplift_rows(
         for month, rows in a.groupby(cutoff, sort=True):
             if progress is not None:
                 progress(f"features {month:%Y-%m}")
-            at_month = engine.features(month, keep=False) if engine else build_customer_features(known, month)
+            at_month = engine.features(month, keep=False)
             features = at_month.set_index(c.CUSTOMER_ID)
             numeric = features.select_dtypes(include=["number", "bool"]).astype("float64")
             del at_month, features
