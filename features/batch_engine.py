@@ -29,7 +29,7 @@ from features import clock
 from features import columns as c
 from features.customer_features.build import build_customer_features
 from features.customer_features.partitioned import customer_partition, default_partitions
-from features.customer_features.run import build_features, ensure_valid, is_parquet_folder
+from features.customer_features.run import build_features, ensure_valid, features_by_part, is_parquet_folder
 from features.dataset import Dataset
 from features.engine import EngineConfig, EngineError
 from features.load import load_dataset
@@ -105,6 +105,18 @@ class BatchEngine:
             return func(features, **kwargs)
         return self._apply(pd.Timestamp(at), features, func, kwargs)
 
+    def apply_once(self, at: pd.Timestamp, func: PerCustomer, /, **kwargs: Any) -> pd.DataFrame:
+        """:meth:`apply` at a cutoff used once: its features are not kept afterwards (unless they were
+        before), and an engine that builds them by partition holds one partition's at a time."""
+        at = pd.Timestamp(at)
+        held = at in self._features
+        try:
+            return self.apply(at, func, **kwargs)
+        finally:
+            if not held and at in self._features:
+                del self._features[at]
+                self._release(at)
+
     def fit_boosted(
         self, scorer: BoostedScorer, frame: pd.DataFrame, y: np.ndarray, rows: Sequence[CutoffRows]
     ) -> BoostedScorer:
@@ -148,6 +160,18 @@ class LocalEngine(BatchEngine):
 
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
         return build_features(self.folder, as_of, self.config, settings=self.settings, only=self.only)
+
+    def apply_once(self, at: pd.Timestamp, func: PerCustomer, /, **kwargs: Any) -> pd.DataFrame:
+        at = pd.Timestamp(at)
+        if at in self._features:
+            return self.apply(at, func, **kwargs)
+        pieces, empty = [], None
+        for part in features_by_part(self.folder, at, self.settings, self.config.partitions, self.only):
+            if len(part):
+                pieces.append(func(part.reset_index(drop=True), **kwargs))
+            elif empty is None:  # the frame of no customer, should every partition be empty
+                empty = func(part.reset_index(drop=True), **kwargs)
+        return combine_rows(pieces) if pieces else empty  # type: ignore[return-value]
 
     def _apply(
         self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]

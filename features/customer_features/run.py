@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from features import clock
 from features.customer_features.build import build_customer_features
-from features.customer_features.streamed import build_features_streamed
+from features.customer_features.streamed import build_features_streamed, features_by_partition
 from features.engine import EngineConfig, EngineError
 from features.io import find_table_file, is_csv
 from features.load import load_dataset
@@ -68,3 +68,21 @@ def build_features(
 
     with dask_client(engine) as client:
         return build_features_dask(folder, as_of, rules, now, client, parts=engine.partitions, progress=step)
+
+
+def features_by_part(
+    folder: Path,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    parts: int | None = None,
+    only: pd.Index | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The features of :func:`build_features` on the local engine, a customer partition at a time (a CSV
+    folder: all at once), for work that needs no more than one partition's features in memory."""
+    now = clock.now()
+    rules = PrivacyRules.from_settings(settings)
+    if not is_parquet_folder(folder):
+        yield build_customer_features(load_dataset(folder, now=now, privacy=rules), as_of)
+        return
+    ensure_valid(folder, settings, now)
+    yield from features_by_partition(folder, as_of, rules, now, parts=parts, only=only)

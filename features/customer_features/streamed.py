@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +94,21 @@ def build_features_streamed(
     (of the customers ``only`` names, if given: the rows of others are left out as they are read).
 
     Equal to :func:`features.customer_features.build.build_customer_features` of the loaded folder."""
+    return combine_parts(list(features_by_partition(folder, as_of, rules, now, parts, progress, only)))
+
+
+def features_by_partition(
+    folder: Path,
+    as_of: pd.Timestamp,
+    rules: PrivacyRules,
+    now: pd.Timestamp,
+    parts: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    only: pd.Index | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The features of :func:`build_features_streamed`, one customer partition after the other (a text
+    column as the partition has it): for work on every customer that needs one partition's features at
+    a time, not all of them at once."""
     step = progress or (lambda _name: None)
     files = {name: find_table_file(folder, name) for name in TABLES}
     step("planning partitions")
@@ -114,9 +129,7 @@ def build_features_streamed(
                 if len(extra):
                     spill.write("events", extra)
         spill.flush()
-        built = []
         for part in range(plan.parts):
             step(f"features of partition {part + 1}/{plan.parts}")
             frames = {name: spill.read(name, part) for name in SPLIT_TABLES}
-            built.append(features_of_part(frames, products, as_of, rules, now, plan.mixed_sessions))
-    return combine_parts(built)
+            yield features_of_part(frames, products, as_of, rules, now, plan.mixed_sessions)

@@ -232,3 +232,26 @@ def test_the_cutoff_leaves_out_what_the_privacy_rules_leave_out(
     drawn = load_training_data(folder, 400)
     assert resolve_as_of(drawn, None) == load_dataset(folder).default_as_of() == whole.default_as_of()
     assert whole_data(drawn).customers == 1499
+
+
+def _spend_rank(features: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """A per-customer function of features, as segment assignment is."""
+    numbers = features.select_dtypes("number")
+    return pd.DataFrame(
+        {c.CUSTOMER_ID: features[c.CUSTOMER_ID].to_numpy(), "total": numbers.sum(axis=1).to_numpy() * scale}
+    )
+
+
+def test_applied_once_by_partition_equals_applied_to_every_customer_and_keeps_nothing(
+    home: Settings, small_synthetic_dir: Path, sample: Dataset, whole: Dataset
+) -> None:
+    as_of = whole.default_as_of()
+    with open_engine(EngineConfig(partitions=3), small_synthetic_dir, sample, home) as engine:
+        everyone = engine.every_customer()
+        once = everyone.apply_once(as_of, _spend_rank, scale=2.0)
+        assert not everyone._features  # no cutoff's features held afterwards
+        expected = everyone.apply(as_of, _spend_rank, scale=2.0)
+        pd.testing.assert_frame_equal(once, expected, rtol=1e-9, atol=1e-9)
+        assert len(once) == len(whole.customers)
+        pd.testing.assert_frame_equal(everyone.apply_once(as_of, _spend_rank, scale=2.0), expected)
+        assert as_of in everyone._features  # held before: still held

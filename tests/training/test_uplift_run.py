@@ -10,17 +10,21 @@ from typer.testing import CliRunner
 from cible.cli import app
 from features import columns as c
 from features.campaigns.results import window_outcomes
-from features.campaigns.uplift_model import LEARNERS
+from features.campaigns.uplift_model import LEARNERS, T_LEARNER
 from features.dataset import Dataset
+from features.offers.response_model import design_matrix
 from features.settings import Settings
+from training.boosting import bagged_classifier
 from training.tracking import connect
 from training.uplift.train import (
     CONVERTED,
     RESPONSE,
     TREATED,
     UpliftConfig,
+    fit_learners,
     held_out,
     load_uplift_champion,
+    split_rows,
     train_uplift,
     uplift_rows,
 )
@@ -69,3 +73,21 @@ def test_train_uplift_command(small_synthetic_dir, settings: Settings) -> None:
     done = CliRunner().invoke(app, ["train", "uplift", "--data", str(small_synthetic_dir)])
     assert done.exit_code == 0, done.output
     assert "response model (P(order | contacted)): Qini" in done.output and "gate:" in done.output
+
+
+def test_learners_fitted_on_arrays_are_those_fitted_on_the_design_matrix(small_synthetic: Dataset) -> None:
+    """fit_learners hands LightGBM arrays (offer and channel as category codes), not frames: the same
+    models as from ``design_matrix``'s frame, and the held-out rows come last without changing the split."""
+    as_of = small_synthetic.default_as_of()
+    rows = uplift_rows(small_synthetic, as_of, FAST)
+    train, test = split_rows(rows, FAST)
+    last = split_rows(uplift_rows(small_synthetic, as_of, FAST, held_out_last=True), FAST)
+    pd.testing.assert_frame_equal(last[0], train)
+    pd.testing.assert_frame_equal(last[1], test)
+    model = fit_learners(train, LEARNERS, FAST)[T_LEARNER]
+    w = train[TREATED].to_numpy(bool)
+    x = design_matrix(train, train[c.OFFER_ID], train[c.CHANNEL], model.feature_columns, model.categories)
+    treated = bagged_classifier(FAST).fit(x[w], train[CONVERTED].to_numpy(int)[w])
+    got = model.response(test, test[c.OFFER_ID], test[c.CHANNEL])
+    expected = treated.predict_proba(model._x(test, test[c.OFFER_ID], test[c.CHANNEL]))[:, 1]
+    np.testing.assert_array_equal(got, expected)

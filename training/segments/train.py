@@ -155,7 +155,9 @@ def train_segments(
     step("storing memberships")
     stored = memberships
     if whole_data(dataset).sampled:  # trained on a sample: the memberships stored are every customer's
-        stored = (engine or InMemoryEngine(dataset)).every_customer().apply(as_of, predicted, model=live)
+        # a partition's features at a time, none kept: every customer's features would be the largest
+        # frame of the run (GBs at a million customers), only ever read here
+        stored = (engine or InMemoryEngine(dataset)).every_customer().apply_once(as_of, predicted, model=live)
     MembershipStore(settings.segments_dir).save(stored, as_of, live_version)
     return SegmentsRun(run_id, str(version.version), decision, memberships, metrics)
 
