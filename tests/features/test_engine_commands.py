@@ -14,7 +14,6 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
@@ -28,6 +27,7 @@ from features.io import write_tables
 from features.online_store.factory import open_store
 from features.predictive.model import CHURN
 from features.settings import Settings
+from tests.frames import comparable
 from tests.homes import fresh_home
 from tests.tiny_data import tiny_frames
 from tests.training.predictive_data import FAST
@@ -81,15 +81,6 @@ def on(engine: str, cluster) -> list[str]:
     if engine == "local":
         return ["--engine", "local", "--partitions", "3"]
     return ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--partitions", "4"]
-
-
-def comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists (reasons, skus) as tuples: cells that compare as values."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = [tuple(v) if isinstance(v, list | np.ndarray) else v for v in out[col]]
-    return out
 
 
 def assert_same(expected: pd.DataFrame, got: pd.DataFrame) -> None:

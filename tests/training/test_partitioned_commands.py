@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +18,7 @@ from features.dataset import Dataset
 from features.online_store.factory import open_store
 from features.predictive.model import CHURN
 from features.settings import PARTITION_CUSTOMERS_ENV, Settings
+from tests.frames import comparable
 from tests.homes import fresh_home
 from tests.training.predictive_data import FAST
 from training.offers.register import OfferResponseConfig, train_offer_response
@@ -51,14 +51,6 @@ def invoke(*args: str, per_partition: int | None = None) -> str:
     result = runner.invoke(app, list(args), env=env)
     assert result.exit_code == 0, result.output + repr(result.exception)
     return result.output
-
-
-def comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = [tuple(v) if isinstance(v, list | np.ndarray) else v for v in out[col]]
-    return out
 
 
 @pytest.mark.parametrize("as_of", [None, "2026-06-15"])
