@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from features.online_store.base import (
     OnlineStore,
     Record,
 )
-from features.online_store.history import history_records, recent_contacts, recent_events
+from features.online_store.history import BatchEvent, history_records, recent_contacts, recent_events
 from features.reports import write_churn_risk, write_reports
 from features.settings import Settings
 from training.predictive.score import score_customers, withhold_profiling
@@ -146,23 +147,43 @@ def materialize(
     added to it."""
     now = clock.now()
     engine = engine or InMemoryEngine(dataset)
+    events: list[BatchEvent] = []
+
+    def meanwhile() -> None:
+        write_campaign_results(dataset, as_of, settings)
+        events.extend(recent_events(dataset, as_of))
+        if reports is not None:
+            reports.extend(write_reports(dataset, as_of, settings, engine.features(as_of)))
+
+    records = store_records(dataset, as_of, settings, store, engine, now, meanwhile)
+    store.add_events(events)
+    write_churn_risk(records, settings)
+    return len(records)
+
+
+def store_records(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    store: OnlineStore,
+    engine: BatchEngine,
+    now: pd.Timestamp,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> dict[str, Record]:
+    """The records of ``dataset``'s customers (:func:`customer_records`), written to ``store``, with the
+    sends reported to the service kept; ``meanwhile`` runs while the champions score."""
     features = engine.features(as_of).drop(columns=[AS_OF_COLUMN])  # built once, before the thread reads it
     # The champions score in a second thread while this one builds everything else: their predictions and
     # SHAP values are LightGBM's C code, which releases the GIL, so the two use both cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="champion-scores") as pool:
         scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now)
-        write_campaign_results(dataset, as_of, settings)
-        events = recent_events(dataset, as_of)
+        meanwhile()
         parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
-        if reports is not None:
-            reports += write_reports(dataset, as_of, settings, engine.features(as_of))
         scores = scoring.result()
     records = customer_records(features, scores, parts, as_of)
     keep_reported_contacts(records, store, dataset)
     store.put_many(records)
-    store.add_events(events)
-    write_churn_risk(records, settings)
-    return len(records)
+    return records
 
 
 def write_campaign_results(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> Path:

@@ -18,16 +18,13 @@ and others' previous ones (each record is whole).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
 from features import clock
-from features import columns as c
 from features.batch_engine import InMemoryEngine
 from features.campaigns.partitioned import CampaignShares
-from features.customer_features.build import AS_OF_COLUMN
 from features.customer_features.partitioned import combine_parts
 from features.dataset import Dataset
 from features.online_store.base import OnlineStore, Record
@@ -43,13 +40,7 @@ from features.reports import (
     write_segment_reports,
 )
 from features.settings import Settings
-from training.materialize import (
-    champion_scores,
-    customer_parts,
-    customer_records,
-    keep_reported_contacts,
-    write_campaign_frame,
-)
+from training.materialize import store_records, write_campaign_frame
 
 
 def materialize_partitions(
@@ -107,13 +98,5 @@ def _records(
 ) -> tuple[dict[str, Record], pd.DataFrame]:
     """A partition's customers' records, written to ``store``, and their features."""
     engine = InMemoryEngine(dataset)
-    features = engine.features(as_of)
-    # As one materialisation does: the champions score in a second thread (LightGBM releases the GIL).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="champion-scores") as pool:
-        scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now)
-        parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
-        scores = scoring.result()
-    records = customer_records(features.drop(columns=[AS_OF_COLUMN]), scores, parts, as_of)
-    keep_reported_contacts(records, store, dataset)
-    store.put_many(records)
-    return records, features
+    records = store_records(dataset, as_of, settings, store, engine, now)
+    return records, engine.features(as_of)
