@@ -69,16 +69,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4], help="Dask cluster sizes")
     parser.add_argument("--work", type=Path, default=Path("/tmp/cible-bench-scale"))
+    parser.add_argument(
+        "--no-local", action="store_true", help="Dask runs only (validate, local build measured before)"
+    )
     args = parser.parse_args()
     env = dict(os.environ, CIBLE_HOME=str(args.work / "home"))
     rows = []
     for customers in args.sizes:
         folder = ensure_data(args.work, customers, env)
-        runs: list[tuple[str, list[str], dict[str, str]]] = [
-            ("data validate", ["data", "validate", str(folder)], env)
-        ]
         build = ["features", "build", str(folder), "--as-of", AS_OF, "--no-summary"]
-        runs.append(("features build", [*build, "--out", str(args.work / "f_local.parquet")], env))
+        runs: list[tuple[str, list[str], dict[str, str]]] = []
+        if not args.no_local:
+            runs.append(("data validate", ["data", "validate", str(folder)], env))
+            runs.append(("features build", [*build, "--out", str(args.work / "f_local.parquet")], env))
         for workers in args.workers:
             dask_env = dict(env, CIBLE_DASK_WORKERS=str(workers))
             out = str(args.work / f"f_dask{workers}.parquet")
@@ -100,7 +103,7 @@ def main() -> None:
         f"\n## Run of {time.strftime('%Y-%m-%d %H:%M')} on {psutil.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.1f} at the end\n\n"
         f"`python experiments/bench_scale.py --sizes {' '.join(map(str, args.sizes))} "
-        f"--workers {' '.join(map(str, args.workers))}`\n\n"
+        f"--workers {' '.join(map(str, args.workers))}{' --no-local' if args.no_local else ''}`\n\n"
         "| customers | step | wall s | CPU s (tree) | peak MB (process tree) | exit |\n"
         "|---:|---|---:|---:|---:|---:|\n"
     )
