@@ -6,8 +6,8 @@
   recent sends, sends reported to the service), written to the store before the next partition is read,
   and the partition's events of the last 30 days (every event is in one partition only);
 - the campaign results and KPIs, which compare customers and campaigns across the shop, from every
-  partition's share (:mod:`features.campaigns.partitioned`: its picks with their outcomes, its counts
-  and sums), put together at the end;
+  partition's share (:mod:`features.campaigns.partitioned`: the sufficient statistics of its picks, its
+  counts and sums, of a size independent of its number of customers), merged as they come;
 - the segment profiles and the audience frame from every partition's features, put together; the
   churn-risk report from every partition's (segment, band) pairs.
 
