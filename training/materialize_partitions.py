@@ -88,7 +88,9 @@ def materialize_partitions(
     if reports is not None and kpis is not None:
         reports.append(write_kpi_frame(kpis, settings))
         if snapshot is not None and features_of:
-            reports += write_segment_reports(combine_parts(features_of), snapshot, settings)
+            features = combine_parts(features_of)
+            features_of.clear()  # the pieces are as big as the whole: not held while the reports are written
+            reports += write_segment_reports(features, snapshot, settings)
     write_churn_risk_counts(pairs, settings)
     return written
 
