@@ -99,7 +99,7 @@ def treated_picks(
     :func:`incremental_conversions` spreads a campaign's effect over, summed over customer partitions."""
     flag = np.zeros(len(pick), dtype=bool) if by_contact is None else np.asarray(by_contact, dtype=bool)
     keep = (pick[c.GROUP] == vocab.TREATED).to_numpy(dtype=bool) & _within(pick[c.ASSIGNED_AT], start, end)
-    treated = pick[keep]
+    treated = pick[[c.CAMPAIGN_ID, c.CHANNEL, SEGMENT, c.ASSIGNED_AT]][keep]
     keys = [
         treated[c.CAMPAIGN_ID],
         flag[keep],

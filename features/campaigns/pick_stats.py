@@ -67,7 +67,7 @@ def pick_stats(pick: pd.DataFrame, by_contact: np.ndarray | None = None) -> Pick
     """The statistics of picks with their window outcomes; ``by_contact`` flags the picks made from
     contacts (none by default)."""
     flag = np.zeros(len(pick), dtype=bool) if by_contact is None else np.asarray(by_contact, dtype=bool)
-    treated = pick[c.GROUP].to_numpy() == vocab.TREATED  # any other group is the control
+    treated = (pick[c.GROUP] == vocab.TREATED).to_numpy(dtype=bool)  # any other group is the control
     keys = [pick[c.CAMPAIGN_ID], flag, treated]
     grouped = pick[list(OUTCOMES)].astype(np.float64).groupby(keys, sort=False, observed=True)
     n = grouped.size()
