@@ -214,19 +214,41 @@ class PartitionedData:
             yield split_tables(self.tables, self.parts, Path(root))
 
     @contextmanager
-    def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Iterator[Dataset]]:
-        """Each partition's data set in turn (one in memory at a time); the split files are removed
-        when the block ends. One partition: the whole data set, read as :meth:`load` reads it.
+    def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Partitions]:
+        """Each partition's data set in turn (one in memory at a time; walked again, read again: a
+        command that needs a fact of every partition first); the split files are removed when the block
+        ends. One partition: the whole data set, read as :meth:`load` reads it.
 
         With ``as_of``, each partition knows the whole shop's spend per category at ``as_of``
         (:func:`features.offers.eligible.shop_spend`), summed over the partitions' orders first."""
         with self.split() as split:
             if as_of is None or self.parts == 1:
-                yield (self.read(tables) for tables in split)
+                yield Partitions(self, split)
                 return
             pieces = [shop_spend(self.read(tables, only=("orders", "products")), as_of) for tables in split]
             spend = pd.concat(pieces).groupby(level=0).sum() if pieces else pd.Series([], dtype=float)
-            yield (with_shop_spend(self.read(tables), as_of, spend) for tables in split)
+            yield Partitions(self, split, as_of, spend)
+
+
+@dataclass(frozen=True)
+class Partitions:
+    """The partitions of :meth:`PartitionedData.partitions`, each read from its files when reached."""
+
+    data: PartitionedData
+    split: list[ValidatedTables]
+    as_of: pd.Timestamp | None = None
+    spend: pd.Series | None = None  # the whole shop's spend per category at ``as_of``
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __iter__(self) -> Iterator[Dataset]:
+        for tables in self.split:
+            dataset = self.data.read(tables)
+            if self.spend is None or self.as_of is None:
+                yield dataset
+            else:
+                yield with_shop_spend(dataset, self.as_of, self.spend)
 
 
 def partitioned_data(
