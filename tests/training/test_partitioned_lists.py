@@ -15,11 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from cible.cli import app
+from features.campaigns.uplift_model import UpliftModel
 from features.dataset import Dataset
 from features.predictive.model import CHURN, PROPENSITY, VALUE
 from features.retarget.shop import shop_facts, shop_share
 from features.retarget.triggers import TRIGGER
 from features.settings import PARTITION_CUSTOMERS_ENV, Settings
+from tests.campaigns.test_incremental_decisions import model as uplift_model
 from tests.homes import fresh_home
 from tests.training.predictive_data import FAST
 from tests.training.test_retarget_lists import AS_OF, CONFIG, EVERYTHING, SALT, intent, scores, shop
@@ -84,7 +86,10 @@ def part_of(dataset: Dataset, ids: list[str]) -> Dataset:
     return Dataset.from_frames(frames)
 
 
-def test_lapsing_high_value_and_channel_rates_are_the_whole_shops_at_a_partition_boundary() -> None:
+@pytest.mark.parametrize("uplift", [None, uplift_model()], ids=["no uplift", "uplift"])
+def test_lapsing_high_value_and_channel_rates_are_the_whole_shops_at_a_partition_boundary(
+    uplift: UpliftModel | None,
+) -> None:
     # D and F are lapsing (churn risk); by value the shop's median is 30, so both are high-value, but in a
     # partition of D and F alone the median (175) would leave F out. Only C was ever sent an e-mail
     # (converted): the e-mail rate of D and F is C's, not the configured base.
@@ -110,11 +115,15 @@ def test_lapsing_high_value_and_channel_rates_are_the_whole_shops_at_a_partition
     assert facts == shop_facts([shop_share(whole, scored, AS_OF, config)], config)
     assert facts.min_value == 30.0 and facts.rates["email"] == 1.0
 
-    expected = build_lists(whole, AS_OF, config, SALT, intent(), scored)
+    # the uplift champion reads each customer's own features (its partition's)
+    features = pd.DataFrame({"customer_id": list("ABCDF"), "orders": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    expected = build_lists(whole, AS_OF, config, SALT, intent(), scored, uplift, features)
     got = combine_lists(
         [
-            build_lists(d, AS_OF, config, SALT, i, s, shop=facts)
-            for d, i, s in zip(parts, part_intent, part_scores, strict=True)
+            build_lists(
+                d, AS_OF, config, SALT, i, s, uplift, features[features["customer_id"].isin(p)], facts
+            )
+            for d, i, s, p in zip(parts, part_intent, part_scores, ids, strict=True)
         ],
         config,
     )
