@@ -93,10 +93,10 @@ def _partitioned_members(
         members, needs_profiling = snapshot[snapshot[segment_kind(snapshot, name)] == name], True
     chosen: list[pd.Series] = []
     pieces = []
-    with data.split() as split:
+    only = None if audience else ("consents", "orders")  # a segment needs no features
+    with data.split(only) as split:
         for tables in split:
-            # a segment needs no features: only the tables the export reads
-            part = data.read(tables, only=None if audience else ("consents", "orders"))
+            part = data.read(tables, only)
             if audience is not None:
                 chosen.append(_chosen(audience, snapshot, part, InMemoryEngine(part)))
             pieces.append(member_rows(part, chosen[-1] if audience else members[c.CUSTOMER_ID], now))

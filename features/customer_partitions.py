@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,15 +149,24 @@ class PartTables(ValidatedTables):
         return self._of(name).batches(name, columns, probe)
 
 
-def split_tables(tables: ValidatedTables, parts: int, root: Path) -> list[ValidatedTables]:
-    """Every split table of ``tables`` read once and written to one Feather file per partition under
-    ``root/<k>/`` (rows in their order), for :class:`PartTables` to read each partition from."""
-    rows = RowPartitions(parts, visitor_partitions(tables, parts))
+def split_tables(
+    tables: ValidatedTables, parts: int, root: Path, only: Collection[str] | None = None
+) -> list[ValidatedTables]:
+    """Every split table of ``tables`` (of ``only`` and the customers, if given: the partitions are then
+    read with ``only``) read once and written to one Feather file per partition under ``root/<k>/``
+    (rows in their order), for :class:`PartTables` to read each partition from."""
+    names = sorted(
+        name
+        for name in tables.names - set(WHOLE_TABLES)
+        if only is None or name == "customers" or name in only
+    )
+    visitors = visitor_partitions(tables, parts) if "events" in names else pd.Series([], dtype=np.int64)
+    rows = RowPartitions(parts, visitors)
     folders = [root / str(k) for k in range(parts)]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     options = pa.ipc.IpcWriteOptions(compression=SPLIT_COMPRESSION)
-    for name in sorted(tables.names - set(WHOLE_TABLES)):
+    for name in names:
         schema = tables.schema(name)
         sinks = [pa.OSFile(str(folder / f"{name}.feather"), "wb") for folder in folders]
         writers = [pa.ipc.new_file(sink, schema, options=options) for sink in sinks]
@@ -204,14 +213,15 @@ class PartitionedData:
         return read_dataset(tables, self.rules, self.now, drops=self.drops, only=only)
 
     @contextmanager
-    def split(self) -> Iterator[list[ValidatedTables]]:
-        """Each partition's tables (the whole data's for one partition), until the block ends."""
+    def split(self, only: Collection[str] | None = None) -> Iterator[list[ValidatedTables]]:
+        """Each partition's tables (the whole data's for one partition), until the block ends; with
+        ``only``, just those tables are split (and the customers): read the partitions with ``only``."""
         if self.parts == 1:
             yield [self.tables]
             return
         self.work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".cible-partitions-", dir=self.work) as root:
-            yield split_tables(self.tables, self.parts, Path(root))
+            yield split_tables(self.tables, self.parts, Path(root), only)
 
     @contextmanager
     def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Partitions]:
