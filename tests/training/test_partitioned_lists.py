@@ -6,16 +6,19 @@ customers, each channel's response rate) is the whole shop's in every partition.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from cible.cli import app
 from features.campaigns.uplift_model import UpliftModel
+from features.customer_partitions import partition_of
 from features.dataset import Dataset
 from features.predictive.model import CHURN, PROPENSITY, VALUE
 from features.retarget.shop import shop_facts, shop_share
@@ -75,6 +78,39 @@ def test_lists_by_partition_are_the_whole_lists(
     table = slice(-len(summary["lists"]) - 5, -1)  # the table of counts, the candidates by trigger
     assert said_parts.splitlines()[table] == said_whole.splitlines()[table]
     assert not any((home.home / "work").glob(".cible-*"))  # no partition file left behind
+
+
+def test_a_device_shared_by_customers_of_two_partitions_is_scored_on_all_its_events(
+    home: Settings, small_synthetic: Dataset, small_synthetic_dir: Path, tmp_path: Path
+) -> None:
+    # A carted on their device in the morning; B (of another partition) logs in on it an hour before the
+    # lists: the whole data set scores the device as B's on A's and B's events, a partition would see
+    # either customer's events only.
+    at = small_synthetic.default_as_of() - pd.Timedelta(hours=10)
+    lists(small_synthetic_dir, tmp_path / "before", str(at))
+    contacted = pd.concat(
+        [pd.read_csv(tmp_path / "before" / f"{name}.csv") for name in ("email", "sms", "push", "calls")]
+    )
+    customer = contacted.loc[contacted["trigger"] == "cart_abandonment", "customer_id"].iloc[0]
+    events = small_synthetic.events
+    carts = events[(events["customer_id"] == customer) & (events["type"] == "add_to_cart")]
+    carted = carts[carts["occurred_at"] < at].sort_values("occurred_at").iloc[-1]
+    owner = partition_of(np.array([customer], dtype=object), 4)[0]
+    others = events["customer_id"].dropna().drop_duplicates()
+    other = others[partition_of(others.to_numpy(dtype=object), 4) != owner].iloc[0]
+    folder = tmp_path / "shared"
+    shutil.copytree(small_synthetic_dir, folder)
+    frame = pd.read_parquet(folder / "events.parquet")
+    row = frame.index[frame["customer_id"] == other][0]
+    frame.loc[row, ["visitor_id", "occurred_at"]] = [carted["visitor_id"], at - pd.Timedelta(hours=1)]
+    frame.to_parquet(folder / "events.parquet", index=False)
+
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    lists(folder, whole, str(at))
+    assert "in 4 partitions" in lists(folder, parts, str(at), per_partition=PER_PARTITION)
+    assert (parts / "summary.json").read_text() == (whole / "summary.json").read_text()
+    for name in json.loads((whole / "summary.json").read_text())["lists"]:
+        assert (parts / f"{name}.csv").read_text() == (whole / f"{name}.csv").read_text(), name
 
 
 def part_of(dataset: Dataset, ids: list[str]) -> Dataset:

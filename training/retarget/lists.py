@@ -350,7 +350,7 @@ class ChampionScores:
 
     intent: pd.DataFrame
     scores: pd.DataFrame
-    features: pd.DataFrame | None  # every customer's at the lists' cutoff (the uplift champion reads them)
+    features: pd.DataFrame  # every customer's at the lists' cutoff (the uplift champion reads them)
 
 
 def champion_scores(
