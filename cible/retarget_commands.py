@@ -57,7 +57,11 @@ def lists_command(
     scheduler: str = SchedulerOption,
     partitions: int = PartitionsOption,
 ) -> None:
-    """Email, SMS, push, ads (hashed ids), advisers' calls and delivery follow-ups, consent first."""
+    """Email, SMS, push, ads (hashed ids), advisers' calls and delivery follow-ups, consent first.
+
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    loaded one customer partition at a time (the same lists, bounded memory); with --engine dask or
+    --partitions the data set is loaded whole."""
     settings = Settings.from_env()
     try:
         settings_file = load_config(config)
@@ -78,6 +82,7 @@ def lists_command(
     else:
         at = resolve_as_of(loaded, as_of)
         with command_engine(settings, data, loaded, engine_setting) as on:
+            # NoChampionError names the command to run
             result = lists_from_champions(loaded, at, settings, settings_file, on)
     written = write_lists(result, out)
     with atomic_path(last_run_file(settings.home)) as tmp:

@@ -179,7 +179,10 @@ def export(
 
     Who was picked, treated or held out as control, is recorded in the Cible home
     (campaigns/assignments/CAMPAIGN.parquet) and merged into the `assignments` table at every load, so
-    `cible campaigns results CAMPAIGN` measures the campaign once its orders are in the data."""
+    `cible campaigns results CAMPAIGN` measures the campaign once its orders are in the data.
+
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    read one customer partition at a time (the same file, bounded memory)."""
     settings = Settings.from_env()
     now = clock.now()
     campaign_id = check_campaign_id(campaign or f"{name}-{channel}-{now:%Y%m%d-%H%M}")
