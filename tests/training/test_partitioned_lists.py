@@ -80,7 +80,7 @@ def test_lists_by_partition_are_the_whole_lists(
     assert not any((home.home / "work").glob(".cible-*"))  # no partition file left behind
 
 
-def test_a_device_shared_by_customers_of_two_partitions_is_scored_on_all_its_events(
+def test_a_shared_device_and_a_conversion_to_a_guest_order_across_partitions(
     home: Settings, small_synthetic: Dataset, small_synthetic_dir: Path, tmp_path: Path
 ) -> None:
     # A carted on their device in the morning; B (of another partition) logs in on it an hour before the
@@ -104,6 +104,16 @@ def test_a_device_shared_by_customers_of_two_partitions_is_scored_on_all_its_eve
     row = frame.index[frame["customer_id"] == other][0]
     frame.loc[row, ["visitor_id", "occurred_at"]] = [carted["visitor_id"], at - pd.Timedelta(hours=1)]
     frame.to_parquet(folder / "events.parquet", index=False)
+    # and an SMS converted into a guest order (split by its own id) of another partition than its customer
+    orders = small_synthetic.orders
+    guest = orders[orders["customer_id"].isna() & (orders["ordered_at"] < at)]["order_id"].iloc[0]
+    contacts = pd.read_parquet(folder / "contacts.parquet")
+    sms = contacts[(contacts["channel"] == "sms") & contacts["converted_order_id"].isna()]
+    elsewhere = partition_of(sms["customer_id"].to_numpy(dtype=object), 4) != partition_of(
+        np.array([guest], dtype=object), 4
+    )
+    contacts.loc[sms.index[elsewhere][0], "converted_order_id"] = guest
+    contacts.to_parquet(folder / "contacts.parquet", index=False)
 
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     lists(folder, whole, str(at))

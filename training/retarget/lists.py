@@ -219,7 +219,14 @@ def build_lists(
         ch: check_consent(dataset.consents, ids, as_of, channel=ch, needs_profiling=True) for ch in names
     }
     response = history.channel_response(
-        dataset, ids, as_of, names, base_rates(config), config.response_prior_contacts, shop.rates
+        dataset,
+        ids,
+        as_of,
+        names,
+        base_rates(config),
+        config.response_prior_contacts,
+        shop.rates,
+        shop.elsewhere,
     )
     recent_all = dataset.contacts[
         (dataset.contacts[c.SENT_AT] >= as_of - pd.Timedelta(days=config.pressure.days))

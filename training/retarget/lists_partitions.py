@@ -11,10 +11,11 @@ every other decision is the customer's own (consent, contact pressure, history, 
 lists are put together and sorted as one build sorts them (:func:`training.retarget.lists.
 combine_lists`).
 
-A device customers of different partitions logged in on has its events split by customer
-(:mod:`features.customer_partitions`): a visitor scored in more than one partition is scored again on all
-its events, once every partition was scored (a third walk, over those visitors' rows only), and its row
-given to the partition of the customer it is scored as.
+Two facts may lie across partitions, each settled by one more walk when the data hold any (the
+synthetic data hold none): a contact converted into an order of another partition (a guest order goes by
+its own id) counts as converted if that order was placed before the cutoff; a device customers of
+different partitions logged in on (its events are split by customer) is scored again on all its events
+and its row given to the partition of the customer it is scored as.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from features import columns as c
 from features.dataset import Dataset
 from features.privacy.rules import PrivacyRules
 from features.retarget.config import RetargetConfig
-from features.retarget.shop import shop_facts, shop_share
+from features.retarget.history import placed_before
+from features.retarget.shop import foreign_orders, shop_facts, shop_share
 from features.settings import Settings
 from training.intent.score import score_intent
 from training.retarget.lists import RetargetLists, build_lists, champion_scores, combine_lists
@@ -65,7 +67,9 @@ def lists_from_partitions(
             with files[k].open("wb") as sink:  # our own file, read back by this process only
                 pickle.dump(scored, sink, protocol=pickle.HIGHEST_PROTOCOL)
             del dataset, scored
-        shop = shop_facts(shares, config)
+        foreign = foreign_orders(shares)
+        elsewhere = _placed(partitions, foreign, as_of) if len(foreign) else frozenset()
+        shop = shop_facts(shares, config, elsewhere)
         counts = pd.concat(visitors).value_counts() if visitors else pd.Series([], dtype=int)
         shared = pd.Index(counts.index[counts > 1])
         whole = _whole_intent(partitions, files, shared, as_of, settings) if len(shared) else None
@@ -85,6 +89,16 @@ def lists_from_partitions(
             del dataset, scored
     step("putting the lists together")
     return combine_lists(parts, config)
+
+
+def _placed(partitions: Iterable[Dataset], orders: pd.Index, as_of: pd.Timestamp) -> frozenset[str]:
+    """Which of ``orders`` (contacts' conversions to another partition's order, e.g. a guest order) were
+    placed before ``as_of``, from every partition's orders (a walk only when there are such orders)."""
+    found: set[str] = set()
+    for dataset in partitions:  # a partition without customers has guest orders too
+        found |= placed_before(dataset, orders, as_of)
+        del dataset
+    return frozenset(found)
 
 
 def _whole_intent(
