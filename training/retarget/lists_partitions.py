@@ -48,8 +48,8 @@ def lists_from_partitions(
     work: Path,
     progress: Callable[[str], None] | None = None,
 ) -> RetargetLists:
-    """The lists at ``as_of`` with today's champions, ``partitions`` walked twice or more (see the module doc);
-    the partitions' scores wait in a temporary folder under ``work``."""
+    """The lists at ``as_of`` with today's champions, ``partitions`` walked twice or more (see the module
+    doc); the partitions' scores wait in a temporary folder under ``work``."""
     step = progress or (lambda _name: None)
     uplift = load_uplift_champion(connect(settings))
     salt = PrivacyRules.from_settings(settings).salt()
