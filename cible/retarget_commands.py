@@ -16,10 +16,12 @@ from cible.common import (
     SchedulerOption,
     command_engine,
     engine_config,
-    load_data,
+    parse_timestamp,
     resolve_as_of,
+    scoring_data,
 )
-from cible.console import UserError, console
+from cible.console import UserError, console, steps
+from features.customer_partitions import PartitionedData
 from features.io import atomic_path
 from features.privacy.audit import AuditTrail, cli_actor
 from features.retarget.config import RetargetConfigError, load_config
@@ -34,6 +36,7 @@ from features.retarget.plan import (
 )
 from features.settings import Settings
 from training.retarget.lists import lists_from_champions, write_lists
+from training.retarget.lists_partitions import lists_from_partitions
 
 app = typer.Typer(help="Retargeting lists per channel and the phone campaign plan.", no_args_is_help=True)
 
@@ -54,18 +57,33 @@ def lists_command(
     scheduler: str = SchedulerOption,
     partitions: int = PartitionsOption,
 ) -> None:
-    """Email, SMS, push, ads (hashed ids), advisers' calls and delivery follow-ups, consent first."""
+    """Email, SMS, push, ads (hashed ids), advisers' calls and delivery follow-ups, consent first.
+
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    loaded one customer partition at a time (the same lists, bounded memory); with --engine dask or
+    --partitions the data set is loaded whole."""
     settings = Settings.from_env()
     try:
         settings_file = load_config(config)
     except RetargetConfigError as exc:
         raise UserError(str(exc)) from exc
     engine_setting = engine_config(engine, scheduler, partitions)
-    dataset = load_data(settings, data)
-    at = resolve_as_of(dataset, as_of)
-    with command_engine(settings, data, dataset, engine_setting) as on:
-        # NoChampionError names the command to run
-        result = lists_from_champions(dataset, at, settings, settings_file, on)
+    loaded = scoring_data(settings, data, engine_setting)
+    if isinstance(loaded, PartitionedData):
+        at = parse_timestamp(as_of) if as_of else loaded.default_as_of()
+        with (
+            steps(
+                f"retargeting lists of {loaded.parts} customer partitions", total=2 * loaded.parts + 2
+            ) as step,
+            loaded.partitions(at) as parts,
+        ):
+            # NoChampionError names the command to run
+            result = lists_from_partitions(parts, at, settings, settings_file, settings.home / "work", step)
+    else:
+        at = resolve_as_of(loaded, as_of)
+        with command_engine(settings, data, loaded, engine_setting) as on:
+            # NoChampionError names the command to run
+            result = lists_from_champions(loaded, at, settings, settings_file, on)
     written = write_lists(result, out)
     with atomic_path(last_run_file(settings.home)) as tmp:
         tmp.write_text(json.dumps({"as_of": at.isoformat(), "out": str(out.resolve())}) + "\n")

@@ -19,22 +19,24 @@ from cible.common import (
     load_data,
     parse_timestamp,
     resolve_as_of,
+    scoring_data,
 )
 from cible.console import UserError, console
 from features import clock
 from features import columns as c
-from features.batch_engine import BatchEngine
+from features.batch_engine import BatchEngine, InMemoryEngine
 from features.campaigns.ledger import check_campaign_id
 from features.campaigns.sample_size import baseline_conversion, detectable_lift, plan_control
 from features.campaigns.windows import window_days
 from features.consent_gate import check_consent
+from features.customer_partitions import PartitionedData
 from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.privacy.audit import AuditTrail, cli_actor
 from features.privacy.rules import PrivacyRules
 from features.segments.audience_store import AudienceStore, audience_frame, rule_fields
-from features.segments.audiences import load_audience_file
-from features.segments.export import FORMATS, export_members
+from features.segments.audiences import Audience, load_audience_file
+from features.segments.export import FORMATS, export_members, member_rows, members_data
 from features.segments.memberships import AS_OF, SEGMENT_COLUMNS, MembershipStore, diff, segment_kind
 from features.segments.profile import segment_profile
 from features.settings import Settings
@@ -50,22 +52,59 @@ def _store(settings: Settings) -> MembershipStore:
     return MembershipStore(settings.segments_dir)
 
 
+def _audience(settings: Settings, name: str) -> Audience | None:
+    audiences = AudienceStore(settings.audiences_dir)
+    return audiences.load(name) if name in audiences.names() else None
+
+
+def _chosen(audience: Audience, snapshot: pd.DataFrame, dataset: Dataset, engine: BatchEngine) -> pd.Series:
+    """The ids of ``dataset``'s customers (the whole data set's, or one partition's) the audience's rule
+    picks, read on the features of ``engine`` at the snapshot's date: the rule reads each customer's
+    own row only."""
+    features = engine.features(pd.Timestamp(snapshot[AS_OF].iloc[0]))
+    frame = audience_frame(features, snapshot, dataset.consents, clock.now())
+    return frame.loc[audience.rule.evaluate(frame), c.CUSTOMER_ID]
+
+
 def _members(
     settings: Settings, name: str, dataset: Dataset, engine: BatchEngine
 ) -> tuple[pd.DataFrame, bool]:
     """Members of a stored segment or of a saved audience (its rule read on the features of ``engine``),
     and whether the selection is profile-based."""
     snapshot = _store(settings).load()
-    audiences = AudienceStore(settings.audiences_dir)
-    if name in audiences.names():
-        audience = audiences.load(name)
-        features = engine.features(pd.Timestamp(snapshot[AS_OF].iloc[0]))
-        frame = audience_frame(features, snapshot, dataset.consents, clock.now())
-        return snapshot[
-            snapshot[c.CUSTOMER_ID].isin(frame.loc[audience.rule.evaluate(frame), c.CUSTOMER_ID])
-        ], (audience.rule.needs_profiling)
+    audience = _audience(settings, name)
+    if audience is not None:
+        chosen = _chosen(audience, snapshot, dataset, engine)
+        return snapshot[snapshot[c.CUSTOMER_ID].isin(chosen)], audience.rule.needs_profiling
     kind = segment_kind(snapshot, name)
     return snapshot[snapshot[kind] == name], True
+
+
+def _partitioned_members(
+    settings: Settings, name: str, data: PartitionedData, now: pd.Timestamp
+) -> tuple[pd.DataFrame, bool, Dataset]:
+    """:func:`_members` over a data set read one customer partition at a time, and the members' rows
+    an export reads (consents, last year's orders) as a small data set
+    (:func:`features.segments.export.member_rows`): a segment's members are the snapshot's; an
+    audience's are picked partition by partition, each customer on their own features."""
+    snapshot = _store(settings).load()
+    audience = _audience(settings, name)
+    if audience is None:
+        members, needs_profiling = snapshot[snapshot[segment_kind(snapshot, name)] == name], True
+    chosen: list[pd.Series] = []
+    pieces = []
+    only = None if audience else ("consents", "orders")  # a segment needs no features
+    with data.split(only) as split:
+        for tables in split:
+            part = data.read(tables, only)
+            if audience is not None:
+                chosen.append(_chosen(audience, snapshot, part, InMemoryEngine(part)))
+            pieces.append(member_rows(part, chosen[-1] if audience else members[c.CUSTOMER_ID], now))
+            del part
+    if audience is not None:
+        members = snapshot[snapshot[c.CUSTOMER_ID].isin(pd.concat(chosen))]
+        needs_profiling = audience.rule.needs_profiling
+    return members, needs_profiling, members_data(pieces)
 
 
 @app.command("list")
@@ -140,16 +179,23 @@ def export(
 
     Who was picked, treated or held out as control, is recorded in the Cible home
     (campaigns/assignments/CAMPAIGN.parquet) and merged into the `assignments` table at every load, so
-    `cible campaigns results CAMPAIGN` measures the campaign once its orders are in the data."""
+    `cible campaigns results CAMPAIGN` measures the campaign once its orders are in the data.
+
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    read one customer partition at a time (the same file, bounded memory)."""
     settings = Settings.from_env()
     now = clock.now()
     campaign_id = check_campaign_id(campaign or f"{name}-{channel}-{now:%Y%m%d-%H%M}")
     config = engine_config(engine, scheduler, partitions)
     if name not in AudienceStore(settings.audiences_dir).names():
         segment_kind(_store(settings).load(), name)  # an unknown name fails before any data is read
-    dataset = load_data(settings, data)
-    with command_engine(settings, data, dataset, config) as on:
-        members, needs_profiling = _members(settings, name, dataset, on)
+    loaded = scoring_data(settings, data, config)
+    if isinstance(loaded, PartitionedData):
+        members, needs_profiling, dataset = _partitioned_members(settings, name, loaded, now)
+    else:
+        dataset = loaded
+        with command_engine(settings, data, dataset, config) as on:
+            members, needs_profiling = _members(settings, name, dataset, on)
     percent = _control_percent(control, lift, members, needs_profiling, channel, dataset, now)
     result = export_members(
         members,

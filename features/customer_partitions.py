@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,15 +149,24 @@ class PartTables(ValidatedTables):
         return self._of(name).batches(name, columns, probe)
 
 
-def split_tables(tables: ValidatedTables, parts: int, root: Path) -> list[ValidatedTables]:
-    """Every split table of ``tables`` read once and written to one Feather file per partition under
-    ``root/<k>/`` (rows in their order), for :class:`PartTables` to read each partition from."""
-    rows = RowPartitions(parts, visitor_partitions(tables, parts))
+def split_tables(
+    tables: ValidatedTables, parts: int, root: Path, only: Collection[str] | None = None
+) -> list[ValidatedTables]:
+    """Every split table of ``tables`` (of ``only`` and the customers, if given: the partitions are then
+    read with ``only``) read once and written to one Feather file per partition under ``root/<k>/``
+    (rows in their order), for :class:`PartTables` to read each partition from."""
+    names = sorted(
+        name
+        for name in tables.names - set(WHOLE_TABLES)
+        if only is None or name == "customers" or name in only
+    )
+    visitors = visitor_partitions(tables, parts) if "events" in names else pd.Series([], dtype=np.int64)
+    rows = RowPartitions(parts, visitors)
     folders = [root / str(k) for k in range(parts)]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
     options = pa.ipc.IpcWriteOptions(compression=SPLIT_COMPRESSION)
-    for name in sorted(tables.names - set(WHOLE_TABLES)):
+    for name in names:
         schema = tables.schema(name)
         sinks = [pa.OSFile(str(folder / f"{name}.feather"), "wb") for folder in folders]
         writers = [pa.ipc.new_file(sink, schema, options=options) for sink in sinks]
@@ -204,29 +213,52 @@ class PartitionedData:
         return read_dataset(tables, self.rules, self.now, drops=self.drops, only=only)
 
     @contextmanager
-    def split(self) -> Iterator[list[ValidatedTables]]:
-        """Each partition's tables (the whole data's for one partition), until the block ends."""
+    def split(self, only: Collection[str] | None = None) -> Iterator[list[ValidatedTables]]:
+        """Each partition's tables (the whole data's for one partition), until the block ends; with
+        ``only``, just those tables are split (and the customers): read the partitions with ``only``."""
         if self.parts == 1:
             yield [self.tables]
             return
         self.work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".cible-partitions-", dir=self.work) as root:
-            yield split_tables(self.tables, self.parts, Path(root))
+            yield split_tables(self.tables, self.parts, Path(root), only)
 
     @contextmanager
-    def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Iterator[Dataset]]:
-        """Each partition's data set in turn (one in memory at a time); the split files are removed
-        when the block ends. One partition: the whole data set, read as :meth:`load` reads it.
+    def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Partitions]:
+        """Each partition's data set in turn (one in memory at a time; walked again, read again: a
+        command that needs a fact of every partition first); the split files are removed when the block
+        ends. One partition: the whole data set, read as :meth:`load` reads it.
 
         With ``as_of``, each partition knows the whole shop's spend per category at ``as_of``
         (:func:`features.offers.eligible.shop_spend`), summed over the partitions' orders first."""
         with self.split() as split:
             if as_of is None or self.parts == 1:
-                yield (self.read(tables) for tables in split)
+                yield Partitions(self, split)
                 return
             pieces = [shop_spend(self.read(tables, only=("orders", "products")), as_of) for tables in split]
             spend = pd.concat(pieces).groupby(level=0).sum() if pieces else pd.Series([], dtype=float)
-            yield (with_shop_spend(self.read(tables), as_of, spend) for tables in split)
+            yield Partitions(self, split, as_of, spend)
+
+
+@dataclass(frozen=True)
+class Partitions:
+    """The partitions of :meth:`PartitionedData.partitions`, each read from its files when reached."""
+
+    data: PartitionedData
+    split: list[ValidatedTables]
+    as_of: pd.Timestamp | None = None
+    spend: pd.Series | None = None  # the whole shop's spend per category at ``as_of``
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __iter__(self) -> Iterator[Dataset]:
+        for tables in self.split:
+            dataset = self.data.read(tables)
+            if self.spend is None or self.as_of is None:
+                yield dataset
+            else:
+                yield with_shop_spend(dataset, self.as_of, self.spend)
 
 
 def partitioned_data(

@@ -116,25 +116,34 @@ def weekly(probability: pd.Series, horizon_days: float) -> np.ndarray:
     return 1 - (1 - p) ** (WEEK_DAYS / horizon_days)
 
 
+def lapsing_min_value(values: pd.Series, config: RetargetConfig) -> float:
+    """The predicted value from which a lapsing customer is high-value: the configured quantile of every
+    scored customer's (``values``: the whole shop's); infinite without a value model (nobody is known to
+    be high-value)."""
+    values = values.astype(float)
+    return float(values.quantile(config.lapsing.min_value_quantile)) if values.notna().any() else np.inf
+
+
 def score_triggers(
     scores: pd.DataFrame,
     orders: pd.DataFrame,
     as_of: pd.Timestamp,
     config: RetargetConfig,
     propensity_days: float = 30.0,
+    min_value: float | None = None,
 ) -> pd.DataFrame:
     """Post-purchase cross-sell (the last order delivered ``after_hours`` ago) and lapsing high-value
     customers (churn risk and predicted value over their thresholds); their probability of buying is the
-    purchase propensity brought to a week, their items the recommended ones."""
+    purchase propensity brought to a week, their items the recommended ones. ``min_value``: the high
+    value's threshold (:func:`lapsing_min_value`), of ``scores`` when not given."""
     ids = pd.Index(scores[c.CUSTOMER_ID].astype(str))
     delivered = last_order_at(orders, ids, as_of) + pd.Timedelta(days=config.delivery_days)
     delivered = pd.Series(delivered.to_numpy(), index=scores.index)
     cross = delivered.notna().to_numpy() & _timed(scores, delivered, POST_PURCHASE, as_of, config)
     value = scores[PREDICTED_VALUE].astype(float)
-    if value.notna().any():
-        high_value = (value >= value.quantile(config.lapsing.min_value_quantile)).to_numpy()
-    else:
-        high_value = np.zeros(len(scores), dtype=bool)  # no value model: nobody is known to be high-value
+    if min_value is None:
+        min_value = lapsing_min_value(value, config)
+    high_value = (value >= min_value).to_numpy()
     churn = scores[CHURN_PROBABILITY].astype(float).to_numpy()
     lapsing = (churn >= config.lapsing.min_churn_probability) & high_value
     out = []
@@ -168,18 +177,30 @@ def find_triggers(
     as_of: pd.Timestamp,
     config: RetargetConfig,
     propensity_days: float = 30.0,
+    min_value: float | None = None,
 ) -> pd.DataFrame:
     """Every customer with a due trigger, one row each (``config.priority`` decides between triggers);
-    rows without a probability (no model scored them) cannot be valued and are dropped."""
+    rows without a probability (no model scored them) cannot be valued and are dropped. ``min_value``:
+    see :func:`score_triggers`."""
     found = pd.concat(
         [
             intent_triggers(intent, orders, as_of, config),
-            score_triggers(scores, orders, as_of, config, propensity_days),
+            score_triggers(scores, orders, as_of, config, propensity_days, min_value),
         ],
         ignore_index=True,
     )
     found = found[found[PROBABILITY].notna()]
-    rank = found[TRIGGER].map({name: i for i, name in enumerate(config.priority)})
-    found = found.assign(_rank=rank).sort_values(["_rank", c.CUSTOMER_ID], kind="stable")
-    found = found.drop_duplicates(c.CUSTOMER_ID).drop(columns="_rank")
+    found = by_priority(found, config).drop_duplicates(c.CUSTOMER_ID)
     return found[list(CANDIDATE_COLUMNS)].reset_index(drop=True)
+
+
+def by_priority(frame: pd.DataFrame, config: RetargetConfig, first: str | None = None) -> pd.DataFrame:
+    """The rows of ``frame`` by ``first`` descending (if given), then by trigger priority and customer
+    id: the candidates' order, in which the lists are sorted stably (one row per customer: a total
+    order, so rows put together from partitions sort into the order one build gives)."""
+    rank = frame[TRIGGER].map({name: i for i, name in enumerate(config.priority)})
+    keys = [first] if first else []
+    ordered = frame.assign(_rank=rank).sort_values(
+        [*keys, "_rank", c.CUSTOMER_ID], ascending=[False] * len(keys) + [True, True], kind="stable"
+    )
+    return ordered.drop(columns="_rank")

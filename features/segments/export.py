@@ -12,6 +12,7 @@ import pandas as pd
 from features import columns as c
 from features import vocab
 from features.consent_gate import ConsentCheck, check_consent
+from features.dataset import Dataset
 from features.errors import CibleError
 from features.io import atomic_path
 from features.segments.clusters import CLUSTER_NAME
@@ -20,6 +21,7 @@ from features.segments.rfm import F_SCORE, M_SCORE, R_SCORE, RFM_SEGMENT
 from features.segments.value_tiers import VALUE_TIER
 
 FORMATS = ("csv", "parquet", "json")
+BASELINE_DAYS = 365  # the orders features.campaigns.sample_size.baseline_conversion reads: the year before
 
 
 class ExportRefused(CibleError, ValueError):
@@ -157,3 +159,30 @@ def export_members(
             table.to_json(tmp, orient="records", force_ascii=False, indent=1)
     assignments = assignments_of(table, now, offer_id)
     return ExportResult(out, len(table), int(table["control_group"].sum()), removed, assignments)
+
+
+def member_rows(dataset: Dataset, customer_ids: pd.Series, now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """All an export reads of ``dataset`` (one customer partition) about the members ``customer_ids``:
+    their consent records (the gate) and their orders of the year before ``now`` (the control group's
+    baseline conversion), one row per order as the baseline counts them."""
+    consents = dataset.consents[dataset.consents[c.CUSTOMER_ID].isin(customer_ids)]
+    orders = dataset.orders
+    orders = orders[
+        orders[c.CUSTOMER_ID].isin(customer_ids)
+        & (orders[c.ORDERED_AT] >= now - pd.Timedelta(days=BASELINE_DAYS))
+        & (orders[c.ORDERED_AT] < now)
+        & (orders[c.QUANTITY] > 0)
+    ].drop_duplicates(c.ORDER_ID)
+    return {"consents": consents, "orders": orders}
+
+
+def members_data(pieces: list[dict[str, pd.DataFrame]]) -> Dataset:
+    """The members' rows of every partition (:func:`member_rows`) as one data set: each customer's rows
+    come from one partition, in their order, so the consent gate and the baseline read what they would
+    read in the whole data set."""
+    return Dataset.from_frames(
+        {
+            name: pd.concat([piece[name] for piece in pieces], ignore_index=True)
+            for name in ("consents", "orders")
+        }
+    )

@@ -37,6 +37,7 @@ from features.retarget.decide import (
     STATUS,
     decide,
 )
+from features.retarget.shop import ShopFacts, base_rates, shop_facts, shop_share
 from features.retarget.timing import call_hour, call_times
 from features.retarget.triggers import (
     NEXT_BEST_OFFER,
@@ -45,6 +46,7 @@ from features.retarget.triggers import (
     TOP_ITEMS,
     TRIGGER,
     WHY,
+    by_priority,
     find_triggers,
 )
 from features.settings import Settings
@@ -59,6 +61,7 @@ DELIVERY = "delivery"
 HASHED_ID = "hashed_id"
 CALL_AT = "call_at"
 TOP_REASONS = 3
+DELIVERY_ORDER = [c.REGION, "round", "delivery_at", c.CUSTOMER_ID]  # one row per customer: a total order
 
 
 @dataclass
@@ -182,7 +185,7 @@ def delivery_list(
     out = out.merge(extra, on=c.CUSTOMER_ID, how="left").rename(
         columns={TOP_ITEMS: "propose_items", NEXT_BEST_OFFER: "offer"}
     )
-    out = out.sort_values([c.REGION, "round", "delivery_at", c.CUSTOMER_ID], kind="stable")
+    out = out.sort_values(DELIVERY_ORDER, kind="stable")
     counts = {
         "no_consent": int((~gate.allowed).sum()),
         "no_consent_by_purpose": gate.removed_by_purpose(),
@@ -199,31 +202,42 @@ def build_lists(
     intent: pd.DataFrame,
     scores: pd.DataFrame,
     uplift: UpliftModel | None = None,
-    engine: BatchEngine | None = None,
+    features: pd.DataFrame | None = None,
+    shop: ShopFacts | None = None,
 ) -> RetargetLists:
     """Every list at ``as_of`` from the given intent and customer scores (see the module doc); with the
-    ``uplift`` champion, channels are chosen by expected *incremental* margin (on the features of
-    ``engine``, default: built in memory from ``dataset``)."""
+    ``uplift`` champion, channels are chosen by expected *incremental* margin (on ``features``, every
+    customer's at ``as_of``, default: built in memory from ``dataset``). ``shop``: what the lists compare
+    across the shop when ``dataset`` is one partition of it (default: ``dataset``'s own)."""
     as_of = pd.Timestamp(as_of)
-    engine = engine or InMemoryEngine(dataset)
+    shop = shop or shop_facts([shop_share(dataset, scores, as_of, config)], config)
     horizon = scores.attrs.get("horizons_days", {}).get("propensity", 30.0)
-    candidates = find_triggers(intent, scores, dataset.orders, as_of, config, horizon)
+    candidates = find_triggers(intent, scores, dataset.orders, as_of, config, horizon, shop.min_value)
     ids = pd.Index(candidates[c.CUSTOMER_ID])
     names = config.channel_names
     consent = {
         ch: check_consent(dataset.consents, ids, as_of, channel=ch, needs_profiling=True) for ch in names
     }
-    base = {ch: config.channels[ch].response for ch in names}
-    response = history.channel_response(dataset, ids, as_of, names, base, config.response_prior_contacts)
+    response = history.channel_response(
+        dataset,
+        ids,
+        as_of,
+        names,
+        base_rates(config),
+        config.response_prior_contacts,
+        shop.rates,
+        shop.elsewhere,
+    )
     recent_all = dataset.contacts[
         (dataset.contacts[c.SENT_AT] >= as_of - pd.Timedelta(days=config.pressure.days))
         & (dataset.contacts[c.SENT_AT] < as_of)
     ][c.CUSTOMER_ID].value_counts()
     recent = recent_all.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
     value = history.mean_order_value(dataset, ids, as_of)
-    incremental = (
-        incremental_conversion(uplift, engine.features(as_of), ids, names) if uplift is not None else None
-    )
+    incremental = None
+    if uplift is not None:
+        everyone = features if features is not None else InMemoryEngine(dataset).features(as_of)
+        incremental = incremental_conversion(uplift, everyone, ids, names)
     share = float(getattr(uplift, "incremental_share", 0.0)) if uplift is not None else 0.0
     decisions = decide(candidates, consent, response, recent, value, as_of, config, incremental, share)
     rows = _with_scores(decisions.frame, scores)
@@ -240,15 +254,69 @@ def build_lists(
         lists[ch] = ads_audience(chosen, salt) if ch == ADS else message_list(chosen)
         left_out[ch] = decisions.left_out[ch]
     lists[DELIVERY], left_out[DELIVERY] = delivery_list(dataset, scores, as_of, config, recent_all)
-    status = rows[STATUS].value_counts().to_dict()
+    return _tallied(as_of, lists, left_out, decisions.frame)
+
+
+def _tallied(
+    as_of: pd.Timestamp,
+    lists: dict[str, pd.DataFrame],
+    left_out: dict[str, dict[str, object]],
+    decisions: pd.DataFrame,
+) -> RetargetLists:
+    """The lists with the candidates by trigger and the customers by decision, from the ``decisions``
+    (one row per candidate, in the candidates' order)."""
+    status = decisions[STATUS].value_counts().to_dict()
     return RetargetLists(
         as_of=as_of,
         lists=lists,
         left_out=left_out,
-        triggers={str(k): int(v) for k, v in candidates[TRIGGER].value_counts().items()},
+        triggers={str(k): int(v) for k, v in decisions[TRIGGER].value_counts().items()},
         status={str(k): int(v) for k, v in status.items()} | {PRESSURE_CAP: int(status.get(PRESSURE_CAP, 0))},
-        decisions=decisions.frame,
+        decisions=decisions,
     )
+
+
+def combine_lists(parts: list[RetargetLists], config: RetargetConfig) -> RetargetLists:
+    """The lists of every customer partition put together into the lists one build of the whole data
+    set gives: each list's rows in its order (:func:`features.retarget.triggers.by_priority`, by hashed
+    id, by delivery round), the counts left out summed."""
+    if not parts:
+        raise ValueError("no partition had a customer to build lists for")
+    lists = {}
+    for name in parts[0].lists:
+        rows = _concat([part.lists[name] for part in parts])
+        if name == ADS:
+            rows = rows.sort_values(HASHED_ID)
+        elif name == DELIVERY:
+            rows = rows.sort_values(DELIVERY_ORDER, kind="stable")
+        else:
+            rows = by_priority(rows, config, first=CONVERSION if name == CALLS else PROBABILITY)
+        lists[name] = rows.reset_index(drop=True)
+    left_out = {name: _summed([part.left_out[name] for part in parts]) for name in parts[0].left_out}
+    decisions = by_priority(_concat([part.decisions for part in parts]), config).reset_index(drop=True)
+    return _tallied(parts[0].as_of, lists, left_out, decisions)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Rows of every partition; an empty partition's frame (its columns untyped) is left out."""
+    filled = [frame for frame in frames if len(frame)]
+    return pd.concat(filled, ignore_index=True) if filled else frames[0]
+
+
+def _summed(counts: list[dict[str, object]]) -> dict[str, object]:
+    """Counts left out of a list in every partition, added up (purposes in name order, as one build
+    gives them)."""
+    out: dict[str, object] = {}
+    for key, first in counts[0].items():
+        if isinstance(first, dict):
+            total: dict[str, int] = {}
+            for part in counts:
+                for purpose, n in part[key].items():  # type: ignore[attr-defined]
+                    total[purpose] = total.get(purpose, 0) + int(n)
+            out[key] = dict(sorted(total.items()))
+        else:
+            out[key] = sum(int(part[key]) for part in counts)  # type: ignore[call-overload]
+    return out
 
 
 def incremental_conversion(
@@ -283,6 +351,28 @@ def write_lists(result: RetargetLists, out: Path) -> dict[str, Path]:
     return written
 
 
+@dataclass(frozen=True)
+class ChampionScores:
+    """What the lists read of the champions for one data set (the whole, or a partition)."""
+
+    intent: pd.DataFrame
+    scores: pd.DataFrame
+    features: pd.DataFrame  # every customer's at the lists' cutoff (the uplift champion reads them)
+
+
+def champion_scores(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine | None = None
+) -> ChampionScores:
+    """Intent and customer scores of today's champions (features and scores on ``engine``, default in
+    memory)."""
+    from training.predictive.score import score_customers  # MLflow-backed: only when the lists need it
+
+    engine = engine or InMemoryEngine(dataset)
+    features = engine.features(as_of)
+    intent = score_intent(dataset, as_of, settings, customer_features=features)
+    return ChampionScores(intent, score_customers(dataset, as_of, settings, engine), features)
+
+
 def lists_from_champions(
     dataset: Dataset,
     as_of: pd.Timestamp,
@@ -292,11 +382,7 @@ def lists_from_champions(
 ) -> RetargetLists:
     """The lists with today's champions: intent scores, customer scores (features and scores on
     ``engine``, default in memory), the configured hashing salt."""
-    from training.predictive.score import score_customers  # MLflow-backed: only when the lists need it
-
-    engine = engine or InMemoryEngine(dataset)
-    intent = score_intent(dataset, as_of, settings, customer_features=engine.features(as_of))
-    scores = score_customers(dataset, as_of, settings, engine)
+    scored = champion_scores(dataset, as_of, settings, engine)
     salt = PrivacyRules.from_settings(settings).salt()
     uplift = load_uplift_champion(connect(settings))
-    return build_lists(dataset, as_of, config, salt, intent, scores, uplift, engine)
+    return build_lists(dataset, as_of, config, salt, scored.intent, scored.scores, uplift, scored.features)
