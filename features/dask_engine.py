@@ -19,7 +19,9 @@ import dask
 import dask.dataframe as dd
 import pandas as pd
 import pyarrow.parquet as pq
+from dask.utils import parse_bytes
 from distributed import Client, LocalCluster
+from distributed.system import MEMORY_LIMIT
 
 from features import columns as c
 from features.customer_features.partitioned import (
@@ -42,7 +44,7 @@ from features.customer_features.partitioned import (
     tag_events,
 )
 from features.customer_features.streamed import read_whole
-from features.engine import EngineConfig, EngineError
+from features.engine import MEMORY_ENV, EngineConfig, EngineError
 from features.io import find_table_file
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
@@ -66,11 +68,32 @@ def dask_client(config: EngineConfig) -> Iterator[Client]:
         return
     with (
         LocalCluster(
-            n_workers=config.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=config.workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit=worker_memory(config),
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
         yield client
+
+
+def worker_memory(config: EngineConfig) -> int:
+    """Bytes each worker of a local cluster may hold before it spills to disk (at 70%) and pauses (at
+    80%): its share of ``config.memory``, by default of half the machine's. Dask's own default gives
+    every worker the machine's memory divided by the workers: the shuffle of 1 M customers then held
+    19 GB in one worker (experiments/RESULTS_scale.md)."""
+    if config.memory is None:
+        total = MEMORY_LIMIT // 2
+    else:
+        try:
+            total = parse_bytes(config.memory)
+        except ValueError:
+            raise EngineError(
+                f"{MEMORY_ENV}={config.memory!r} is not a size (use e.g. 8GiB or 4GB)"
+            ) from None
+    return max(1, total // max(1, config.workers))
 
 
 def _read(path: Path | None, table: str, columns: tuple[str, ...]) -> dd.DataFrame | None:

@@ -16,6 +16,7 @@ from features.errors import CibleError
 ENGINE_ENV = "CIBLE_ENGINE"
 SCHEDULER_ENV = "CIBLE_DASK_SCHEDULER"
 WORKERS_ENV = "CIBLE_DASK_WORKERS"
+MEMORY_ENV = "CIBLE_DASK_MEMORY"
 
 
 class EngineKind(StrEnum):
@@ -30,12 +31,14 @@ class EngineError(CibleError):
 @dataclass(frozen=True)
 class EngineConfig:
     """The engine of a batch command. ``partitions`` (default: from the number of customers) sets how
-    many customer partitions the work is split into; ``workers`` the size of a cluster Cible starts."""
+    many customer partitions the work is split into; ``workers`` the size of a cluster Cible starts and
+    ``memory`` the memory its workers share (a Dask size such as ``8GiB``; default: half the machine's)."""
 
     kind: EngineKind = EngineKind.LOCAL
     scheduler: str | None = None
     partitions: int | None = None
     workers: int = 2
+    memory: str | None = None
     connect_timeout_seconds: float = 10.0
 
     @classmethod
@@ -58,7 +61,8 @@ class EngineConfig:
         if partitions is not None and partitions < 1:
             raise EngineError(f"--partitions must be at least 1, not {partitions}")
         workers = int(os.environ.get(WORKERS_ENV, "2"))
-        return cls(kind=kind, scheduler=address, partitions=partitions, workers=workers)
+        memory = os.environ.get(MEMORY_ENV) or None
+        return cls(kind=kind, scheduler=address, partitions=partitions, workers=workers, memory=memory)
 
     @property
     def is_dask(self) -> bool:

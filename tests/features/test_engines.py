@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
+from distributed.system import MEMORY_LIMIT
 from typer.testing import CliRunner
 
 from cible.cli import app
@@ -19,7 +20,7 @@ from features.customer_features.build import build_customer_features
 from features.customer_features.partitioned import customer_partition
 from features.customer_features.run import build_features
 from features.customer_features.streamed import build_features_streamed
-from features.dask_engine import build_features_dask
+from features.dask_engine import build_features_dask, dask_client, worker_memory
 from features.dataset import Dataset
 from features.engine import EngineConfig, EngineError, EngineKind
 from features.io import write_dataset_frames
@@ -136,6 +137,21 @@ def test_engine_settings_from_options_and_environment(monkeypatch: pytest.Monkey
         EngineConfig.resolve("local", "tcp://10.0.0.5:8786")
     with pytest.raises(EngineError, match="tcp://HOST:PORT"):
         EngineConfig.resolve("dask", "10.0.0.5:8786")
+
+
+def test_a_local_cluster_shares_the_memory_setting_among_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIBLE_DASK_WORKERS", "2")
+    monkeypatch.setenv("CIBLE_DASK_MEMORY", "3GiB")
+    config = EngineConfig.resolve("dask")
+    assert worker_memory(config) == 3 * 2**30 // 2
+    with dask_client(config) as started:
+        limits = [w["memory_limit"] for w in started.scheduler_info()["workers"].values()]
+    assert limits == [3 * 2**30 // 2] * 2
+    monkeypatch.delenv("CIBLE_DASK_MEMORY")
+    assert worker_memory(EngineConfig.resolve("dask")) == MEMORY_LIMIT // 2 // 2  # half the machine's
+    monkeypatch.setenv("CIBLE_DASK_MEMORY", "plenty")
+    with pytest.raises(EngineError, match="CIBLE_DASK_MEMORY='plenty' is not a size"):
+        worker_memory(EngineConfig.resolve("dask"))
 
 
 def test_bad_scheduler_address_is_one_clear_line(small_synthetic_dir: Path, tmp_path: Path) -> None:
