@@ -35,6 +35,8 @@ from features.settings import Settings
 from training.predictive.champions import ScoringChampions
 from training.predictive.score import score_customers, withhold_profiling
 
+READ_BACK = 2_000  # previous records decoded at a time, for the sends reported to the service
+
 
 def _clean(value: object) -> object:
     """JSON-ready scalars: numpy numbers as Python ones, NaN and NaT as None, timestamps as ISO text."""
@@ -211,8 +213,21 @@ def keep_reported_contacts(records: dict[str, Record], store: OnlineStore, datas
     """Sends reported to the service (``POST /contacts``) that the data does not hold yet stay in the new
     records: an export taken before them must not reopen the contact-pressure cap. A contact is its
     customer's row, so ``dataset`` need only hold the rows of ``records``' customers (a partition)."""
-    in_data = set(dataset.contacts[c.CONTACT_ID].astype(str))
-    for cid, old in store.get_many(records).items():
-        reported = {k: t for k, t in (old.get(REPORTED_CONTACTS) or {}).items() if k not in in_data}
-        if reported:
-            records[cid][REPORTED_CONTACTS] = reported
+    ids = list(records)
+    reported: dict[str, dict[str, Any]] = {}
+    for start in range(
+        0, len(ids), READ_BACK
+    ):  # the previous records a batch at a time: whole, they are large
+        for cid, old in store.get_many(ids[start : start + READ_BACK]).items():
+            if old.get(REPORTED_CONTACTS):
+                reported[cid] = old[REPORTED_CONTACTS]
+    if not reported:
+        return
+    # the few reported ids looked up among the contacts, not every contact id made a Python string
+    contact_ids = dataset.contacts[c.CONTACT_ID].astype(str)
+    wanted = {k for sends in reported.values() for k in sends}
+    in_data = set(contact_ids[contact_ids.isin(wanted).to_numpy()])
+    for cid, sends in reported.items():
+        kept = {k: t for k, t in sends.items() if k not in in_data}
+        if kept:
+            records[cid][REPORTED_CONTACTS] = kept
