@@ -39,6 +39,7 @@ import pyarrow as pa
 from features import columns as c
 from features.dataset import Dataset
 from features.load import batch_rules, read_dataset, validated
+from features.memory import give_back
 from features.offers.eligible import shop_spend, with_shop_spend
 from features.privacy.batch_rules import BatchRules
 from features.privacy.rules import PrivacyRules
@@ -203,6 +204,12 @@ class PartitionedData:
         """The data set of ``tables`` (a partition's, or the whole data's) under the whole data's rules."""
         return read_dataset(tables, self.rules, self.now, drops=self.drops, only=only)
 
+    def _next(self, tables: ValidatedTables) -> Dataset:
+        """A partition's data set, read once the previous partition's memory (which the caller has let
+        go of) is back with the system."""
+        give_back()
+        return self.read(tables)
+
     @contextmanager
     def split(self) -> Iterator[list[ValidatedTables]]:
         """Each partition's tables (the whole data's for one partition), until the block ends."""
@@ -211,7 +218,9 @@ class PartitionedData:
             return
         self.work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".cible-partitions-", dir=self.work) as root:
-            yield split_tables(self.tables, self.parts, Path(root))
+            split = split_tables(self.tables, self.parts, Path(root))
+            give_back()  # the split's buffers
+            yield split
 
     @contextmanager
     def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Iterator[Dataset]]:
@@ -222,11 +231,11 @@ class PartitionedData:
         (:func:`features.offers.eligible.shop_spend`), summed over the partitions' orders first."""
         with self.split() as split:
             if as_of is None or self.parts == 1:
-                yield (self.read(tables) for tables in split)
+                yield (self._next(tables) for tables in split)
                 return
             pieces = [shop_spend(self.read(tables, only=("orders", "products")), as_of) for tables in split]
             spend = pd.concat(pieces).groupby(level=0).sum() if pieces else pd.Series([], dtype=float)
-            yield (with_shop_spend(self.read(tables), as_of, spend) for tables in split)
+            yield (with_shop_spend(self._next(tables), as_of, spend) for tables in split)
 
 
 def partitioned_data(
