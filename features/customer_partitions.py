@@ -204,11 +204,18 @@ class PartitionedData:
         """The data set of ``tables`` (a partition's, or the whole data's) under the whole data's rules."""
         return read_dataset(tables, self.rules, self.now, drops=self.drops, only=only)
 
-    def _next(self, tables: ValidatedTables) -> Dataset:
-        """A partition's data set, read once the previous partition's memory (which the caller has let
-        go of) is back with the system."""
+    def _each(
+        self, split: list[ValidatedTables], shop: tuple[pd.Timestamp, pd.Series] | None
+    ) -> Iterator[Dataset]:
+        """Each partition's data set (knowing the shop's spend at a cutoff, if given), read once the
+        previous one's memory, which the caller has let go of, is back with the system; the last one's
+        too, before the caller puts the partitions' shares together."""
+        for tables in split:
+            give_back()
+            dataset = self.read(tables)
+            yield dataset if shop is None else with_shop_spend(dataset, *shop)
+            del dataset  # not held here while the next is read
         give_back()
-        return self.read(tables)
 
     @contextmanager
     def split(self) -> Iterator[list[ValidatedTables]]:
@@ -231,11 +238,11 @@ class PartitionedData:
         (:func:`features.offers.eligible.shop_spend`), summed over the partitions' orders first."""
         with self.split() as split:
             if as_of is None or self.parts == 1:
-                yield (self._next(tables) for tables in split)
+                yield self._each(split, None)
                 return
             pieces = [shop_spend(self.read(tables, only=("orders", "products")), as_of) for tables in split]
             spend = pd.concat(pieces).groupby(level=0).sum() if pieces else pd.Series([], dtype=float)
-            yield (with_shop_spend(self._next(tables), as_of, spend) for tables in split)
+            yield self._each(split, (as_of, spend))
 
 
 def partitioned_data(
