@@ -151,7 +151,7 @@ def outcomes_known_before(
 ) -> pd.DataFrame:
     """Contacts (already sent before ``ts``) with the outcomes not yet known at ``ts`` blanked: opens and
     clicks at or after it, conversions to orders that ``order_known`` says were not placed before it."""
-    out = contacts.copy()
+    out = contacts.copy(deep=False)  # copy-on-write: only the three columns set below are new
     for col in (c.OPENED_AT, c.CLICKED_AT):
         out[col] = out[col].where(out[col] < ts)
     converted = out[c.CONVERTED_ORDER_ID]

@@ -25,7 +25,7 @@ from features.io import atomic_path
 from features.predictive.bands import CHURN_RISK_BAND, RISK_BANDS
 from features.segments.audience_store import rule_frame
 from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
-from features.segments.profile import segment_profile
+from features.segments.profile import profile_columns, segment_profile
 from features.segments.rfm import RFM_SEGMENT
 from features.settings import Settings
 
@@ -69,7 +69,8 @@ def kpi_memberships(snapshot: pd.DataFrame | None) -> pd.DataFrame | None:
 
 def segment_profiles(features: pd.DataFrame, snapshot: pd.DataFrame) -> pd.DataFrame:
     """Every segment of every kind, one row each, with ``kind`` and ``segment`` columns."""
-    merged = features.merge(snapshot[[c.CUSTOMER_ID, *SEGMENT_COLUMNS]], on=c.CUSTOMER_ID, how="inner")
+    read = features[[c.CUSTOMER_ID, *profile_columns(features.columns)]]  # not a copy of every feature
+    merged = read.merge(snapshot[[c.CUSTOMER_ID, *SEGMENT_COLUMNS]], on=c.CUSTOMER_ID, how="inner")
     parts = [
         segment_profile(merged, merged, kind).rename(columns={kind: SEGMENT}).assign(**{KIND: kind})
         for kind in SEGMENT_COLUMNS

@@ -6,8 +6,8 @@
   recent sends, sends reported to the service), written to the store before the next partition is read,
   and the partition's events of the last 30 days (every event is in one partition only);
 - the campaign results and KPIs, which compare customers and campaigns across the shop, from every
-  partition's share (:mod:`features.campaigns.partitioned`: its picks with their outcomes, its counts
-  and sums), put together at the end;
+  partition's share (:mod:`features.campaigns.partitioned`: the sufficient statistics of its picks, its
+  counts and sums, of a size independent of its number of customers), merged as they come;
 - the segment profiles and the audience frame from every partition's features, put together; the
   churn-risk report from every partition's (segment, band) pairs.
 
@@ -91,7 +91,9 @@ def materialize_partitions(
     if reports is not None and kpis is not None:
         reports.append(write_kpi_frame(kpis, settings))
         if snapshot is not None and features_of:
-            reports += write_segment_reports(combine_parts(features_of), snapshot, settings)
+            features = combine_parts(features_of)
+            features_of.clear()  # the pieces are as big as the whole: not held while the reports are written
+            reports += write_segment_reports(features, snapshot, settings)
     write_churn_risk_counts(pairs, settings)
     return written
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from features import clock, vocab
 from features import columns as c
+from features.campaigns.pick_stats import BY_CONTACT, N
 from features.campaigns.results import campaign_results, picks
 from features.dataset import Dataset, line_amounts, line_margins
 from features.errors import CibleError
@@ -86,29 +87,46 @@ def _incremental(
     as_of = end if end is not None else clock.now()
     pick = picks(dataset.before(as_of))
     labelled = pick.assign(**{SEGMENT: segment_labels(pick, segments)})
-    return incremental_conversions(campaign_results(dataset, as_of), labelled, start, end, keys)
+    treated = treated_picks(labelled, start, end)
+    return incremental_conversions(campaign_results(dataset, as_of), treated, keys)
 
 
-def incremental_conversions(
-    results: pd.DataFrame, pick: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None, keys: list[str]
-) -> pd.Series:
-    """Incremental conversions per group of the campaign ``results`` and the picks they come from, each
-    labelled with its customer's ``segment``."""
-    measured = results.loc[results["has_control"].astype(bool)].set_index(c.CAMPAIGN_ID)
-    effect = measured["incremental_conversion_rate"].astype(float).dropna()
-    treated = pick[
-        (pick[c.GROUP] == vocab.TREATED).to_numpy() & pick[c.CAMPAIGN_ID].isin(effect.index).to_numpy()
+def treated_picks(
+    pick: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None, by_contact: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The number of treated picks assigned in ``[start, end)`` per campaign, ``by_contact`` (flags the
+    picks made from contacts, none by default), channel, the customer's ``segment`` and month: what
+    :func:`incremental_conversions` spreads a campaign's effect over, summed over customer partitions."""
+    flag = np.zeros(len(pick), dtype=bool) if by_contact is None else np.asarray(by_contact, dtype=bool)
+    keep = (pick[c.GROUP] == vocab.TREATED).to_numpy(dtype=bool) & _within(pick[c.ASSIGNED_AT], start, end)
+    treated = pick[[c.CAMPAIGN_ID, c.CHANNEL, SEGMENT, c.ASSIGNED_AT]][keep]
+    keys = [
+        treated[c.CAMPAIGN_ID],
+        flag[keep],
+        treated[c.CHANNEL],
+        treated[SEGMENT],
+        treated[c.ASSIGNED_AT].dt.to_period("M"),
     ]
-    treated = treated[_within(treated[c.ASSIGNED_AT], start, end)]
-    labelled = treated.assign(
+    counts = treated.groupby(keys, observed=True, dropna=False).size().rename(N)
+    counts.index.names = [c.CAMPAIGN_ID, BY_CONTACT, c.CHANNEL, SEGMENT, MONTH]
+    counts = counts.reset_index()
+    return counts.assign(
         **{
-            c.CHANNEL: treated[c.CHANNEL].astype(str),
-            SEGMENT: treated[SEGMENT].astype(str),
-            MONTH: treated[c.ASSIGNED_AT].dt.strftime("%Y-%m"),
+            c.CAMPAIGN_ID: counts[c.CAMPAIGN_ID].astype(str),
+            c.CHANNEL: counts[c.CHANNEL].astype(str),
+            SEGMENT: counts[SEGMENT].astype(str),
+            MONTH: counts[MONTH].dt.strftime("%Y-%m"),
         }
     )
-    labelled["_effect"] = labelled[c.CAMPAIGN_ID].map(effect).to_numpy(dtype=np.float64)
-    return labelled.groupby(keys)["_effect"].sum().rename("incremental_conversions")
+
+
+def incremental_conversions(results: pd.DataFrame, treated: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Incremental conversions per group of the campaign ``results`` and their :func:`treated_picks`."""
+    measured = results.loc[results["has_control"].astype(bool)].set_index(c.CAMPAIGN_ID)
+    effect = measured["incremental_conversion_rate"].astype(float).dropna()
+    treated = treated[treated[c.CAMPAIGN_ID].isin(effect.index).to_numpy()]
+    effects = treated[c.CAMPAIGN_ID].map(effect).to_numpy(dtype=np.float64) * treated[N].to_numpy()
+    return treated.assign(_effect=effects).groupby(keys)["_effect"].sum().rename("incremental_conversions")
 
 
 def segment_labels(frame: pd.DataFrame, segments: pd.Series) -> pd.Series:

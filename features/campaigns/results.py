@@ -15,6 +15,9 @@ standardised mean difference of the customers' net spend over the ``PRE_PERIOD_D
 assignment, ``(mean1 - mean0) / sqrt((var1 + var0) / 2)``; ``balanced`` when below ``SMD_LIMIT`` in
 absolute value. A campaign found only in ``contacts`` (no assignments) is reported for its contacted
 customers with ``has_control`` False and a note saying its effect cannot be measured.
+
+Every result is computed from the picks' sufficient statistics (``features.campaigns.pick_stats``): the
+same code for a whole data set and for one loaded in customer partitions (their statistics merged).
 """
 
 from __future__ import annotations
@@ -26,6 +29,22 @@ import pandas as pd
 
 from features import columns as c
 from features import vocab
+from features.campaigns.pick_stats import (
+    CONVERTED,
+    FIRST,
+    IS_TREATED,
+    LAST,
+    MARGIN,
+    OUTCOMES,
+    PRE_SPEND,
+    REVENUE,
+    Moments,
+    PickStats,
+    merge_moments,
+    modes,
+    moments_of,
+    pick_stats,
+)
 from features.campaigns.windows import window_days, windows_days
 from features.dataset import Dataset, line_amounts, line_margins
 from features.offers.catalogue import DEFAULT_CATALOGUE, OfferCatalogue, load_catalogue
@@ -62,7 +81,6 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "pre_period_spend_smd",
     "note",
 )
-CONVERTED, REVENUE, MARGIN, PRE_SPEND = "converted", "revenue", "margin", "pre_period_spend"
 _SHIFT = np.int64(1) << 33  # customer code x shift + epoch seconds: one sortable key
 
 
@@ -141,25 +159,25 @@ def window_outcomes(dataset: Dataset, pick: pd.DataFrame) -> pd.DataFrame:
 
 
 def difference_interval(
-    treated: np.ndarray, control: np.ndarray, proportions: bool = False
+    treated: Moments, control: Moments, proportions: bool = False
 ) -> tuple[float, float, float]:
     """Difference of means with its Welch normal 95% interval; with ``proportions`` (0/1 values) the Wald
     interval of a difference of proportions, p(1-p)/n."""
-    if len(treated) == 0 or len(control) == 0:
+    if treated.n == 0 or control.n == 0:
         return np.nan, np.nan, np.nan
-    diff = float(np.mean(treated) - np.mean(control))
+    diff = treated.mean - control.mean
     ddof = 0 if proportions else 1
-    if min(len(treated), len(control)) <= ddof:
+    if min(treated.n, control.n) <= ddof:
         return diff, np.nan, np.nan
-    se = float(np.sqrt(np.var(treated, ddof=ddof) / len(treated) + np.var(control, ddof=ddof) / len(control)))
+    se = float(np.sqrt(treated.var(ddof) / treated.n + control.var(ddof) / control.n))
     return diff, diff - Z95 * se, diff + Z95 * se
 
 
-def standardised_difference(treated: np.ndarray, control: np.ndarray) -> float:
-    if len(treated) < 2 or len(control) < 2:
+def standardised_difference(treated: Moments, control: Moments) -> float:
+    if treated.n < 2 or control.n < 2:
         return np.nan
-    pooled = np.sqrt((np.var(treated, ddof=1) + np.var(control, ddof=1)) / 2)
-    gap = float(np.mean(treated) - np.mean(control))
+    pooled = np.sqrt((treated.var(1) + control.var(1)) / 2)
+    gap = treated.mean - control.mean
     return 0.0 if pooled == 0 and gap == 0 else gap / pooled if pooled > 0 else float(np.sign(gap) * np.inf)
 
 
@@ -175,31 +193,35 @@ def offer_cost(catalogue: OfferCatalogue, offer_id: str | None) -> float | None:
         return None
 
 
-def _mean(values: np.ndarray) -> float:
-    return float(np.mean(values)) if len(values) else np.nan
-
-
-def _result(key: str, rows: pd.DataFrame, as_of: pd.Timestamp, catalogue: OfferCatalogue) -> dict:
-    treated_rows = rows[c.GROUP].to_numpy() == vocab.TREATED
-    t, k = rows[treated_rows], rows[~treated_rows]
-    channel = str(rows[c.CHANNEL].mode().iloc[0])
-    offers = rows[c.OFFER_ID].dropna()
-    offer_id = str(offers.mode().iloc[0]) if len(offers) else None
-    start = rows[c.ASSIGNED_AT].min()
-    end = rows[c.ASSIGNED_AT].max() + pd.Timedelta(days=window_days(channel))
-    conv = difference_interval(t[CONVERTED].to_numpy(float), k[CONVERTED].to_numpy(float), proportions=True)
-    margin = difference_interval(t[MARGIN].to_numpy(float), k[MARGIN].to_numpy(float))
-    smd = standardised_difference(t[PRE_SPEND].to_numpy(float), k[PRE_SPEND].to_numpy(float))
+def _result(
+    key: str,
+    groups: dict[bool, pd.Series],
+    channel: str,
+    offer_id: str | None,
+    as_of: pd.Timestamp,
+    catalogue: OfferCatalogue,
+) -> dict:
+    """One campaign's result from the merged moments of its treated (``groups[True]``) and control picks."""
+    t, k = (
+        {outcome: moments_of(groups.get(treated), outcome) for outcome in OUTCOMES}
+        for treated in (True, False)
+    )
+    start = min(row[FIRST] for row in groups.values())
+    end = max(row[LAST] for row in groups.values()) + pd.Timedelta(days=window_days(channel))
+    treated, control = t[CONVERTED].n, k[CONVERTED].n
+    conv = difference_interval(t[CONVERTED], k[CONVERTED], proportions=True)
+    margin = difference_interval(t[MARGIN], k[MARGIN])
+    smd = standardised_difference(t[PRE_SPEND], k[PRE_SPEND])
     cost = offer_cost(catalogue, offer_id)
     notes = []
     if cost is None:
         notes.append(f"offer {offer_id} is not in the offer catalogue: its cost is counted 0")
         cost = 0.0
-    if len(k) == 0:
+    if control == 0:
         notes.append("no control group: the campaign's effect cannot be measured")
     if end > as_of:
         notes.append(f"window still open until {end:%Y-%m-%d %H:%M}: partial result")
-    if len(k) and not abs(smd) < SMD_LIMIT:
+    if control and not abs(smd) < SMD_LIMIT:
         notes.append(f"groups unbalanced on pre-period spend (SMD {smd:+.2f})")
     return {
         c.CAMPAIGN_ID: key,
@@ -207,15 +229,15 @@ def _result(key: str, rows: pd.DataFrame, as_of: pd.Timestamp, catalogue: OfferC
         c.OFFER_ID: offer_id,
         "window_start": start,
         "window_end": end,
-        "has_control": len(k) > 0,
-        "treated": len(t),
-        "control": len(k),
-        "treated_conversion_rate": _mean(t[CONVERTED].to_numpy(float)),
-        "control_conversion_rate": _mean(k[CONVERTED].to_numpy(float)),
-        "treated_revenue_per_customer": _mean(t[REVENUE].to_numpy()),
-        "control_revenue_per_customer": _mean(k[REVENUE].to_numpy()),
-        "treated_margin_per_customer": _mean(t[MARGIN].to_numpy()),
-        "control_margin_per_customer": _mean(k[MARGIN].to_numpy()),
+        "has_control": control > 0,
+        "treated": treated,
+        "control": control,
+        "treated_conversion_rate": t[CONVERTED].mean,
+        "control_conversion_rate": k[CONVERTED].mean,
+        "treated_revenue_per_customer": t[REVENUE].mean,
+        "control_revenue_per_customer": k[REVENUE].mean,
+        "treated_margin_per_customer": t[MARGIN].mean,
+        "control_margin_per_customer": k[MARGIN].mean,
         "incremental_conversion_rate": conv[0],
         "incremental_conversion_rate_low": conv[1],
         "incremental_conversion_rate_high": conv[2],
@@ -224,7 +246,7 @@ def _result(key: str, rows: pd.DataFrame, as_of: pd.Timestamp, catalogue: OfferC
         "incremental_margin_high": margin[2],
         "offer_cost_per_customer": cost,
         "net_incremental_margin": margin[0] - cost,
-        "balanced": bool(len(k) > 0 and abs(smd) < SMD_LIMIT),
+        "balanced": bool(control > 0 and abs(smd) < SMD_LIMIT),
         "pre_period_spend_smd": smd,
         "note": "; ".join(notes),
     }
@@ -263,24 +285,46 @@ def _results(
         starts = pick.groupby(c.CAMPAIGN_ID)[c.ASSIGNED_AT].transform("min")
         pick = pick[starts >= pd.Timestamp(since)]
     if pick.empty:
-        return pd.DataFrame({col: pd.Series(dtype=object) for col in RESULT_COLUMNS})
+        return _no_results()
     return results_of(pick.join(window_outcomes(known, pick)), as_of, catalogue)
 
 
 def results_of(
     pick: pd.DataFrame, as_of: pd.Timestamp, catalogue: OfferCatalogue | None = None
 ) -> pd.DataFrame:
-    """:func:`campaign_results` of picks with their :func:`window_outcomes` (of every customer: a data set
-    loaded in partitions gives its partitions' picks together)."""
+    """:func:`campaign_results` of picks with their :func:`window_outcomes`."""
     if pick.empty:
-        return pd.DataFrame({col: pd.Series(dtype=object) for col in RESULT_COLUMNS})
+        return _no_results()
+    return stats_results(pick_stats(pick), as_of, catalogue)
+
+
+def stats_results(
+    stats: PickStats, as_of: pd.Timestamp, catalogue: OfferCatalogue | None = None
+) -> pd.DataFrame:
+    """:func:`campaign_results` of the :mod:`features.campaigns.pick_stats` of the picks (of every
+    customer: a data set loaded in partitions gives its partitions' statistics merged)."""
+    if stats.moments.empty:
+        return _no_results()
     catalogue = catalogue or load_catalogue(DEFAULT_CATALOGUE)
+    moments = merge_moments(stats.moments, [c.CAMPAIGN_ID, IS_TREATED])
+    channels, offers = modes(stats.labels, c.CHANNEL), modes(stats.labels, c.OFFER_ID)
     rows = [
-        _result(str(key), group, pd.Timestamp(as_of), catalogue)
-        for key, group in pick.groupby(c.CAMPAIGN_ID, observed=True)
+        _result(
+            str(key),
+            {bool(row[IS_TREATED]): row for _, row in group.iterrows()},
+            str(channels[key]),
+            str(offers[key]) if key in offers.index else None,
+            pd.Timestamp(as_of),
+            catalogue,
+        )
+        for key, group in moments.groupby(c.CAMPAIGN_ID, sort=True)
     ]
     return (
         pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
         .sort_values("window_start", kind="stable")
         .reset_index(drop=True)
     )
+
+
+def _no_results() -> pd.DataFrame:
+    return pd.DataFrame({col: pd.Series(dtype=object) for col in RESULT_COLUMNS})

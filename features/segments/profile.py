@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -12,10 +14,26 @@ from features.customer_features import names as n
 TOP_CATEGORIES = 3
 
 
+def profile_columns(columns: Iterable[str]) -> list[str]:
+    """The feature columns a profile reads, of ``columns`` (what a caller holding many customers keeps)."""
+    columns = list(columns)
+    read = [
+        n.spend_in(365),
+        n.orders_in(365),
+        n.DAYS_SINCE_LAST_ORDER,
+        *(n.avg_basket(channel) for channel in vocab.ORDER_CHANNELS),
+        *(col for col in columns if col.startswith(n.CATEGORY_SHARE_PREFIX)),
+        n.consent("profiling"),
+        *(n.consent(purpose) for purpose in CHANNEL_PURPOSE.values()),
+    ]
+    return list(dict.fromkeys(read))
+
+
 def segment_profile(features: pd.DataFrame, memberships: pd.DataFrame, kind: str) -> pd.DataFrame:
     """One row per value of ``kind`` (e.g. ``rfm_segment``): size, revenue share, basket per channel, top
     categories and the share of members reachable on each channel (consent and profiling granted)."""
-    frame = features.reset_index(drop=True).assign(_segment=memberships[kind].to_numpy())
+    frame = features[profile_columns(features.columns)].reset_index(drop=True)
+    frame = frame.assign(_segment=memberships[kind].to_numpy())
     spend = frame[n.spend_in(365)].clip(lower=0)
     total_revenue = spend.sum()
     grouped = frame.groupby("_segment", sort=True)

@@ -9,7 +9,7 @@ import pytest
 
 from features import columns as c
 from features.arrays import rows_where
-from features.dataset import rows_before
+from features.dataset import outcomes_known_before, rows_before
 
 
 def _orders(times: list[str]) -> pd.DataFrame:
@@ -48,3 +48,20 @@ def test_rows_where_keeps_dtypes_values_and_labels() -> None:
     frame = _orders(["2026-01-01"] * 7)
     keep = np.array([True, False, True, True, False, False, True])
     pd.testing.assert_frame_equal(rows_where(frame, keep), frame[keep])
+
+
+def test_outcomes_known_before_blanks_later_outcomes_and_leaves_the_input_as_it_was() -> None:
+    contacts = pd.DataFrame(
+        {
+            c.SENT_AT: pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03"]).astype("datetime64[us]"),
+            c.OPENED_AT: pd.to_datetime(["2026-01-02", "2026-02-01", None]).astype("datetime64[us]"),
+            c.CLICKED_AT: pd.to_datetime(["2026-02-02", "2026-01-04", None]).astype("datetime64[us]"),
+            c.CONVERTED_ORDER_ID: pd.Series(["o1", "o2", None], dtype="str"),
+        }
+    )
+    original = contacts.copy()
+    known = outcomes_known_before(contacts, pd.Timestamp("2026-01-15"), lambda ids: (ids == "o1").to_numpy())
+    assert known[c.OPENED_AT].notna().tolist() == [True, False, False]
+    assert known[c.CLICKED_AT].notna().tolist() == [False, True, False]
+    assert known[c.CONVERTED_ORDER_ID].fillna("-").tolist() == ["o1", "-", "-"]
+    pd.testing.assert_frame_equal(contacts, original)
