@@ -179,7 +179,7 @@ def score(
     """Score every customer with the champion models: churn risk and band, propensity, value, next order
     date, segments and the top reasons, as of --as-of (nothing at or after it is read).
 
-    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 10,000) is
     loaded and scored one customer partition at a time (the same rows, bounded memory); with --engine
     dask or --partitions the data set is loaded whole."""
     if out.suffix != ".parquet":

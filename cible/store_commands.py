@@ -41,7 +41,7 @@ def materialize_command(
     """Write each customer's latest features, segments, scores and consents to the online store, and the
     reports the page reads (KPIs, segment profiles, the audience frame) under the home's reports/.
 
-    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 10,000) is
     loaded and materialised one customer partition at a time (the same records and reports, bounded
     memory); with --engine dask or --partitions the data set is loaded whole."""
     settings = Settings.from_env()

@@ -39,6 +39,7 @@ import pyarrow as pa
 from features import columns as c
 from features.dataset import Dataset
 from features.load import batch_rules, read_dataset, validated
+from features.memory import give_back
 from features.offers.eligible import shop_spend, with_shop_spend
 from features.privacy.batch_rules import BatchRules
 from features.privacy.rules import PrivacyRules
@@ -221,7 +222,9 @@ class PartitionedData:
             return
         self.work.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".cible-partitions-", dir=self.work) as root:
-            yield split_tables(self.tables, self.parts, Path(root), only)
+            split = split_tables(self.tables, self.parts, Path(root), only)
+            give_back()  # the split's buffers
+            yield split
 
     @contextmanager
     def partitions(self, as_of: pd.Timestamp | None = None) -> Iterator[Partitions]:
@@ -253,12 +256,17 @@ class Partitions:
         return len(self.split)
 
     def __iter__(self) -> Iterator[Dataset]:
+        """Each partition's data set, read once the previous one's memory, which the caller has let go
+        of, is back with the system; the last one's too, before the caller puts the shares together."""
         for tables in self.split:
+            give_back()
             dataset = self.data.read(tables)
             if self.spend is None or self.as_of is None:
                 yield dataset
             else:
                 yield with_shop_spend(dataset, self.as_of, self.spend)
+            del dataset  # not held here while the next is read
+        give_back()
 
 
 def partitioned_data(

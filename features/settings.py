@@ -17,8 +17,11 @@ TRAIN_CUSTOMERS_ENV = "CIBLE_TRAIN_CUSTOMERS"
 DEFAULT_TRAIN_CUSTOMERS = 100_000
 PARTITION_CUSTOMERS_ENV = "CIBLE_PARTITION_CUSTOMERS"
 # ``cible score`` and ``cible materialize`` load a data set holding more customers than this one customer
-# partition at a time (features.customer_partitions): ~2 GB of pandas frames per 100,000 customers.
-DEFAULT_PARTITION_CUSTOMERS = 100_000
+# partition at a time (features.customer_partitions). A partition of 25,000 customers (24 months) is
+# ~560 MB of frames and peaks ~1.1 GB above that in materialize; partitions of 10,000 keep 100,000
+# customers within 1.5 GB (score 1.2 GB, materialize 1.29 GB), for 5-10% more CPU than one partition
+# (experiments/RESULTS_scale.md, session 22).
+DEFAULT_PARTITION_CUSTOMERS = 10_000
 
 
 class SettingError(CibleError, ValueError):

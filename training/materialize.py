@@ -32,7 +32,10 @@ from features.online_store.base import (
 from features.online_store.history import BatchEvent, history_records, recent_contacts, recent_events
 from features.reports import write_churn_risk, write_reports
 from features.settings import Settings
+from training.predictive.champions import ScoringChampions
 from training.predictive.score import score_customers, withhold_profiling
+
+READ_BACK = 2_000  # previous records decoded at a time, for the sends reported to the service
 
 
 def _clean(value: object) -> object:
@@ -98,11 +101,17 @@ def customer_parts(dataset: Dataset, as_of: pd.Timestamp, ids: pd.Index, now: pd
 
 
 def champion_scores(
-    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine, now: pd.Timestamp
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    engine: BatchEngine,
+    now: pd.Timestamp,
+    champions: ScoringChampions | None,
 ) -> dict[str, Record]:
-    """The champions' scores of each customer as they may leave Cible (none without champions)."""
+    """The champions' scores of each customer as they may leave Cible (none without champions);
+    ``champions`` loaded from the registry when not given."""
     try:
-        scored = score_customers(dataset, as_of, settings, engine)
+        scored = score_customers(dataset, as_of, settings, engine, champions)
     except NoChampionError:
         return {}
     return _rows(withhold_profiling(scored, dataset.consents, now))
@@ -155,7 +164,7 @@ def materialize(
         if reports is not None:
             reports.extend(write_reports(dataset, as_of, settings, engine.features(as_of)))
 
-    records = store_records(dataset, as_of, settings, store, engine, now, meanwhile)
+    records = store_records(dataset, as_of, settings, store, engine, now, meanwhile=meanwhile)
     store.add_events(events)
     write_churn_risk(records, settings)
     return len(records)
@@ -168,15 +177,17 @@ def store_records(
     store: OnlineStore,
     engine: BatchEngine,
     now: pd.Timestamp,
+    champions: ScoringChampions | None = None,
     meanwhile: Callable[[], None] = lambda: None,
 ) -> dict[str, Record]:
     """The records of ``dataset``'s customers (:func:`customer_records`), written to ``store``, with the
-    sends reported to the service kept; ``meanwhile`` runs while the champions score."""
+    sends reported to the service kept; ``meanwhile`` runs while the champions score. ``champions``:
+    the models to score with (default: loaded, in the scoring thread; a partitioned run loads them once)."""
     features = engine.features(as_of).drop(columns=[AS_OF_COLUMN])  # built once, before the thread reads it
     # The champions score in a second thread while this one builds everything else: their predictions and
     # SHAP values are LightGBM's C code, which releases the GIL, so the two use both cores.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="champion-scores") as pool:
-        scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now)
+        scoring = pool.submit(champion_scores, dataset, as_of, settings, engine, now, champions)
         meanwhile()
         parts = customer_parts(dataset, as_of, pd.Index(features[c.CUSTOMER_ID]), now)
         scores = scoring.result()
@@ -202,8 +213,21 @@ def keep_reported_contacts(records: dict[str, Record], store: OnlineStore, datas
     """Sends reported to the service (``POST /contacts``) that the data does not hold yet stay in the new
     records: an export taken before them must not reopen the contact-pressure cap. A contact is its
     customer's row, so ``dataset`` need only hold the rows of ``records``' customers (a partition)."""
-    in_data = set(dataset.contacts[c.CONTACT_ID].astype(str))
-    for cid, old in store.get_many(records).items():
-        reported = {k: t for k, t in (old.get(REPORTED_CONTACTS) or {}).items() if k not in in_data}
-        if reported:
-            records[cid][REPORTED_CONTACTS] = reported
+    ids = list(records)
+    reported: dict[str, dict[str, Any]] = {}
+    for start in range(
+        0, len(ids), READ_BACK
+    ):  # the previous records a batch at a time: whole, they are large
+        for cid, old in store.get_many(ids[start : start + READ_BACK]).items():
+            if old.get(REPORTED_CONTACTS):
+                reported[cid] = old[REPORTED_CONTACTS]
+    if not reported:
+        return
+    # the few reported ids looked up among the contacts, not every contact id made a Python string
+    contact_ids = dataset.contacts[c.CONTACT_ID].astype(str)
+    wanted = {k for sends in reported.values() for k in sends}
+    in_data = set(contact_ids[contact_ids.isin(wanted).to_numpy()])
+    for cid, sends in reported.items():
+        kept = {k: t for k, t in sends.items() if k not in in_data}
+        if kept:
+            records[cid][REPORTED_CONTACTS] = kept

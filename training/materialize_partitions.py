@@ -41,6 +41,7 @@ from features.reports import (
 )
 from features.settings import Settings
 from training.materialize import store_records, write_campaign_frame
+from training.predictive.champions import ScoringChampions
 
 
 def materialize_partitions(
@@ -53,6 +54,7 @@ def materialize_partitions(
     """Every partition's records into ``store``, the campaign results and churn-risk reports; the number
     of records. When ``reports`` is given the page's reports are written too and their paths added to it."""
     now = clock.now()
+    champions = ScoringChampions.load(settings)  # once: every partition scores with the same models
     snapshot = latest_memberships(settings) if reports is not None else None
     shares = (
         CampaignShares(as_of, kpi_since(as_of), list(KPI_GROUPS), kpi_memberships(snapshot))
@@ -70,15 +72,16 @@ def materialize_partitions(
         if events:
             last = max(events, key=lambda e: e.timestamp)
             latest = last if latest is None or last.timestamp > latest.timestamp else latest
+        del events  # Python objects (~1 kB an event): not held while the records are built
         shares.add(dataset)
         if len(dataset.customers):
-            records, features = _records(dataset, as_of, settings, store, now)
+            records, features = _records(dataset, as_of, settings, store, now, champions)
             pairs += churn_risk_pairs(records)
             written += len(records)
             if snapshot is not None:
                 features_of.append(features)
             del records, features
-        del dataset, events
+        del dataset
     if latest is not None:
         # A store forgets events older than a month before the latest event of a batch: given again
         # (already held, so not added twice), the latest event of all makes that month the whole data's.
@@ -96,9 +99,14 @@ def materialize_partitions(
 
 
 def _records(
-    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, store: OnlineStore, now: pd.Timestamp
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    store: OnlineStore,
+    now: pd.Timestamp,
+    champions: ScoringChampions,
 ) -> tuple[dict[str, Record], pd.DataFrame]:
     """A partition's customers' records, written to ``store``, and their features."""
     engine = InMemoryEngine(dataset)
-    records = store_records(dataset, as_of, settings, store, engine, now)
+    records = store_records(dataset, as_of, settings, store, engine, now, champions)
     return records, engine.features(as_of)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
-from features.dataset import Dataset
+from features.dataset import Dataset, rows_before
 from features.offers.catalogue import OfferCatalogue
 from features.vocab import NON_PRODUCT_CATEGORY
 
@@ -17,14 +17,17 @@ SHOP_SPEND = "shop spend by category"  # key of :func:`shop_spend` in Dataset.sh
 
 def customer_flags(dataset: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per customer known before ``as_of``: the facts the eligibility rules read."""
-    past = dataset.before(as_of)
-    ids = past.customers[c.CUSTOMER_ID]
-    orders = past.orders[past.orders[c.QUANTITY] > 0]
+    # the tables read, cut at as_of (Dataset.before would also copy the contacts to blank outcomes not read)
+    customers = rows_before("customers", dataset.customers, as_of)
+    ids = customers[c.CUSTOMER_ID]
+    orders = rows_before("orders", dataset.orders, as_of)
+    orders = orders[orders[c.QUANTITY] > 0]
     n_orders = orders.groupby(c.CUSTOMER_ID)[c.ORDER_ID].nunique().reindex(ids, fill_value=0)
     web = orders[orders[c.CHANNEL].isin(WEB_CHANNELS)].groupby(c.CUSTOMER_ID)[c.ORDER_ID].nunique()
-    offers = past.contacts[past.contacts[c.OFFER_ID].notna()]
+    contacts = rows_before("contacts", dataset.contacts, as_of)
+    offers = contacts[contacts[c.OFFER_ID].notna()]
     recent = offers[offers[c.SENT_AT] >= as_of - PRESSURE_WINDOW].groupby(c.CUSTOMER_ID).size()
-    customers = past.customers.set_index(c.CUSTOMER_ID)
+    customers = customers.set_index(c.CUSTOMER_ID)
     return pd.DataFrame(
         {
             "orders": n_orders.to_numpy(),
@@ -40,8 +43,8 @@ def customer_flags(dataset: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
 def _category_spend(dataset: Dataset, as_of: pd.Timestamp, allowed: tuple[str, ...]) -> pd.DataFrame:
     """Net spend per (customer, product category) before ``as_of``, positive only, best first per customer
     (ties to the first name); categories limited to ``allowed`` unless it is empty."""
-    past = dataset.before(as_of)
-    o = past.orders[past.orders[c.CUSTOMER_ID].notna()]
+    orders = rows_before("orders", dataset.orders, as_of)  # the one table read (see customer_flags)
+    o = orders[orders[c.CUSTOMER_ID].notna()]
     category = o[c.SKU].map(dataset.products.set_index(c.SKU)[c.CATEGORY])
     ok = category.notna() & (category != NON_PRODUCT_CATEGORY)
     if allowed:

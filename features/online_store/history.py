@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
-from features.dataset import Dataset
+from features.dataset import Dataset, rows_before
 from features.recommend.catalogue import Catalogue
 from features.recommend.history import INTEREST_EVENTS, MAX_VIEWED, CustomerHistory, Purchases
 
@@ -74,8 +74,9 @@ def history_records(dataset: Dataset, as_of: pd.Timestamp) -> dict[str, dict[str
 
 def _last_sessions(dataset: Dataset, as_of: pd.Timestamp) -> dict[tuple[str, str], str]:
     """(customer, sku) -> the visit of the customer's latest interest in the product before ``as_of``."""
-    events = dataset.before(as_of).events
-    events = events[events[c.EVENT_TYPE].isin(INTEREST_EVENTS) & events[c.CUSTOMER_ID].notna()]
+    events = rows_before("events", dataset.events, as_of)  # not Dataset.before: it copies the contacts
+    interest = events[c.EVENT_TYPE].isin(INTEREST_EVENTS) & events[c.CUSTOMER_ID].notna()
+    events = events.loc[interest, [c.CUSTOMER_ID, c.SKU, c.OCCURRED_AT, c.SESSION_ID]]  # the columns read
     latest = events.sort_values(c.OCCURRED_AT, kind="stable").drop_duplicates(
         [c.CUSTOMER_ID, c.SKU], keep="last"
     )
@@ -167,7 +168,7 @@ EVENT_FIELDS += (c.DEVICE, c.SOURCE)
 
 def recent_events(dataset: Dataset, as_of: pd.Timestamp, days: int = 30) -> list[BatchEvent]:
     """The events of the ``days`` before ``as_of``, so real-time features start where the batch ends."""
-    events = dataset.before(as_of).events
+    events = rows_before("events", dataset.events, as_of)  # not Dataset.before: it copies the contacts
     events = events[events[c.OCCURRED_AT] >= as_of - pd.Timedelta(days=days)]
     frame = events[list(EVENT_FIELDS)].astype(object).where(events[list(EVENT_FIELDS)].notna(), None)
     times = events[c.OCCURRED_AT]
@@ -183,7 +184,8 @@ def recent_events(dataset: Dataset, as_of: pd.Timestamp, days: int = 30) -> list
 
 def recent_contacts(dataset: Dataset, as_of: pd.Timestamp, days: int = 7) -> dict[str, list[str]]:
     """When each customer was contacted in the ``days`` before ``as_of``: the contact-pressure window."""
-    contacts = dataset.before(as_of).contacts
+    # sends only: the outcomes Dataset.before blanks (in a copy of every contact) are not read
+    contacts = rows_before("contacts", dataset.contacts, as_of)
     recent = contacts[contacts[c.SENT_AT] >= as_of - pd.Timedelta(days=days)]
     sent = recent[c.SENT_AT].dt.strftime("%Y-%m-%dT%H:%M:%S")
     return sent.groupby(recent[c.CUSTOMER_ID]).agg(list).to_dict()

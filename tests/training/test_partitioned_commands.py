@@ -142,3 +142,27 @@ def test_materialize_by_partition_fills_the_store_and_reports_as_the_whole(
     records, _ = _store_rows(parts)
     assert records == _store_rows(whole)[0]
     assert sum("K-" in str(record.get("reported_contacts")) for _, record in records) == 40
+
+
+@pytest.mark.parametrize("command", ["score", "materialize"])
+def test_the_champions_are_loaded_once_for_every_partition(
+    home: Settings, small_synthetic_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    from training.predictive.champions import ScoringChampions
+
+    loaded: list[ScoringChampions] = []
+    load = ScoringChampions.load.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[ScoringChampions], settings: Settings) -> ScoringChampions:
+        loaded.append(load(cls, settings))
+        return loaded[-1]
+
+    monkeypatch.setattr(ScoringChampions, "load", classmethod(counted))
+    target = (
+        ["--out", str(tmp_path / "s.parquet")]
+        if command == "score"
+        else ["--store", f"sqlite:///{tmp_path}/s.db"]
+    )
+    said = invoke(command, "--data", str(small_synthetic_dir), *target, per_partition=400)
+    assert "in 4 partitions" in said
+    assert len(loaded) == 1 and loaded[0].predictive and loaded[0].recommender is not None

@@ -17,21 +17,18 @@ import logging
 
 import numpy as np
 import pandas as pd
-from mlflow.tracking import MlflowClient
 
 from features import columns as c
 from features.batch_engine import BatchEngine, InMemoryEngine
 from features.consent_gate import check_consent
 from features.customer_features import names as n
 from features.dataset import Dataset
-from features.errors import NoChampionError
 from features.predictive.bands import CHURN_RISK_BAND, risk_band
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, CustomerScoreModel
 from features.segments.memberships import SEGMENT_COLUMNS, MembershipStore
 from features.settings import Settings
-from training.predictive.train import load_champion
+from training.predictive.champions import MODELS, ScoringChampions
 from training.recommend.batch_scores import RECOMMEND_COLUMNS, recommendation_columns
-from training.tracking import connect
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +57,12 @@ SCORE_COLUMNS: tuple[str, ...] = (
 # Every column but the id and the cutoff is profiling: scores, bands, segments, reasons, recommendations.
 PERSONAL_COLUMNS: tuple[str, ...] = tuple(col for col in SCORE_COLUMNS if col not in (c.CUSTOMER_ID, AS_OF))
 PROFILING_CONSENT = "profiling_consent"
-MODELS: tuple[str, ...] = (CHURN, PROPENSITY, VALUE, NEXT_ORDER)
 OUTPUT_OF: dict[str, str] = {
     CHURN: CHURN_PROBABILITY,
     PROPENSITY: PURCHASE_PROPENSITY,
     VALUE: PREDICTED_VALUE,
     NEXT_ORDER: NEXT_ORDER_DAYS,
 }
-
-
-def champions(client: MlflowClient) -> dict[str, tuple[CustomerScoreModel, str]]:
-    found = {}
-    for name in MODELS:
-        loaded = load_champion(client, name)
-        if loaded is not None:
-            found[name] = loaded
-    if not found:
-        raise NoChampionError(
-            "no predictive model has a champion yet: run `cible train churn` (or `cible train all`) first"
-        )
-    return found
 
 
 def _segments(settings: Settings, as_of: pd.Timestamp, ids: pd.Series) -> pd.DataFrame:
@@ -118,29 +101,34 @@ def score_features(
 
 
 def score_customers(
-    dataset: Dataset, as_of: pd.Timestamp | str, settings: Settings, engine: BatchEngine | None = None
+    dataset: Dataset,
+    as_of: pd.Timestamp | str,
+    settings: Settings,
+    engine: BatchEngine | None = None,
+    champions: ScoringChampions | None = None,
 ) -> pd.DataFrame:
     """Every customer created before ``as_of``, scored from rows strictly before it (see the module doc).
 
     The features and the champions' scores and reasons come from ``engine`` (default: in memory, from
-    ``dataset``); segments and recommendations are joined here.
+    ``dataset``); segments and recommendations are joined here. ``champions``: the models to score
+    with (default: loaded from the registry; a command scoring partitions loads them once for all).
     ``frame.attrs["missing_models"]`` lists the targets that had no champion, ``missing_recommend_models``
     the recommender and offer response models that had none."""
     as_of = pd.Timestamp(as_of)
     engine = engine or InMemoryEngine(dataset)
-    client = connect(settings)
-    models = champions(client)
+    champions = champions or ScoringChampions.load(settings)
+    models = champions.scorers()
     features = engine.features(as_of)
     out = engine.apply(as_of, score_features, as_of=as_of, models=models)
     segments = _segments(settings, as_of, out[c.CUSTOMER_ID])
     for column in SEGMENT_COLUMNS:
         out[column] = segments[column].to_numpy()
-    recommended, missing = recommendation_columns(client, dataset, as_of, features)
+    recommended = recommendation_columns(champions, dataset, as_of, features)
     for column in RECOMMEND_COLUMNS:
         out[column] = recommended[column].to_numpy()
     out = out[list(SCORE_COLUMNS)]
     out.attrs["missing_models"] = [name for name in MODELS if name not in models]
-    out.attrs["missing_recommend_models"] = missing
+    out.attrs["missing_recommend_models"] = champions.missing_recommend_models()
     out.attrs["horizons_days"] = {name: float(model.horizon_days) for name, (model, _) in models.items()}
     return out
 

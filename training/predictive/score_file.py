@@ -26,6 +26,7 @@ from features.dataset import Dataset
 from features.io import atomic_path
 from features.predictive.bands import CHURN_RISK_BAND
 from features.settings import Settings
+from training.predictive.champions import ScoringChampions
 from training.predictive.score import score_customers, withhold_profiling
 
 
@@ -60,6 +61,7 @@ def score_partitions(
     ``progress`` is told of each partition as it is scored, and of the final write."""
     step = progress or (lambda _name: None)
     summary = ScoreSummary()
+    champions = ScoringChampions.load(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.parts-", dir=out.parent) as work:
         files = []
@@ -67,8 +69,9 @@ def score_partitions(
             step(f"partition {k + 1}")
             if not len(dataset.customers):
                 continue
-            scores = withhold_profiling(score_customers(dataset, as_of, settings), dataset.consents, now)
-            del dataset  # the partition's frames go before the next partition is read
+            scored = score_customers(dataset, as_of, settings, champions=champions)
+            scores = withhold_profiling(scored, dataset.consents, now)
+            del dataset, scored  # the partition's frames go before the next partition is read
             summary.add(scores)
             files.append(Path(work) / f"{k}.parquet")
             scores.to_parquet(files[-1], index=False)

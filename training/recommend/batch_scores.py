@@ -3,9 +3,10 @@ the ``recommender`` and ``offer_response`` champions. A missing champion leaves 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from mlflow.tracking import MlflowClient
 
 from features import columns as c
 from features.dataset import Dataset
@@ -13,9 +14,9 @@ from features.offers.best_offer import OFFER_COLUMNS, OFFER_EXPECTED_VALUE, best
 from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from features.recommend.history import CustomerHistory
 from features.recommend.recommender import Recommender
-from training.offers.register import load_offer_champion
-from training.recommend.train import load_champion
-from training.uplift.train import load_uplift_champion
+
+if TYPE_CHECKING:
+    from training.predictive.champions import ScoringChampions
 
 TOP_ITEMS = "top_items"
 TOP_K = 3
@@ -38,23 +39,18 @@ def top_items(
 
 
 def recommendation_columns(
-    client: MlflowClient, dataset: Dataset, as_of: pd.Timestamp, features: pd.DataFrame, k: int = TOP_K
-) -> tuple[pd.DataFrame, list[str]]:
-    """The columns of :data:`RECOMMEND_COLUMNS`, aligned with ``features``, and the champions missing."""
+    champions: ScoringChampions, dataset: Dataset, as_of: pd.Timestamp, features: pd.DataFrame, k: int = TOP_K
+) -> pd.DataFrame:
+    """The columns of :data:`RECOMMEND_COLUMNS`, aligned with ``features`` (a model without a champion
+    leaves its columns empty)."""
     out = pd.DataFrame(index=features.index, columns=list(RECOMMEND_COLUMNS), dtype=object)
     out[OFFER_EXPECTED_VALUE] = np.nan
-    missing = []
-    recommender = load_champion(client)
-    if recommender is None:
-        missing.append("recommender")
-    else:
-        out[TOP_ITEMS] = top_items(recommender, dataset, as_of, features[c.CUSTOMER_ID], k)
-    response = load_offer_champion(client)
-    if response is None:
-        missing.append("offer_response")
-    else:
-        uplift = load_uplift_champion(client)  # incremental margin when the control groups taught one
-        offers = best_offers(dataset, as_of, features, response, load_catalogue(DEFAULT_CATALOGUE), uplift)
+    if champions.recommender is not None:
+        out[TOP_ITEMS] = top_items(champions.recommender, dataset, as_of, features[c.CUSTOMER_ID], k)
+    if champions.offer_response is not None:
+        # the uplift champion (when the control groups taught one) ranks by incremental margin
+        catalogue = load_catalogue(DEFAULT_CATALOGUE)
+        offers = best_offers(dataset, as_of, features, champions.offer_response, catalogue, champions.uplift)
         for column in OFFER_COLUMNS:
             out[column] = offers[column].to_numpy()
-    return out, missing
+    return out
