@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pandas as pd
+import pyarrow as pa
 
 from features.batch_engine import BatchEngine, InMemoryEngine
 from features.customer_features.build import features_of_past
@@ -55,6 +56,9 @@ def labelled_rows(
     frame = intent_frame(dataset, cutoff, _customer_inputs(dataset, cutoff, engine))
     frame[LABEL] = purchase_labels(dataset, frame, cutoff, horizon_days)
     frame[CUTOFF] = cutoff
+    # The cut's and the features' Arrow buffers, freed, go back to the system, not to Arrow's pool
+    # (mimalloc), which would keep them from the NumPy work of the next cutoffs and of the fit.
+    pa.default_memory_pool().release_unused()
     return frame
 
 
