@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from distributed import Client, LocalCluster
 
 from features import columns as c
+from features.customer_features.build import FEATURE_COLUMNS
 from features.customer_features.partitioned import (
-    FEATURE_COLUMNS,
     LOGIN_COLUMNS,
     PART,
     SPLIT_TABLES,
