@@ -161,11 +161,26 @@ def train_predictive_all(
     the others still run."""
     config = PredictiveConfig()
     cache = FeatureCache(dataset.before(as_of), engine)
-    for target in (CHURN, PROPENSITY, VALUE, NEXT_ORDER):
+    targets = (CHURN, PROPENSITY, VALUE, NEXT_ORDER)
+    reads = [_cutoffs_read(cache, as_of, target, config) for target in targets]
+    for k, target in enumerate(targets):
         try:
             run_target(dataset, as_of, settings, target, config, cache)
         except NotEnoughHistoryError as exc:
             console.print(f"[yellow]skipped {target}:[/yellow] {exc}", highlight=False)
+        # Only the cutoffs a later target shares stay in memory (2 of the ~16 features frames).
+        cache.release(reads[k] - set().union(*reads[k + 1 :]))
+
+
+def _cutoffs_read(
+    cache: FeatureCache, as_of: pd.Timestamp, target: str, config: PredictiveConfig
+) -> set[pd.Timestamp]:
+    """The cutoffs whose features ``target`` reads (none when the data are too short for it)."""
+    try:
+        cutoffs = cutoffs_for(cache.past, as_of, TARGETS[target], config)
+    except NotEnoughHistoryError:
+        return set()
+    return {cutoffs.validation, *cutoffs.training}
 
 
 def score(

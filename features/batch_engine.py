@@ -16,7 +16,7 @@ every engine gives the same frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,12 +91,13 @@ class BatchEngine:
             self._release(as_of)
         return built
 
-    def forget(self) -> None:
-        """Let go of every cutoff's features: between two pipelines of ``train all``, which share the
-        engine but few cutoffs, so that one pipeline's cutoffs do not stay in memory through the next."""
-        for as_of in list(self._features):
-            self._release(as_of)
-        self._features.clear()
+    def forget(self, cutoffs: Iterable[pd.Timestamp] | None = None) -> None:
+        """Let go of the features of ``cutoffs`` (default every cutoff): between two pipelines of ``train
+        all``, which share the engine but few cutoffs, so that one pipeline's cutoffs do not stay in
+        memory through the next; between two runs of a pipeline, those no later run reads."""
+        for as_of in list(self._features) if cutoffs is None else [pd.Timestamp(t) for t in cutoffs]:
+            if self._features.pop(as_of, None) is not None:
+                self._release(as_of)
 
     def apply(self, at: pd.Timestamp, func: PerCustomer, /, **kwargs: Any) -> pd.DataFrame:
         """``func(features, **kwargs)`` over the features at ``at``, partition by partition."""

@@ -24,8 +24,8 @@ from distributed import Client, LocalCluster
 from distributed.system import MEMORY_LIMIT
 
 from features import columns as c
+from features.customer_features.build import FEATURE_COLUMNS
 from features.customer_features.partitioned import (
-    FEATURE_COLUMNS,
     LOGIN_COLUMNS,
     PART,
     SPLIT_TABLES,

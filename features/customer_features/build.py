@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,11 +19,32 @@ from features.customer_features.order_summary import summarise_orders
 from features.customer_features.rfm import rfm_features
 from features.customer_features.web import web_features
 from features.dataset import Dataset
+from features.schema import TABLES
 
 AS_OF_COLUMN = "as_of"
 # The groups of features beside the customer's profile, in the order they are built; a caller that reads
 # only some (the intent model reads the profile and order history) builds only those.
 GROUPS: tuple[str, ...] = ("orders", "categories", "web", "campaigns", "consents")
+
+# Columns a feature build reads (the rest of each table is never loaded).
+FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": TABLES["customers"].column_names,
+    "products": TABLES["products"].column_names,
+    "orders": (
+        c.ORDER_ID,
+        c.CUSTOMER_ID,
+        c.ORDERED_AT,
+        c.CHANNEL,
+        c.SKU,
+        c.QUANTITY,
+        c.UNIT_PRICE,
+        c.DISCOUNT,
+    ),
+    "events": (c.OCCURRED_AT, c.VISITOR_ID, c.CUSTOMER_ID, c.SESSION_ID, c.EVENT_TYPE, c.SKU),
+    "contacts": (c.CUSTOMER_ID, c.CHANNEL, c.SENT_AT, c.OPENED_AT, c.CLICKED_AT, c.CONVERTED_ORDER_ID),
+    "consents": (c.CUSTOMER_ID, c.PURPOSE, c.GRANTED, c.RECORDED_AT),
+}
+PARTLY_READ: tuple[str, ...] = ("orders", "events", "contacts", "consents")  # tables of which some is unread
 
 
 def _profile(customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -46,7 +68,19 @@ def build_customer_features(
     The data set is sliced first (:meth:`Dataset.before`), so no function below can see the future.
     """
     as_of = pd.Timestamp(as_of)
-    return features_of_past(dataset.before(as_of), as_of, progress=progress)
+    return features_of_past(read_columns(dataset).before(as_of), as_of, progress=progress)
+
+
+def read_columns(dataset: Dataset) -> Dataset:
+    """``dataset`` with only the columns a feature build reads (:data:`FEATURE_COLUMNS`) and no
+    assignments (none is read), sharing the loaded buffers: a cut of it copies no column that no feature
+    reads (a third of the data set's memory, at each of a training pipeline's cutoffs)."""
+    read = {name: _columns(getattr(dataset, name), FEATURE_COLUMNS[name]) for name in PARTLY_READ}
+    return replace(dataset, assignments=dataset.assignments.iloc[:0], **read)
+
+
+def _columns(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({col: frame[col] for col in names if col in frame}, index=frame.index, copy=False)
 
 
 def features_of_past(

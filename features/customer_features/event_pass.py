@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 
 from features import columns as c
 from features.customer_features.attribution import latest_logins, owner_codes
+from features.customer_features.build import FEATURE_COLUMNS
 from features.customer_features.grouping import as_datetime
 from features.customer_features.partitioned import (
-    FEATURE_COLUMNS,
     LOGIN_COLUMNS,
     OWNER,
     PART,

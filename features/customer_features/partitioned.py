@@ -35,7 +35,6 @@ from features.customer_features.build import features_of_past
 from features.customer_features.grouping import CustomerIndex, as_datetime
 from features.dataset import Dataset, outcomes_known_before, rows_before
 from features.privacy.rules import PrivacyRules
-from features.schema import TABLES
 
 PART = "_part"
 OWNER = "_owner"  # position in the plan's customers of the customer an event counts for (-1: nobody)
@@ -43,24 +42,6 @@ CODE = "_code"  # a customer's own position in the plan's customers
 CUSTOMERS_PER_PARTITION = 12_500
 # Tables split by customer; products are small and go whole to every partition.
 SPLIT_TABLES: tuple[str, ...] = ("customers", "orders", "events", "contacts", "consents")
-# Columns a feature build reads (the rest of each table is never loaded).
-FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": TABLES["customers"].column_names,
-    "products": TABLES["products"].column_names,
-    "orders": (
-        c.ORDER_ID,
-        c.CUSTOMER_ID,
-        c.ORDERED_AT,
-        c.CHANNEL,
-        c.SKU,
-        c.QUANTITY,
-        c.UNIT_PRICE,
-        c.DISCOUNT,
-    ),
-    "events": (c.OCCURRED_AT, c.VISITOR_ID, c.CUSTOMER_ID, c.SESSION_ID, c.EVENT_TYPE, c.SKU),
-    "contacts": (c.CUSTOMER_ID, c.CHANNEL, c.SENT_AT, c.OPENED_AT, c.CLICKED_AT, c.CONVERTED_ORDER_ID),
-    "consents": (c.CUSTOMER_ID, c.PURPOSE, c.GRANTED, c.RECORDED_AT),
-}
 LOGIN_COLUMNS: tuple[str, ...] = (c.CUSTOMER_ID, c.VISITOR_ID, c.OCCURRED_AT)
 
 

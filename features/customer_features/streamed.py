@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.customer_features.build import FEATURE_COLUMNS
 from features.customer_features.event_pass import spill_events
 from features.customer_features.partitioned import (
-    FEATURE_COLUMNS,
     SPLIT_TABLES,
     PartitionPlan,
     combine_parts,

@@ -94,7 +94,13 @@ def intent_frame(
     :data:`~features.intent.names.INTENT_FEATURES`. Reads only ``dataset.before(as_of)``;
     ``customer_features`` (from ``build_customer_features`` at ``as_of``) may be passed to reuse them."""
     as_of = pd.Timestamp(as_of)
-    return as_frame(*_matrix(dataset.before(as_of), as_of, customer_features))
+    if customer_features is None:
+        return as_frame(*_matrix(dataset.before(as_of), as_of, None))
+    # Given the customer features, only the lookback's events are read, and lookback_events keeps only
+    # those strictly before ``as_of``: no cut of the whole data set (a copy of most tables, GBs at 100k
+    # customers, at each of the training pipeline's cutoffs).
+    frame, ages = lookback_events(dataset.events, as_of)
+    return as_frame(*intent_matrix(frame, ages, customer_features))
 
 
 def as_frame(

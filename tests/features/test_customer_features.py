@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from features.customer_features import names as n
-from features.customer_features.build import build_customer_features
+from features.customer_features.build import build_customer_features, features_of_past
 from features.customer_features.sets import CUSTOMER_FEATURES_V1
 from features.dataset import Dataset
 from tests.tiny_data import AS_OF, tiny_frames
@@ -119,3 +119,13 @@ def test_a_build_of_some_groups_equals_the_full_build_on_their_columns(small_syn
     pd.testing.assert_frame_equal(orders_only, full[orders_only.columns])
     with pytest.raises(ValueError, match="unknown feature groups \\['weather'\\]"):
         features_of_past(past, as_of, groups=("orders", "weather"))
+
+
+def test_the_features_are_those_of_every_table_cut_at_the_cutoff(small_synthetic: Dataset) -> None:
+    """The build leaves the campaign assignments out of its cut (no feature reads them): the features are
+    those of the whole data set cut at the cutoff."""
+    as_of = small_synthetic.default_as_of() - pd.Timedelta(days=30)
+    past = small_synthetic.before(as_of)
+    assert len(past.assignments) > 0
+    expected = features_of_past(past, as_of)
+    pd.testing.assert_frame_equal(build_customer_features(small_synthetic, as_of), expected)

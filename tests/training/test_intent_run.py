@@ -11,15 +11,17 @@ from typer.testing import CliRunner
 
 from cible.cli import app
 from features import columns as c
+from features.batch_engine import InMemoryEngine
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
 from features.errors import NoChampionError
+from features.intent.batch import intent_frame
 from features.intent.names import INTENT_FEATURES
 from features.intent.realtime import intent_vector
 from features.settings import Settings
 from training.intent.config import IntentConfig
-from training.intent.labels import purchase_labels
-from training.intent.rows import IntentCutoffs
+from training.intent.labels import LABEL, purchase_labels
+from training.intent.rows import CUTOFF, IntentCutoffs, labelled_rows
 from training.intent.score import SCORE_COLUMNS, score_intent
 from training.intent.train import load_intent_champion, train_intent
 from training.tracking import connect
@@ -162,3 +164,25 @@ def test_cli_trains_intent(
         and "gate: no champion yet" in result.output
     )
     assert load_intent_champion(connect(settings)) is not None
+
+
+def test_rows_in_memory_read_the_customer_inputs_of_the_full_features(small_synthetic: Dataset) -> None:
+    """In memory each cutoff's rows take the profile and order features alone, from the customers and
+    orders before it (not every feature group on a cut of every table): the same rows, and orders or
+    customers at or after the cutoff change nothing."""
+    cutoff = small_synthetic.default_as_of() - pd.Timedelta(days=20)
+    full = intent_frame(small_synthetic, cutoff, build_customer_features(small_synthetic, cutoff))
+    later = Dataset.from_frames(
+        {
+            **small_synthetic.frames(),
+            "orders": pd.concat(
+                [small_synthetic.orders, small_synthetic.orders.assign(**{c.ORDERED_AT: cutoff})]
+            ),
+        }
+    )
+    for data, engine in [(small_synthetic, None), (small_synthetic, InMemoryEngine(small_synthetic))]:
+        rows = labelled_rows(data, cutoff, 7, engine)
+        pd.testing.assert_frame_equal(rows.drop(columns=[LABEL, CUTOFF]), full)
+    future = labelled_rows(later, cutoff, 7, InMemoryEngine(later)).drop(columns=[LABEL, CUTOFF])
+    pd.testing.assert_frame_equal(future, full)
+    assert len(full) > 100 and full[c.CUSTOMER_ID].notna().any()

@@ -3,6 +3,7 @@ validation customers into a calibration half and an evaluation half."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,11 @@ class FeatureCache:
 
     def at(self, cutoff: pd.Timestamp) -> pd.DataFrame:
         return self.engine.features(pd.Timestamp(cutoff))
+
+    def release(self, cutoffs: Iterable[pd.Timestamp]) -> None:
+        """Let go of the features of ``cutoffs``: those of a target that no later target reads (a frame
+        of every customer per cutoff, held by the engine until then)."""
+        self.engine.forget(cutoffs)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""``train all``'s predictive models: each cutoff's features built once, and let go of once no later target
+reads them (a frame of every customer per cutoff, ~16 cutoffs)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cible import predict_commands
+from features.batch_engine import InMemoryEngine
+from features.dataset import Dataset
+from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
+from training.predictive.compare import cutoffs_for
+from training.predictive.config import PredictiveConfig
+from training.predictive.cutoffs import NotEnoughHistoryError
+from training.predictive.targets import TARGETS
+
+
+class CountingEngine(InMemoryEngine):
+    def __init__(self, dataset: Dataset) -> None:
+        super().__init__(dataset)
+        self.built: list[pd.Timestamp] = []
+
+    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        self.built.append(as_of)
+        return super()._build(as_of)
+
+
+def test_each_cutoff_is_built_once_and_held_only_while_a_target_reads_it(
+    small_synthetic: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_of = small_synthetic.default_as_of()
+    config = PredictiveConfig()
+    reads = {}
+    for name in (CHURN, PROPENSITY, VALUE, NEXT_ORDER):
+        try:
+            cutoffs = cutoffs_for(small_synthetic, as_of, TARGETS[name], config)
+            reads[name] = {cutoffs.validation, *cutoffs.training}
+        except NotEnoughHistoryError:  # a year of data: no value model, the others still run
+            reads[name] = set()
+    engine = CountingEngine(small_synthetic)
+    held: dict[str, set[pd.Timestamp]] = {}
+
+    def run_target(dataset, when, settings, target, cfg, cache):  # what compare_candidates reads
+        held[target] = set(engine._features)
+        cutoffs_for(dataset, when, TARGETS[target], cfg)
+        for cutoff in sorted(reads[target]):
+            cache.at(cutoff)
+
+    monkeypatch.setattr(predict_commands, "run_target", run_target)
+    predict_commands.train_predictive_all(small_synthetic, as_of, None, engine)  # type: ignore[arg-type]
+    everything = set().union(*reads.values())
+    shared = reads[CHURN] & (reads[PROPENSITY] | reads[NEXT_ORDER])
+    assert shared and sorted(engine.built) == sorted(everything)  # a shared cutoff is not built twice
+    assert not reads[VALUE] and held[VALUE] == held[NEXT_ORDER]
+    assert held[CHURN] == set() and held[PROPENSITY] == shared
+    assert held[NEXT_ORDER] == reads[CHURN] & reads[NEXT_ORDER]
+    assert engine._features == {}  # nothing left once the last target is done
