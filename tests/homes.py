@@ -8,13 +8,15 @@ from contextlib import contextmanager
 
 import pytest
 
-from features.settings import Settings
+from features.settings import PARTITION_CUSTOMERS_ENV, Settings
+
+INHERITED = ("MLFLOW_TRACKING_URI", "CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER", PARTITION_CUSTOMERS_ENV)
 
 
 @contextmanager
 def fresh_home(factory: pytest.TempPathFactory, name: str, *unset: str) -> Iterator[Settings]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CIBLE_HOME", str(factory.mktemp(name)))
-        for variable in ("MLFLOW_TRACKING_URI", *unset):
+        for variable in (*INHERITED, *unset):
             mp.delenv(variable, raising=False)
         yield Settings.from_env()

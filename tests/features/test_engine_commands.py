@@ -63,7 +63,7 @@ def home(
     tmp_path_factory: pytest.TempPathFactory, small_synthetic: Dataset, small_synthetic_dir: Path
 ) -> Iterator[Settings]:
     """A Cible home with churn, segments and intent champions (the scores' models, the lists' intent)."""
-    with fresh_home(tmp_path_factory, "engine_home", "CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER") as settings:
+    with fresh_home(tmp_path_factory, "engine_home") as settings:
         as_of = small_synthetic.default_as_of()
         train_target(small_synthetic, as_of, settings, CHURN, FAST)
         train_segments(small_synthetic, as_of, settings, SegmentsConfig(k_min=4, k_max=4))

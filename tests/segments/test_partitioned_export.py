@@ -27,8 +27,7 @@ PER_PARTITION = 400  # the small shop's 1,500 customers in 4 partitions
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory, small_synthetic: Dataset) -> Iterator[Settings]:
-    unset = ("CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER", PARTITION_CUSTOMERS_ENV)
-    with fresh_home(tmp_path_factory, "partitioned_export", *unset) as settings:
+    with fresh_home(tmp_path_factory, "partitioned_export") as settings:
         train_segments(
             small_synthetic, small_synthetic.default_as_of(), settings, SegmentsConfig(k_min=4, k_max=4)
         )

@@ -36,8 +36,7 @@ NBO = NboConfig(train_windows=1, max_train_customers=300, n_estimators=30, num_l
 def home(
     tmp_path_factory: pytest.TempPathFactory, small_synthetic: Dataset, small_synthetic_dir: Path
 ) -> Iterator[Settings]:
-    unset = ("CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER", PARTITION_CUSTOMERS_ENV)
-    with fresh_home(tmp_path_factory, "partitioned_home", *unset) as settings:
+    with fresh_home(tmp_path_factory, "partitioned_home") as settings:
         as_of = small_synthetic.default_as_of()
         train_target(small_synthetic, as_of, settings, CHURN, FAST)
         train_segments(small_synthetic, as_of, settings, SegmentsConfig(k_min=4, k_max=4))

@@ -39,8 +39,7 @@ PER_PARTITION = 400  # the small shop's 1,500 customers in 4 partitions
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory, small_synthetic: Dataset) -> Iterator[Settings]:
-    unset = ("CIBLE_ENGINE", "CIBLE_DASK_SCHEDULER", PARTITION_CUSTOMERS_ENV)
-    with fresh_home(tmp_path_factory, "partitioned_lists", *unset) as settings:
+    with fresh_home(tmp_path_factory, "partitioned_lists") as settings:
         as_of = small_synthetic.default_as_of()
         for target in (PROPENSITY, CHURN, VALUE):  # cross-sell and lapsing high-value customers
             train_target(small_synthetic, as_of, settings, target, FAST)
