@@ -44,8 +44,10 @@ DASK = EngineConfig(kind=EngineKind.DASK, partitions=4)
 # a share of from its own rows (the bin edges differ) and bags its own rows (another 80% draw). On these
 # 1,500 customers (3,581 training rows) that moves churn's ROC-AUC by 1e-4 (0.77301 -> 0.77311, measured;
 # value's Spearman by 0.011). Changing only the seed of the local fit moves the AUC over 0.012 (six seeds:
-# 0.764 to 0.776): a difference under 0.01 is the same model up to the draws LightGBM makes anyway.
-AUC_TOLERANCE = 0.01
+# 0.764 to 0.776): a difference within that spread is the same model up to the draws LightGBM makes
+# anyway. Which rows each worker holds depends on where Dask placed the parts, so the difference varies
+# from run to run (0.0117 once on a loaded machine): the bound is the seeds' spread, rounded up.
+AUC_TOLERANCE = 0.015
 
 
 @pytest.fixture(scope="module")
