@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,29 +29,37 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, fl
 
     CPU is user + system of the process and every descendant it waited for (Dask workers included):
     on a machine shared with other work it is the figure to compare, not the wall time."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cible", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    root = psutil.Process(proc.pid)
+    # stderr to a file, not a pipe: Dask's workers log memory warnings there, and a pipe nobody reads
+    # until the end fills and blocks the command (a 1 M run hung so)
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cible", *args], env=env, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        peak, status, usage = _watch(proc.pid)
+        wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code:
+            errors.seek(0)
+            sys.stderr.write(errors.read().decode(errors="replace")[-2000:])
+    return wall, usage.ru_utime + usage.ru_stime, peak / 2**20, code
+
+
+def _watch(pid: int) -> tuple[int, int, resource.struct_rusage]:
+    """Peak summed RSS of ``pid``'s process tree until it ends, its wait status and resource use."""
+    root = psutil.Process(pid)
     peak = 0
     while True:
         # wait4 rather than poll: it gives the child's resource use, descendants it waited for included
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return peak, status, usage
         try:
             tree = [root, *root.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
         except psutil.Error:
             pass
         time.sleep(0.1)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code
-    if code:
-        sys.stderr.write(proc.stderr.read().decode()[-2000:])
-    return wall, usage.ru_utime + usage.ru_stime, peak / 2**20, code
 
 
 def ensure_data(work: Path, customers: int, env: dict[str, str]) -> Path:
