@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pandas as pd
-import pyarrow as pa
 
 from features.batch_engine import BatchEngine, InMemoryEngine
 from features.customer_features.build import features_of_past
 from features.dataset import Dataset, rows_before
 from features.errors import CibleError
 from features.intent.batch import intent_frame
+from features.memory import give_back
 from training.intent.config import IntentConfig
 from training.intent.labels import LABEL, purchase_labels
 
@@ -56,9 +56,9 @@ def labelled_rows(
     frame = intent_frame(dataset, cutoff, _customer_inputs(dataset, cutoff, engine))
     frame[LABEL] = purchase_labels(dataset, frame, cutoff, horizon_days)
     frame[CUTOFF] = cutoff
-    # The cut's and the features' Arrow buffers, freed, go back to the system, not to Arrow's pool
-    # (mimalloc), which would keep them from the NumPy work of the next cutoffs and of the fit.
-    pa.default_memory_pool().release_unused()
+    # The cut's and the features' buffers, freed, go back to the system, not to Arrow's pool or the C
+    # heap, which would keep them from the NumPy work of the next cutoffs and of the fit.
+    give_back()
     return frame
 
 
