@@ -16,6 +16,7 @@ from features.customer_partitions import PartitionedData, partitioned_data
 from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.load import load_dataset
+from features.reads import TableReads
 from features.settings import (
     DEFAULT_TRAIN_CUSTOMERS,
     PARTITION_CUSTOMERS_ENV,
@@ -27,7 +28,7 @@ from features.train_sample import WholeData, default_as_of, describe_whole, whol
 from features.train_sample import load_training_data as sampled_dataset
 
 if TYPE_CHECKING:
-    from features.batch_engine import BatchEngine
+    from features.batch_engine import BatchEngine, EngineMaker
 
 DATA_HELP = "Data folder (default: the synthetic data in the Cible home)."
 AS_OF_HELP = (
@@ -107,14 +108,20 @@ def _existing(settings: Settings, folder: Path | None) -> Path:
 
 
 def load_training_data(
-    settings: Settings, folder: Path | None, option: str | None, quiet: bool = False
+    settings: Settings,
+    folder: Path | None,
+    option: str | None,
+    quiet: bool = False,
+    reads: TableReads | None = None,
+    like: WholeData | None = None,
 ) -> Dataset:
     """The data set a training command reads: a sample of ``--train-customers`` customers when the data
-    holds more (said in one line, unless ``quiet``), else the whole data set."""
+    holds more (said in one line, unless ``quiet``), else the whole data set; of it only ``reads`` if
+    given, the sample ``like`` drew if given (see :func:`features.train_sample.load_training_data`)."""
     folder = _existing(settings, folder)
     limit = train_customers(settings, option)
     with steps("loading and validating data"):
-        dataset = sampled_dataset(folder, limit)
+        dataset = sampled_dataset(folder, limit, reads=reads, like=like)
     whole = whole_data(dataset)
     if whole.sampled and not quiet:
         console.print(whole.describe(), highlight=False)
@@ -153,3 +160,12 @@ def command_engine(
 
     with open_engine(config, folder or settings.default_data, dataset, settings) as engine:
         yield engine
+
+
+@contextmanager
+def command_engines(settings: Settings, folder: Path | None, config: EngineConfig) -> Iterator[EngineMaker]:
+    """:func:`command_engine` for each data set the command loads of ``folder`` in turn."""
+    from features.batch_engine import engine_maker
+
+    with engine_maker(config, folder or settings.default_data, settings) as make:
+        yield make

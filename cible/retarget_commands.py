@@ -59,7 +59,7 @@ def lists_command(
 ) -> None:
     """Email, SMS, push, ads (hashed ids), advisers' calls and delivery follow-ups, consent first.
 
-    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 10,000) is
     loaded one customer partition at a time (the same lists, bounded memory); with --engine dask or
     --partitions the data set is loaded whole."""
     settings = Settings.from_env()

@@ -181,7 +181,7 @@ def export(
     (campaigns/assignments/CAMPAIGN.parquet) and merged into the `assignments` table at every load, so
     `cible campaigns results CAMPAIGN` measures the campaign once its orders are in the data.
 
-    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 100,000) is
+    On the local engine, data of more than CIBLE_PARTITION_CUSTOMERS customers (default 10,000) is
     read one customer partition at a time (the same file, bounded memory)."""
     settings = Settings.from_env()
     now = clock.now()

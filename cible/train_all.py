@@ -3,11 +3,17 @@
 The pipelines are independent (each reads the data set and registers its own models), and each trains
 its LightGBM models on one thread, so two cores train two pipelines at once. Worker processes are
 spawned, not forked: the parent has already used PyArrow's and possibly OpenMP's thread pools, which a
-forked child may inherit in a locked state. Each worker loads the data set once (from the validated
-cache; a training sample of it above ``train_customers``, see :mod:`features.train_sample`: the parent
-reads only what the cutoff needs) and runs the pipelines it is given, its console output captured and
-printed by the parent as one block when the pipeline ends, so that two pipelines' tables never
-interleave.
+forked child may inherit in a locked state. A worker runs the pipelines it is given, its console output
+captured and printed by the parent as one block when the pipeline ends, so that two pipelines' tables
+never interleave.
+
+Each pipeline loads its own data (from the validated cache; a training sample of it above
+``train_customers``, see :mod:`features.train_sample`, drawn once per process) and lets it go when it
+ends. Above ``CIBLE_PARTITION_CUSTOMERS`` customers (Parquet data), the customer features are built from
+the files a partition at a time and a pipeline loads only the tables and columns it reads itself
+(:mod:`training.reads`): the whole data set in pandas is ~2.3 GB at 100,000 customers, what a pipeline
+reads of it a few hundred MB. Below, the data set is loaded with what the features read too, and they
+are built from it (faster than from the files at each of ~30 cutoffs).
 
 On ``--engine dask`` the pipelines run one after the other in this process, sharing the connection to
 the cluster, which does the parallel work (feature builds at every cutoff).
@@ -22,7 +28,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -31,20 +37,20 @@ from threadpoolctl import threadpool_limits
 
 from cible import console as output
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
-from cible.common import (
-    command_engine,
-    describe_training_data,
-    load_training_data,
-    parse_timestamp,
-    resolve_as_of,
-)
+from cible.common import command_engines, describe_training_data, load_training_data, parse_timestamp
 from cible.console import UserError, console, steps
 from cible.train_segments import run_segments
-from features.batch_engine import BatchEngine
+from features.batch_engine import BatchEngine, EngineMaker
+from features.customer_features.run import is_parquet_folder
+from features.customer_partitions import partition_count
 from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.errors import CibleError
+from features.memory import give_back
+from features.reads import TableReads, with_features
 from features.settings import Settings
+from features.train_sample import WholeData, whole_data
+from training import reads
 from training.tracking import connect
 
 JOBS_ENV = "CIBLE_TRAIN_JOBS"
@@ -59,6 +65,14 @@ PIPELINES: dict[str, Pipeline] = {
     "offer response": recommend_commands.run_offers,
     "intent": lambda d, t, s, e: intent_commands.run_intent(d, t, s, e),
     "uplift": lambda d, t, s, e: uplift_commands.run_uplift(d, t, s, skip_missing=True, engine=e),
+}
+READS: dict[str, TableReads] = {
+    "segments": reads.SEGMENTS,
+    "predictive models": reads.PREDICTIVE,
+    "recommender": reads.RECOMMENDER,
+    "offer response": reads.OFFER_RESPONSE,
+    "intent": reads.INTENT,
+    "uplift": reads.UPLIFT,
 }
 # Processes take the longest first (CPU seconds at 20k customers, 2 cores) so that the last to start is
 # a short one and the processes end together.
@@ -75,6 +89,39 @@ COST_SECONDS = {
 class WorkerLostError(CibleError):
     """A training worker process ended before its pipelines did (killed, out of memory, or it could not
     start: its own error, when it printed one, is just above)."""
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Where ``train all`` loads each pipeline's data from, and how its features are built."""
+
+    folder: Path
+    sample: str | None  # --train-customers
+    config: EngineConfig  # with partitions when the features are built from the files a partition at a time
+
+    @classmethod
+    def plan(
+        cls, folder: Path, sample: str | None, config: EngineConfig, whole: WholeData, settings: Settings
+    ) -> TrainingData:
+        """Partitioned features (and pipelines reading their own columns only) above the partition size."""
+        per_part = settings.partition_customers
+        partitioned = config.is_dask or config.partitions or not is_parquet_folder(folder)
+        if not partitioned and whole.sample_size > per_part:
+            config = replace(config, partitions=partition_count(whole.sample_size, per_part))
+        return cls(folder, sample, config)
+
+    @property
+    def features_from_files(self) -> bool:
+        return self.config.is_dask or bool(self.config.partitions and is_parquet_folder(self.folder))
+
+    @property
+    def features_where(self) -> str:
+        return "dask" if self.config.is_dask else "local" if self.features_from_files else "in memory"
+
+    def load(self, name: str, settings: Settings, like: WholeData | None) -> Dataset:
+        """The data pipeline ``name`` reads (``like``: the sample an earlier load drew)."""
+        read = READS[name] if self.features_from_files else with_features(READS[name])
+        return load_training_data(settings, self.folder, self.sample, quiet=True, reads=read, like=like)
 
 
 @dataclass(frozen=True)
@@ -112,20 +159,36 @@ def run_one(
     return Outcome(name, time.perf_counter() - start, "", skipped)
 
 
-# One worker process's state: the data set it loaded, its engine (local) and where to train.
-_WORKER: dict[str, object] = {}
+class Trainer:
+    """Runs pipelines of one ``train all`` in this process, each on the data it loads for itself."""
+
+    def __init__(self, data: TrainingData, as_of: pd.Timestamp, settings: Settings, make: EngineMaker):
+        self.data, self.as_of, self.settings, self.make = data, as_of, settings, make
+        self.like: WholeData | None = None  # the sample the first load drew
+
+    def run(self, name: str) -> Outcome:
+        start = time.perf_counter()
+        dataset = self.data.load(name, self.settings, self.like)
+        self.like = whole_data(dataset)
+        outcome = run_one(name, dataset, self.as_of, self.settings, self.make(dataset))
+        del dataset
+        give_back()  # the next pipeline loads its own tables: this one's go back to the system first
+        return replace(outcome, seconds=time.perf_counter() - start)
 
 
-def _start_worker(folder: Path, as_of: pd.Timestamp, config: EngineConfig, sample: str | None) -> None:
+# One worker process's trainer.
+_WORKER: dict[str, Trainer] = {}
+
+
+def _start_worker(data: TrainingData, as_of: pd.Timestamp) -> None:
     _capture()
     # One worker per core: BLAS and OpenMP threads of their own would only contend with the other
     # workers (OpenBLAS's idle threads spin between the small products of a BTYD fit).
     threadpool_limits(1)
     settings = Settings.from_env()
-    dataset = load_training_data(settings, folder, sample, quiet=True)  # the parent said which sample
-    # a local engine holds nothing to close (no cluster): it lives as long as the worker
-    engine = command_engine(settings, folder, dataset, config).__enter__()
-    _WORKER.update(settings=settings, as_of=as_of, dataset=dataset, engine=engine)
+    # a local engine holds nothing to close (no cluster): the maker lives as long as the worker
+    make = command_engines(settings, data.folder, data.config).__enter__()
+    _WORKER["trainer"] = Trainer(data, as_of, settings, make)
 
 
 def _capture() -> io.StringIO:
@@ -138,19 +201,11 @@ def _capture() -> io.StringIO:
 
 def _work(name: str) -> Outcome:
     buffer = _capture()
-    w = _WORKER
-    outcome = run_one(name, w["dataset"], w["as_of"], w["settings"], w["engine"])  # type: ignore[arg-type]
-    return Outcome(outcome.name, outcome.seconds, buffer.getvalue(), outcome.skipped)
+    outcome = _WORKER["trainer"].run(name)
+    return replace(outcome, output=buffer.getvalue())
 
 
-def run_parallel(
-    folder: Path,
-    as_of: pd.Timestamp,
-    settings: Settings,
-    jobs: int,
-    config: EngineConfig,
-    sample: str | None = None,
-) -> list[Outcome]:
+def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jobs: int) -> list[Outcome]:
     """Every pipeline on ``jobs`` worker processes; each outcome printed as its pipeline ends."""
     # The tracking store is created (and its schema migrated) here, once, not by two workers at once.
     connect(settings).search_experiments(max_results=1)
@@ -160,7 +215,7 @@ def run_parallel(
             max_workers=jobs,
             mp_context=get_context("spawn"),
             initializer=_start_worker,
-            initargs=(folder, as_of, config, sample),
+            initargs=(data, as_of),
         ) as pool,
         steps(f"training {len(PIPELINES)} pipelines on {jobs} processes", total=len(PIPELINES)) as progress,
     ):
@@ -205,23 +260,22 @@ def train_all(
     settings = Settings.from_env()
     folder = folder or settings.default_data
     jobs = 1 if config.is_dask else jobs or default_jobs()  # on Dask the cluster works in parallel
-    if jobs == 1:
-        dataset = load_training_data(settings, folder, sample)
-        cutoff = resolve_as_of(dataset, as_of)
-        with command_engine(settings, folder, dataset, config) as engine:
-            _started(cutoff, settings, engine.name)
-            outcomes = []
+    # Each pipeline loads its own data: here only what the cutoff and the sample line need is read.
+    whole = describe_training_data(settings, folder, sample)
+    cutoff = parse_timestamp(as_of) if as_of else whole.default_as_of
+    data = TrainingData.plan(folder, sample, config, whole, settings)
+    _started(cutoff, settings, data.features_where)
+    if jobs > 1:
+        outcomes = run_parallel(data, cutoff, settings, jobs)
+    else:
+        outcomes = []
+        with command_engines(settings, folder, data.config) as make:
+            trainer = Trainer(data, cutoff, settings, make)
             for name in PIPELINES:
-                outcome = run_one(name, dataset, cutoff, settings, engine)
+                outcome = trainer.run(name)
                 if outcome.skipped:
                     console.print(f"[yellow]skipped {name}:[/yellow] {outcome.skipped}", highlight=False)
                 outcomes.append(outcome)
-    else:
-        # Each worker loads its own data set: here only what the cutoff and the sample line need is read.
-        whole = describe_training_data(settings, folder, sample)
-        cutoff = parse_timestamp(as_of) if as_of else whole.default_as_of
-        _started(cutoff, settings, "in memory" if not config.partitions else "local")
-        outcomes = run_parallel(folder, cutoff, settings, jobs, config, sample)
     if all(o.skipped for o in outcomes):
         raise UserError(f"no pipeline could train on {folder}: see the reasons above")
     return outcomes

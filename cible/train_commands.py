@@ -67,8 +67,10 @@ def train_all(
     in parallel processes when there are cores to spare; one the data cannot train is skipped with the
     reason.
 
-    On --engine dask the customer features of every cutoff (segments, predictive models, offer response,
-    intent, uplift) are built on the cluster; the models are fitted in this process."""
+    Above CIBLE_PARTITION_CUSTOMERS customers (default 10,000; Parquet data) the customer features of
+    every cutoff are built from the files a customer partition at a time, and each pipeline loads only
+    the tables and columns it reads itself; below, the data set is loaded and the features built from it.
+    On --engine dask the features are built on the cluster; the models are fitted in this process."""
     from cible.train_all import train_all as run_all
 
     run_all(data, as_of, jobs, engine_config(engine, scheduler, partitions), train_customers)

@@ -279,6 +279,9 @@ def _apply_part(part: pd.DataFrame, func: PerCustomer, empty: pd.DataFrame, **kw
     return func(part.reset_index(drop=True), **kwargs)
 
 
+EngineMaker = Callable[[Dataset], BatchEngine]
+
+
 @contextmanager
 def open_engine(
     config: EngineConfig, folder: Path, dataset: Dataset, settings: Settings
@@ -289,31 +292,52 @@ def open_engine(
     On a training sample (:func:`features.train_sample.load_training_data`) the features are the
     sample's customers' on every engine, and :meth:`BatchEngine.every_customer` builds every customer's
     in partitions (for CSV: from the whole data set, loaded when first asked)."""
-    sample = sample_of(dataset)
-    only = sample.sample if sample is not None else None
+    with engine_maker(config, folder, settings) as make:
+        yield make(dataset)
+
+
+@contextmanager
+def engine_maker(config: EngineConfig, folder: Path, settings: Settings) -> Iterator[EngineMaker]:
+    """What :func:`open_engine` gives, for each data set loaded of ``folder`` while the command lasts
+    (``train all`` loads each pipeline's tables in turn: one Dask cluster serves them all)."""
     parquet = is_parquet_folder(folder)
     if not parquet and config.is_dask:
         raise EngineError(f"{folder}: the dask engine reads Parquet tables; this folder holds CSV files")
     if not config.is_dask:
-        # The command has the data set in memory already: its features cost less than a partitioned
-        # build from the files at each cutoff (train all reads ~30 cutoffs). ``--partitions`` asks for
-        # the partitioned build (feature memory bounded by a partition).
-        partitioned = parquet and config.partitions
-        engine = LocalEngine(folder, config, settings, only) if partitioned else InMemoryEngine(dataset)
-        if sample is not None:
-            engine._everyone = (
-                (lambda: LocalEngine(folder, config, settings))
-                if parquet
-                else (lambda: InMemoryEngine(load_dataset(folder)))
-            )
-        yield engine
+        yield lambda dataset: _local_engine(config, folder, dataset, settings, parquet)
         return
     try:
         from features.dask_engine import dask_client
     except ImportError as exc:  # an optional extra: the service and the local engine never need it
         raise EngineError(f"the dask engine needs Dask: pip install -e '.[dask]' ({exc})") from None
     with dask_client(config) as client:
-        engine = DaskEngine(folder, config, settings, client, only)
-        if sample is not None:
-            engine._everyone = lambda: DaskEngine(folder, config, settings, client)
-        yield engine
+        yield lambda dataset: _dask_engine(config, folder, dataset, settings, client)
+
+
+def _local_engine(
+    config: EngineConfig, folder: Path, dataset: Dataset, settings: Settings, parquet: bool
+) -> BatchEngine:
+    sample = sample_of(dataset)
+    only = sample.sample if sample is not None else None
+    # The command has the data set in memory already: its features cost less than a partitioned build
+    # from the files at each cutoff (train all reads ~30 cutoffs). ``--partitions`` asks for the
+    # partitioned build (feature memory bounded by a partition).
+    partitioned = parquet and config.partitions
+    engine = LocalEngine(folder, config, settings, only) if partitioned else InMemoryEngine(dataset)
+    if sample is not None:
+        engine._everyone = (
+            (lambda: LocalEngine(folder, config, settings))
+            if parquet
+            else (lambda: InMemoryEngine(load_dataset(folder)))
+        )
+    return engine
+
+
+def _dask_engine(
+    config: EngineConfig, folder: Path, dataset: Dataset, settings: Settings, client: Any
+) -> BatchEngine:
+    sample = sample_of(dataset)
+    engine = DaskEngine(folder, config, settings, client, sample.sample if sample is not None else None)
+    if sample is not None:
+        engine._everyone = lambda: DaskEngine(folder, config, settings, client)
+    return engine

@@ -130,8 +130,10 @@ class Dataset:
         """
         ts = pd.Timestamp(as_of)
         sliced = {name: rows_before(name, getattr(self, name), ts) for name in TIME_COLUMN}
-        known = sliced["orders"][c.ORDER_ID]
-        sliced["contacts"] = outcomes_known_before(sliced["contacts"], ts, lambda ids: isin(ids, known))
+        orders = sliced["orders"]  # read in part (features.reads): no order id when no contact is read
+        sliced["contacts"] = outcomes_known_before(
+            sliced["contacts"], ts, lambda ids: isin(ids, orders[c.ORDER_ID])
+        )
         return replace(self, **{name: frame.reset_index(drop=True) for name, frame in sliced.items()})
 
 
@@ -152,10 +154,13 @@ def outcomes_known_before(
     """Contacts (already sent before ``ts``) with the outcomes not yet known at ``ts`` blanked: opens and
     clicks at or after it, conversions to orders that ``order_known`` says were not placed before it."""
     out = contacts.copy(deep=False)  # copy-on-write: only the three columns set below are new
+    # A data set read in part (features.reads) may not hold an outcome: nothing of it to blank then.
     for col in (c.OPENED_AT, c.CLICKED_AT):
-        out[col] = out[col].where(out[col] < ts)
-    converted = out[c.CONVERTED_ORDER_ID]
-    out[c.CONVERTED_ORDER_ID] = converted.where(converted.notna().to_numpy() & order_known(converted))
+        if col in out:
+            out[col] = out[col].where(out[col] < ts)
+    if c.CONVERTED_ORDER_ID in out and len(out):
+        converted = out[c.CONVERTED_ORDER_ID]
+        out[c.CONVERTED_ORDER_ID] = converted.where(converted.notna().to_numpy() & order_known(converted))
     return out
 
 

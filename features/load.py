@@ -9,6 +9,7 @@ So a load needs about the memory of the data set it gives, not of every file rea
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from features import columns as c
 from features.dataset import Dataset, conform, empty_frame
 from features.privacy.batch_rules import BatchRules, devices_of, fold, text_array
 from features.privacy.rules import PrivacyRules, without
+from features.reads import TableReads, kept_columns, read_columns
 from features.recorded_rows import RecordedRows
 from features.schema import TABLES
 from features.settings import Settings
@@ -80,11 +82,15 @@ def read_dataset(
     sample: CustomerSample | None = None,
     drops: BatchRules | None = None,
     only: Collection[str] | None = None,
+    reads: TableReads | None = None,
 ) -> Dataset:
     """The data set the privacy rules leave of ``tables`` (of ``sample``'s rows only, if given);
     ``drops``: the rules' :func:`batch_rules`, if known already; ``only``: the tables to read (the
-    customers always are, the others are left empty; default: every one)."""
+    customers always are, the others are left empty; default: every one); ``reads``: the tables to read
+    and of each the columns (:mod:`features.reads`; the customers are always read whole)."""
     drops = drops or batch_rules(tables, rules, now)
+    if reads is not None:
+        only = set(reads)
     erased = set(drops.erased.to_pylist())
     visitors = set(drops.erased_visitors.to_pylist())
 
@@ -99,9 +105,13 @@ def read_dataset(
             return None
         # A recorded row can share its key with an expired data row: every batch is looked at then.
         probe = drops.unexpired(name) if recorded is None else None
-        table = tables.read(name, keep=_keep(name, drops, sample, recorded), probe=probe)
+        asked = reads.get(name) if reads is not None and name != "customers" else None
+        columns = read_columns(name, asked) if asked is not None and recorded is None else None
+        table = tables.read(name, keep=_keep(name, drops, sample, recorded), columns=columns, probe=probe)
         if recorded is not None:
             table = recorded.appended(table, kept(name, recorded.remaining()))
+        if asked is not None:
+            table = table.select(list(kept_columns(name, asked)))
         return table.to_pandas(memory_pool=POOL)
 
     out: dict[str, pd.DataFrame] = {}
@@ -145,8 +155,14 @@ def _recorded(rows: pd.DataFrame, schema: pa.Schema, key: list[str], data_wins: 
 
 
 def _conformed(name: str, frame: pd.DataFrame | None) -> pd.DataFrame:
-    """As :meth:`Dataset.from_frames` makes it: in the canonical dtypes, or empty."""
-    return empty_frame(TABLES[name]) if frame is None else conform(TABLES[name], frame)
+    """As :meth:`Dataset.from_frames` makes it: in the canonical dtypes, or empty; a table read in part
+    (:mod:`features.reads`) keeps only its columns."""
+    if frame is None:
+        return empty_frame(TABLES[name])
+    table = TABLES[name]
+    if len(frame.columns) < len(table.columns):
+        table = replace(table, columns=tuple(col for col in table.columns if col.name in frame.columns))
+    return conform(table, frame)
 
 
 def _keep(name: str, drops: BatchRules, sample: CustomerSample | None, recorded: RecordedRows | None) -> Keep:

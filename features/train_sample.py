@@ -21,7 +21,7 @@ read from the few columns they need.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from features.dataset import Dataset, empty_frame
 from features.load import batch_rules, customer_ids, read_dataset, validated
 from features.privacy.batch_rules import TEXT, BatchRules, is_in, text_array
 from features.privacy.rules import PrivacyRules
+from features.reads import TableReads
 from features.schema import TABLES, TIME_COLUMN
 from features.validated_tables import ValidatedTables
 
@@ -93,6 +94,8 @@ class WholeData:
     default_as_of: pd.Timestamp | None  # the whole data set's :meth:`Dataset.default_as_of` (None: not read)
     folder: Path | None = None
     sample: pd.Index | None = None  # the sampled customer ids, once drawn
+    # the rows the sample keeps: a later load of the same data (another pipeline's tables) reuses it
+    drawn: CustomerSample | None = field(default=None, compare=False, repr=False)
 
     @property
     def sample_size(self) -> int:
@@ -115,12 +118,8 @@ class WholeData:
 
 def default_as_of(dataset: Dataset) -> pd.Timestamp:
     """:meth:`Dataset.default_as_of` of the whole data set ``dataset`` is, or is a sample of."""
-    sample = sample_of(dataset)
-    return (
-        sample.default_as_of
-        if sample is not None and sample.default_as_of is not None
-        else dataset.default_as_of()
-    )
+    whole = whole_data(dataset)
+    return whole.default_as_of if whole.default_as_of is not None else dataset.default_as_of()
 
 
 def whole_data(dataset: Dataset) -> WholeData:
@@ -140,21 +139,27 @@ def load_training_data(
     train_customers: int | None,
     now: pd.Timestamp | None = None,
     privacy: PrivacyRules | None = None,
+    reads: TableReads | None = None,
+    like: WholeData | None = None,
 ) -> Dataset:
     """:func:`features.load.load_dataset`, sampled to ``train_customers`` customers when the data holds
-    more (None: every customer; the data set is then exactly the one ``load_dataset`` gives)."""
+    more (None: every customer; the data set is then exactly the one ``load_dataset`` gives); only
+    ``reads`` (:mod:`features.reads`) if given. ``like``: what an earlier load of the same folder with
+    the same setting described (:func:`whole_data` of it): the sample is not drawn again."""
     now, rules, tables = validated(folder, now, privacy)
     drops = batch_rules(tables, rules, now)
-    ids = kept_customer_ids(tables, drops)
-    if not train_customers or len(ids) <= train_customers:
-        dataset = read_dataset(tables, rules, now, drops=drops)
-        whole = WholeData(train_customers, len(dataset.customers), None, Path(folder))
+    if like is not None and (like.folder, like.train_customers) == (Path(folder), train_customers):
+        whole = like
     else:
-        sample = draw(tables, ids, train_customers)
-        whole = WholeData(
-            train_customers, len(ids), whole_as_of(tables, drops), Path(folder), pd.Index(sample.customers)
-        )
-        dataset = read_dataset(tables, rules, now, sample, drops)
+        ids = kept_customer_ids(tables, drops)
+        # read in part, the data set may not hold the tables its default cutoff is read from
+        as_of = whole_as_of(tables, drops) if reads is not None else None
+        whole = WholeData(train_customers, len(ids), as_of, Path(folder))
+        if whole.sampled:
+            sample = draw(tables, ids, whole.sample_size)
+            customers = pd.Index(sample.customers)
+            whole = replace(whole, default_as_of=whole_as_of(tables, drops), sample=customers, drawn=sample)
+    dataset = read_dataset(tables, rules, now, whole.drawn, drops, reads=reads)
     dataset.shared(_WHOLE_DATA, lambda: whole)
     return dataset
 

@@ -135,6 +135,29 @@ def test_read_a_record_batch_at_a_time_the_sample_is_the_same(
         pd.testing.assert_frame_equal(batch_wise.frames()[name], frame, check_exact=True, obj=name)
 
 
+def test_a_load_of_some_columns_is_those_of_the_whole_load_and_reuses_the_sample(
+    home: Settings, small_synthetic_dir: Path, sample: Dataset, whole: Dataset
+) -> None:
+    """What ``train all`` loads for a pipeline (features.reads): the columns asked, the customer id and
+    the time column, the rows of the full load; other tables empty; the sample drawn once."""
+    reads = {"orders": (c.SKU, c.QUANTITY), "products": None}
+    for full, limit in ((sample, 400), (whole, None)):
+        part = load_training_data(small_synthetic_dir, limit, reads=reads, like=whole_data(sample))
+        if limit is None:  # another setting than the earlier load's: described again, not reused
+            part = load_training_data(small_synthetic_dir, limit, reads=reads)
+        assert whole_data(part) == whole_data(full) if limit else not whole_data(part).sampled
+        assert list(part.orders.columns) == [c.CUSTOMER_ID, c.ORDERED_AT, c.SKU, c.QUANTITY]
+        pd.testing.assert_frame_equal(part.orders, full.orders[list(part.orders.columns)], check_exact=True)
+        pd.testing.assert_frame_equal(part.products, full.products, check_exact=True)
+        pd.testing.assert_frame_equal(part.customers, full.customers, check_exact=True)
+        assert part.events.empty and list(part.events.columns) == list(full.events.columns)
+        assert resolve_as_of(part, None) == whole.default_as_of()
+        cut = part.before(whole.default_as_of() - pd.Timedelta(days=90))
+        assert len(cut.orders) == len(full.before(whole.default_as_of() - pd.Timedelta(days=90)).orders)
+    with pytest.raises(KeyError, match="orders has no column nope"):
+        load_training_data(small_synthetic_dir, None, reads={"orders": ("nope",)})
+
+
 def test_the_cutoff_and_the_count_are_the_whole_data_sets(
     home: Settings, small_synthetic_dir: Path, tmp_path: Path, whole: Dataset
 ) -> None:

@@ -1,0 +1,50 @@
+"""`cible train all` above ``CIBLE_PARTITION_CUSTOMERS``: the customer features are built from the files a
+partition at a time and each pipeline loads only the tables and columns :mod:`training.reads` declares for
+it. It trains what the in-memory way trains: every metric logged is equal, and a column a pipeline reads
+without declaring it fails here (a frame read in part has no such column)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from cible.train_all import PIPELINES, READS, TrainingData, train_all
+from features.engine import EngineConfig
+from features.settings import PARTITION_CUSTOMERS_ENV, Settings
+from features.train_sample import describe_whole
+from tests.homes import fresh_home
+
+
+def logged(settings: Settings) -> dict[tuple[str, str, str], float]:
+    """Every metric of every run, by experiment, run name and key (timings aside)."""
+    client = mlflow.MlflowClient(settings.tracking_uri)
+    out = {}
+    for experiment in client.search_experiments():
+        for run in client.search_runs([experiment.experiment_id], max_results=1000):
+            for key, value in run.data.metrics.items():
+                out[(experiment.name, run.info.run_name, key)] = value
+    return out
+
+
+def trained(factory: pytest.TempPathFactory, folder: Path, per_part: str | None) -> dict:
+    with fresh_home(factory, f"reads_{per_part}") as settings, pytest.MonkeyPatch.context() as mp:
+        if per_part:
+            mp.setenv(PARTITION_CUSTOMERS_ENV, per_part)
+        settings = Settings.from_env()
+        plan = TrainingData.plan(folder, None, EngineConfig(), describe_whole(folder, None), settings)
+        assert plan.features_from_files is bool(per_part)
+        outcomes = train_all(folder, None, 1, EngineConfig())
+        assert not [o for o in outcomes if o.skipped], [o.skipped for o in outcomes]
+        return logged(settings)
+
+
+def test_pipelines_reading_their_own_columns_train_what_the_whole_data_set_trains(
+    tmp_path_factory: pytest.TempPathFactory, small_synthetic_dir: Path
+) -> None:
+    assert set(READS) == set(PIPELINES)
+    in_memory = trained(tmp_path_factory, small_synthetic_dir, None)
+    partitioned = trained(tmp_path_factory, small_synthetic_dir, "600")  # 1,500 customers: 3 partitions
+    assert len(in_memory) > 300
+    assert partitioned == in_memory
