@@ -118,10 +118,15 @@ class TrainingData:
     def features_where(self) -> str:
         return "dask" if self.config.is_dask else "local" if self.features_from_files else "in memory"
 
-    def load(self, name: str, settings: Settings, like: WholeData | None) -> Dataset:
-        """The data pipeline ``name`` reads (``like``: the sample an earlier load drew)."""
-        read = READS[name] if self.features_from_files else with_features(READS[name])
-        return load_training_data(settings, self.folder, self.sample, quiet=True, reads=read, like=like)
+    def load(self, name: str, as_of: pd.Timestamp, settings: Settings, like: WholeData | None) -> Dataset:
+        """The data pipeline ``name`` reads at ``as_of`` (``like``: the sample an earlier load drew)."""
+        if not self.features_from_files:  # the features are built from the data set too: all history
+            read, since = with_features(READS[name]), None
+        else:
+            read, since = READS[name], reads.SINCE[name](as_of) if name in reads.SINCE else None
+        return load_training_data(
+            settings, self.folder, self.sample, quiet=True, reads=read, like=like, since=since
+        )
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ class Trainer:
 
     def run(self, name: str) -> Outcome:
         start = time.perf_counter()
-        dataset = self.data.load(name, self.settings, self.like)
+        dataset = self.data.load(name, self.as_of, self.settings, self.like)
         self.like = whole_data(dataset)
         outcome = run_one(name, dataset, self.as_of, self.settings, self.make(dataset))
         del dataset

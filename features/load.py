@@ -8,7 +8,7 @@ So a load needs about the memory of the data set it gives, not of every file rea
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,11 +20,11 @@ import pyarrow.compute as pc
 from features import clock
 from features import columns as c
 from features.dataset import Dataset, conform, empty_frame
-from features.privacy.batch_rules import BatchRules, devices_of, fold, text_array
+from features.privacy.batch_rules import BatchRules, before, devices_of, fold, text_array
 from features.privacy.rules import PrivacyRules, without
 from features.reads import TableReads, kept_columns, read_columns
 from features.recorded_rows import RecordedRows
-from features.schema import TABLES
+from features.schema import TABLES, TIME_COLUMN
 from features.settings import Settings
 from features.validated_cache import cache_dir, validate_folder_cached
 from features.validated_tables import POOL, Keep, ValidatedTables
@@ -83,11 +83,13 @@ def read_dataset(
     drops: BatchRules | None = None,
     only: Collection[str] | None = None,
     reads: TableReads | None = None,
+    since: Mapping[str, pd.Timestamp] | None = None,
 ) -> Dataset:
     """The data set the privacy rules leave of ``tables`` (of ``sample``'s rows only, if given);
     ``drops``: the rules' :func:`batch_rules`, if known already; ``only``: the tables to read (the
     customers always are, the others are left empty; default: every one); ``reads``: the tables to read
-    and of each the columns (:mod:`features.reads`; the customers are always read whole)."""
+    and of each the columns (:mod:`features.reads`; the customers are always read whole); ``since``: by
+    table, the time before which its rows are not read (a step that looks back a few weeks only)."""
     drops = drops or batch_rules(tables, rules, now)
     if reads is not None:
         only = set(reads)
@@ -107,7 +109,8 @@ def read_dataset(
         probe = drops.unexpired(name) if recorded is None else None
         asked = reads.get(name) if reads is not None and name != "customers" else None
         columns = read_columns(name, asked) if asked is not None and recorded is None else None
-        table = tables.read(name, keep=_keep(name, drops, sample, recorded), columns=columns, probe=probe)
+        keep = _keep(name, drops, sample, recorded, (since or {}).get(name))
+        table = tables.read(name, keep=keep, columns=columns, probe=probe)
         if recorded is not None:
             table = recorded.appended(table, kept(name, recorded.remaining()))
         if asked is not None:
@@ -165,7 +168,13 @@ def _conformed(name: str, frame: pd.DataFrame | None) -> pd.DataFrame:
     return conform(table, frame)
 
 
-def _keep(name: str, drops: BatchRules, sample: CustomerSample | None, recorded: RecordedRows | None) -> Keep:
+def _keep(
+    name: str,
+    drops: BatchRules,
+    sample: CustomerSample | None,
+    recorded: RecordedRows | None,
+    since: pd.Timestamp | None = None,
+) -> Keep:
     def keep(rows: pa.Table) -> pa.Array | pa.ChunkedArray | None:
         masks = [
             pc.invert(mask) if mask is not None and negate else mask
@@ -173,6 +182,7 @@ def _keep(name: str, drops: BatchRules, sample: CustomerSample | None, recorded:
                 (drops.dropped(name, rows), True),
                 (sample.keep(name, rows) if sample is not None else None, False),
                 (recorded.replaced(rows) if recorded is not None else None, True),
+                (before(rows[TIME_COLUMN[name]], since) if since is not None else None, True),
             )
         ]
         return fold([mask for mask in masks if mask is not None], pc.and_)

@@ -9,8 +9,13 @@ there (a frame read in part has no such column), not at a user's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pandas as pd
+
 from features import columns as c
 from features.reads import TableReads
+from training.intent.rows import rows_since as intent_rows_since
 
 ORDER_AMOUNTS = (c.ORDER_ID, c.CUSTOMER_ID, c.ORDERED_AT, c.QUANTITY, c.UNIT_PRICE, c.DISCOUNT)
 
@@ -28,6 +33,8 @@ INTENT: TableReads = {
     "events": (c.OCCURRED_AT, c.VISITOR_ID, c.CUSTOMER_ID, c.EVENT_TYPE, c.SKU, c.DEVICE, c.SOURCE),
     "orders": (c.CUSTOMER_ID, c.ORDERED_AT, c.QUANTITY),
 }
+# rows older than this, by table, are not read (features built elsewhere)
+SINCE: dict[str, Callable[[pd.Timestamp], dict[str, pd.Timestamp]]] = {"intent": intent_rows_since}
 # each contact's offer and channel, and whether an order was credited to it
 OFFER_RESPONSE: TableReads = {
     "contacts": (c.CUSTOMER_ID, c.OFFER_ID, c.CHANNEL, c.SENT_AT, c.CONVERTED_ORDER_ID),

@@ -11,6 +11,7 @@ from features.customer_features.build import features_of_past
 from features.dataset import Dataset, rows_before
 from features.errors import CibleError
 from features.intent.batch import intent_frame
+from features.intent.names import LOOKBACK_DAYS
 from features.memory import give_back
 from training.intent.config import IntentConfig
 from training.intent.labels import LABEL, purchase_labels
@@ -46,6 +47,14 @@ class IntentCutoffs:
             f"{self.training[0]:%Y-%m-%d}..{self.training[-1]:%Y-%m-%d}, "
             f"calibrated at {self.calibration:%Y-%m-%d}, validated at {self.validation:%Y-%m-%d}"
         )
+
+
+def rows_since(as_of: pd.Timestamp, config: IntentConfig | None = None) -> dict[str, pd.Timestamp]:
+    """The oldest rows the pipeline reads when its customer features are built elsewhere: the events of
+    the lookback before its oldest cutoff (vectors, a visitor's customer), the orders from that cutoff
+    (labels). Intent looks back ten weeks of a data set that may hold years of events."""
+    oldest = IntentCutoffs.plan(pd.Timestamp(as_of), config or IntentConfig()).training[0]
+    return {"events": oldest - pd.Timedelta(days=LOOKBACK_DAYS), "orders": oldest}
 
 
 def labelled_rows(
