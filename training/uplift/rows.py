@@ -1,6 +1,7 @@
 """The uplift model's rows: every assignment of a campaign with a control group, its outcome, treatment and
 point-in-time features (see ``training.uplift.train``), as a frame or, for training at scale, as
-:class:`UpliftRows`: a frame of the keys and the float features in a file, read a span of rows at a time.
+:class:`training.stored_rows.StoredRows`: a frame of the keys and the float features in a file, read a
+span of rows at a time.
 
 At 100k customers the rows are ~1.5 M assignments x ~110 float features (1.3 GB): held whole next to
 the data set they do not fit the 1.5 GB of ``train all``; every step here holds one month's or one
@@ -10,8 +11,7 @@ span's features at a time.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +26,12 @@ from features.dataset import Dataset
 from features.errors import CibleError
 from features.offers.response_model import catalogue_offer
 from features.segments.export import in_control_group
+from training.stored_rows import SPAN_ROWS, StoredRows, read_rows, write_rows
 from training.uplift.config import UpliftConfig
 
 TREATED = "treated"
 HOLDOUT_SALT = "uplift-holdout"
 MIN_CONTROL_CONVERSIONS = 20
-SPAN_ROWS = 65_536  # rows of features copied at once (~60 MB at 110 columns)
 KEY_COLUMNS = (
     c.CAMPAIGN_ID,
     c.CUSTOMER_ID,
@@ -46,44 +46,6 @@ KEY_COLUMNS = (
 
 class NoControlGroupsError(CibleError):
     """Too few assignments with a control group to learn or check an uplift model."""
-
-
-@dataclass(frozen=True)
-class UpliftRows:
-    """Rows as ``keys`` (a frame of :data:`KEY_COLUMNS`, offers by catalogue family) and their float
-    features ``names``, rows ``[start, stop)`` of them read by ``read(start, stop)`` (``offset``: where
-    the first row of ``keys`` is in what ``read`` reads)."""
-
-    keys: pd.DataFrame
-    names: tuple[str, ...]
-    read: Callable[[int, int], np.ndarray]
-    offset: int = 0
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    @classmethod
-    def of(cls, rows: pd.DataFrame) -> UpliftRows:
-        """The rows of :func:`uplift_rows`' frame (features read from it)."""
-        names = feature_columns(rows)
-        keys = rows[[col for col in rows.columns if col not in set(names)]]
-
-        def read(start: int, stop: int) -> np.ndarray:
-            return rows.iloc[start:stop][list(names)].to_numpy(dtype="float64", na_value=np.nan)
-
-        return cls(keys, names, read)
-
-    def part(self, start: int, stop: int) -> UpliftRows:
-        keys = self.keys.iloc[start:stop].reset_index(drop=True)
-        return UpliftRows(keys, self.names, self.read, self.offset + start)
-
-    def values(self, start: int, stop: int) -> np.ndarray:
-        """Features of rows ``[start, stop)``, ``names`` in order."""
-        return self.read(self.offset + start, self.offset + stop)
-
-    def spans(self) -> Iterator[tuple[int, int]]:
-        for start in range(0, len(self), SPAN_ROWS):
-            yield start, min(start + SPAN_ROWS, len(self))
 
 
 def feature_columns(rows: pd.DataFrame) -> tuple[str, ...]:
@@ -123,7 +85,7 @@ def stored_uplift_rows(
     work: Path,
     progress: Callable[[str], None] | None = None,
     engine: BatchEngine | None = None,
-) -> UpliftRows | None:
+) -> StoredRows | None:
     """:func:`uplift_rows` with ``held_out_last``, its features in a file under ``work`` (kept there while
     the rows are used); None without any assignment of a campaign with a control group."""
     months = _spill(dataset, as_of, config, work, progress, engine)
@@ -148,8 +110,8 @@ def _spill(
     a = known.assignments
     ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
     a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)]
-    with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform(lambda g: g.nunique() == 2)
-    a = a[with_control.astype(bool)].reset_index(drop=True)
+    with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform("nunique").to_numpy() == 2
+    a = a[with_control].reset_index(drop=True)
     if a.empty:
         return None
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
@@ -175,22 +137,12 @@ def _spill(
         found = where >= 0
         found[found] = ~np.isnan(values[where[found], 0])
         keys.append(rows[found])
-        where = where[found]
         path = work / f"{len(spilled)}.f64"
-        with path.open("wb") as out:
-            for start in range(0, len(where), SPAN_ROWS):
-                out.write(values[where[start : start + SPAN_ROWS]].tobytes())
+        write_rows(path, values, where[found])
         spilled.append((path, columns))
         names |= dict.fromkeys(columns)
         del values
     return keys, spilled, list(names)
-
-
-def _month_values(path: Path, width: int, start: int, stop: int) -> np.ndarray:
-    """Rows ``[start, stop)`` of a file of float64 rows ``width`` wide (read, not mapped: pages of a
-    mapped file count in the process's resident memory while it is mapped)."""
-    count = (stop - start) * width
-    return np.fromfile(path, dtype=np.float64, count=count, offset=start * width * 8).reshape(-1, width)
 
 
 def _with_keys(rows: pd.DataFrame) -> pd.DataFrame:
@@ -227,7 +179,7 @@ def _assemble(
     start = 0
     for path, columns in spilled:
         n = path.stat().st_size // (8 * len(columns))
-        values = _month_values(path, len(columns), 0, n)
+        values = read_rows(path, len(columns), 0, n)
         where = at[start : start + n]
         absent = [position[name] for name in names if name not in set(columns)]  # a concat's NaN
         matrix[np.ix_(absent, where)] = np.nan
@@ -244,7 +196,7 @@ def _store(
     names: list[str],
     split: UpliftConfig,
     work: Path,
-) -> UpliftRows:
+) -> StoredRows:
     """:func:`_assemble`'s rows, the features in ``work``/features.f64 (rows x feature columns, in the
     rows' order) instead of memory: each month's rows land in two runs (training, held out)."""
     rows, at = _order(keys, split)
@@ -261,7 +213,7 @@ def _store(
             for lo in range(0, n, SPAN_ROWS):
                 hi = min(lo + SPAN_ROWS, n)
                 block = np.full((hi - lo, width), np.nan)  # a column the month lacks: a concat's NaN
-                block[:, [position[columns[j]] for j in mine]] = _month_values(month, len(columns), lo, hi)[
+                block[:, [position[columns[j]] for j in mine]] = read_rows(month, len(columns), lo, hi)[
                     :, mine
                 ]
                 where = at[start + lo : start + hi]
@@ -272,28 +224,25 @@ def _store(
             start += n
             month.unlink()  # its rows are in features.f64 now
 
-    def read(begin: int, end: int) -> np.ndarray:
-        return _month_values(path, width, begin, end)
-
-    return UpliftRows(_with_keys(rows), features, read)
+    return StoredRows.in_file(_with_keys(rows), features, path)
 
 
-def split_rows(rows: pd.DataFrame | UpliftRows, config: UpliftConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_rows(rows: pd.DataFrame | StoredRows, config: UpliftConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Training and held-out rows (parts of ``rows``, no copy when the held-out rows come last)."""
-    keys = rows.keys if isinstance(rows, UpliftRows) else rows
+    keys = rows.keys if isinstance(rows, StoredRows) else rows
     out = held_out(keys, config.holdout_share)
     if not np.any(out[:-1] > out[1:]):  # the held-out rows last (uplift_rows(held_out_last=True)): no copy
         n = int(np.count_nonzero(~out))
-        if isinstance(rows, UpliftRows):
+        if isinstance(rows, StoredRows):
             train, test = rows.part(0, n), rows.part(n, len(rows))
         else:
             train, test = rows.iloc[:n].reset_index(drop=True), rows.iloc[n:].reset_index(drop=True)
-    elif isinstance(rows, UpliftRows):
+    elif isinstance(rows, StoredRows):
         raise ValueError("stored uplift rows hold the held-out customers' rows last")
     else:
         train, test = rows[~out].reset_index(drop=True), rows[out].reset_index(drop=True)
     for part, where in ((train, "training"), (test, "held-out")):
-        frame = part.keys if isinstance(part, UpliftRows) else part
+        frame = part.keys if isinstance(part, StoredRows) else part
         treated = frame[TREATED].to_numpy(dtype=bool)  # not a frame of the control rows: a copy of them
         conversions = int(frame[CONVERTED].to_numpy(dtype=int)[~treated].sum())
         if conversions < MIN_CONTROL_CONVERSIONS or treated.all():

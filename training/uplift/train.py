@@ -37,11 +37,18 @@ from features.dataset import Dataset
 from features.settings import Settings
 from training.boosting import bagged_classifier
 from training.registry import CHAMPION, GateDecision, champion_version, decide, log_and_register
+from training.stored_rows import StoredRows
 from training.streamed_fit import BlockRows, fit_streamed
 from training.tracking import connect, training_run
 from training.uplift.config import UpliftConfig
 from training.uplift.metrics import qini_coefficient, uplift_at
-from training.uplift.rows import TREATED, NoControlGroupsError, UpliftRows, split_rows, stored_uplift_rows
+from training.uplift.rows import (
+    TREATED,
+    NoControlGroupsError,
+    feature_columns,
+    split_rows,
+    stored_uplift_rows,
+)
 
 __all__ = ["CONVERTED", "TREATED", "NoControlGroupsError", "UpliftConfig", "split_rows"]
 
@@ -76,7 +83,7 @@ def _classifier(config: UpliftConfig) -> lgb.LGBMClassifier:
 
 
 def fit_uplift(
-    rows: pd.DataFrame | UpliftRows,
+    rows: pd.DataFrame | StoredRows,
     learner: str,
     config: UpliftConfig,
     trained_until: pd.Timestamp | None = None,
@@ -85,7 +92,7 @@ def fit_uplift(
 
 
 def fit_learners(
-    rows: pd.DataFrame | UpliftRows,
+    rows: pd.DataFrame | StoredRows,
     learners: Sequence[str],
     config: UpliftConfig,
     trained_until: pd.Timestamp | None = None,
@@ -100,7 +107,7 @@ def fit_learners(
     unknown = [learner for learner in learners if learner not in LEARNERS]
     if unknown:
         raise ValueError(f"unknown learner {unknown[0]!r}; use one of {', '.join(LEARNERS)}")
-    rows = rows if isinstance(rows, UpliftRows) else UpliftRows.of(rows)
+    rows = rows if isinstance(rows, StoredRows) else StoredRows.of(rows, feature_columns(rows))
     keys, columns = rows.keys, rows.names
     categories = {key: sorted(keys[key].unique().tolist()) for key in (c.OFFER_ID, c.CHANNEL)}
     names = [*columns, c.OFFER_ID, c.CHANNEL]
@@ -172,7 +179,7 @@ def _probability(classifier: lgb.LGBMClassifier, x: BlockRows) -> np.ndarray:
 
 
 def _by_span(
-    rows: UpliftRows, predict: Callable[[pd.DataFrame, np.ndarray, np.ndarray], np.ndarray]
+    rows: StoredRows, predict: Callable[[pd.DataFrame, np.ndarray, np.ndarray], np.ndarray]
 ) -> np.ndarray:
     """``predict(features, offers, channels)`` of ``rows``, a span at a time (a model's input is a frame
     of every feature of its rows: all the held-out rows' would be ~0.4 GB at 100k customers)."""
@@ -185,18 +192,18 @@ def _by_span(
     return np.concatenate(parts) if parts else np.empty(0)
 
 
-def score(model: UpliftModel, rows: pd.DataFrame | UpliftRows) -> tuple[float, float]:
+def score(model: UpliftModel, rows: pd.DataFrame | StoredRows) -> tuple[float, float]:
     """(Qini coefficient, uplift@30%) of ``model``'s uplift on ``rows``."""
-    rows = rows if isinstance(rows, UpliftRows) else UpliftRows.of(rows)
+    rows = rows if isinstance(rows, StoredRows) else StoredRows.of(rows, feature_columns(rows))
     u = _by_span(rows, model.uplift)
     y, w = rows.keys[CONVERTED].to_numpy(int), rows.keys[TREATED].to_numpy(bool)
     return qini_coefficient(u, y, w), uplift_at(u, y, w, 0.3)
 
 
 def evaluate(
-    train: pd.DataFrame | UpliftRows, test: pd.DataFrame | UpliftRows, config: UpliftConfig
+    train: pd.DataFrame | StoredRows, test: pd.DataFrame | StoredRows, config: UpliftConfig
 ) -> tuple[dict[str, UpliftModel], UpliftEvaluation]:
-    test = test if isinstance(test, UpliftRows) else UpliftRows.of(test)
+    test = test if isinstance(test, StoredRows) else StoredRows.of(test, feature_columns(test))
     models = fit_learners(train, LEARNERS, config)
     qini, at30 = {}, {}
     for learner, model in models.items():
