@@ -18,6 +18,8 @@ import lightgbm as lgb
 import lightgbm.sklearn as lgb_sklearn
 import numpy as np
 
+from features.memory import give_back
+
 Model = TypeVar("Model", bound=lgb.LGBMModel)
 BLOCK_ROWS = 32_768  # rows read at once: ~30 MB of 110 float64 features
 
@@ -81,6 +83,7 @@ def fit_streamed(model: Model, rows: BlockRows, y: np.ndarray, **fit_args: Any) 
         return model.fit(shape_only, y, **fit_args)
     finally:
         lgb_sklearn.Dataset = dataset  # type: ignore[misc]
+        give_back()  # the freed Dataset and sample: the next fit or prediction starts from what is held
 
 
 class _EveryParameter(lgb.Dataset):

@@ -111,13 +111,15 @@ def _order_totals(dataset: Dataset) -> pd.DataFrame:
     customer of the 3 M lines at 100k customers, 1.3 GB). The same rows are summed in the same order, so
     the totals are those of the group-by on the three keys."""
     orders = dataset.orders
+    codes, _ = pd.factorize(orders[c.ORDER_ID], sort=False)  # numbered in order of appearance
+    amounts, margins = line_amounts(orders), line_margins(orders, dataset.products)
     known = orders[c.CUSTOMER_ID].notna().to_numpy()
-    if not known.all():  # guest orders: no customer to follow (a mask copies every column)
-        orders = orders[known]
-    codes, _ = pd.factorize(orders[c.ORDER_ID], sort=False)
-    lines = pd.DataFrame({REVENUE: line_amounts(orders), MARGIN: line_margins(orders, dataset.products)})
-    totals = lines.groupby(codes, sort=False).sum()  # codes in order of appearance: groups in that order
-    first = np.unique(codes, return_index=True)[1]  # each order's first line
+    lines = np.arange(len(orders))
+    if not known.all():  # guest orders (all their lines): no customer to follow. Arrays, not the frame's rows
+        lines, codes, amounts, margins = lines[known], codes[known], amounts[known], margins[known]
+    totals = pd.DataFrame({REVENUE: amounts, MARGIN: margins}).groupby(codes, sort=False).sum()
+    # Each order's first line, in the order of the codes: the order of the groups above.
+    first = lines[np.unique(codes, return_index=True)[1]]
     return pd.DataFrame(
         {
             c.CUSTOMER_ID: orders[c.CUSTOMER_ID].take(first).reset_index(drop=True),  # Arrow text

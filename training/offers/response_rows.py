@@ -14,6 +14,7 @@ from features import columns as c
 from features.batch_engine import BatchEngine
 from features.customer_features.build import build_customer_features
 from features.dataset import Dataset
+from features.memory import give_back
 from features.offers.response_model import catalogue_offer
 from training.offers.response import ACCEPTED, OFFER_KEYS
 from training.stored_rows import StoredRows, write_rows
@@ -48,4 +49,6 @@ def stored_response_rows(
     )
     path = work / f"offers-{start:%Y%m%d}-{end:%Y%m%d}.f64"
     write_rows(path, values, where[found])
+    del values
+    give_back()  # the features build's working set, before the next window's or the fits
     return StoredRows.in_file(keys, names, path)

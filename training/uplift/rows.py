@@ -24,6 +24,7 @@ from features.campaigns.results import CONVERTED, window_outcomes
 from features.campaigns.windows import windows_days
 from features.dataset import Dataset
 from features.errors import CibleError
+from features.memory import give_back
 from features.offers.response_model import catalogue_offer
 from features.segments.export import in_control_group
 from training.stored_rows import SPAN_ROWS, StoredRows, read_rows, write_rows
@@ -115,6 +116,7 @@ def _spill(
     if a.empty:
         return None
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
+    give_back()  # the outcomes' working set, before the first month's features are built
     # The point-in-time view at as_of (a copy of most of the data set's rows when its tables are not in
     # time order) is not held through the months' feature builds, which each cut their own.
     engine = engine or InMemoryEngine(known)
@@ -142,6 +144,7 @@ def _spill(
         spilled.append((path, columns))
         names |= dict.fromkeys(columns)
         del values
+        give_back()  # this month's features: the next build starts from what is still held
     return keys, spilled, list(names)
 
 
@@ -224,6 +227,7 @@ def _store(
             start += n
             month.unlink()  # its rows are in features.f64 now
 
+    give_back()  # the months' keys and spans, before the fits
     return StoredRows.in_file(_with_keys(rows), features, path)
 
 
