@@ -89,7 +89,7 @@ def stored_uplift_rows(
 ) -> StoredRows | None:
     """:func:`uplift_rows` with ``held_out_last``, its features in a file under ``work`` (kept there while
     the rows are used); None without any assignment of a campaign with a control group."""
-    months = _spill(dataset, as_of, config, work, progress, engine)
+    months = _spill(dataset, as_of, config, work, progress, engine, compact=True)
     return None if months is None else _store(*months, config, work)
 
 
@@ -103,10 +103,12 @@ def _spill(
     work: Path,
     progress: Callable[[str], None] | None,
     engine: BatchEngine | None,
+    compact: bool = False,
 ) -> Months | None:
     """Each month's rows (keys) and their features, written to ``work`` (one float64 file per month, rows
     x columns): the next month's feature build, the largest working set of the run, does not sit on
-    top of them. Also the numeric columns of every month, in order (as a concat would have them)."""
+    top of them. Also the numeric columns of every month, in order (as a concat would have them).
+    With ``compact`` the keys are only :func:`_compact`'s."""
     known = dataset.before(as_of)
     a = known.assignments
     ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
@@ -122,6 +124,8 @@ def _spill(
     engine = engine or InMemoryEngine(known)
     del known
     cutoff = a[c.ASSIGNED_AT].dt.to_period("M").dt.start_time
+    if compact:
+        a = _compact(a)
     keys: list[pd.DataFrame] = []
     spilled: list[tuple[Path, list[str]]] = []
     names: dict[str, None] = {}
@@ -146,6 +150,24 @@ def _spill(
         del values
         give_back()  # this month's features: the next build starts from what is still held
     return keys, spilled, list(names)
+
+
+def _compact(a: pd.DataFrame) -> pd.DataFrame:
+    """The keys the fits and the split read (customer, offer family, channel, converted, treated), offer
+    and channel as categories: ~1.6 M rows held through every month's feature build at 100k
+    customers, where each offer's family as text was a Python string per row."""
+    codes, offers = pd.factorize(a[c.OFFER_ID].fillna("none"))
+    families = catalogue_offer(pd.Series(offers)).to_numpy()  # once per distinct offer id
+    return pd.DataFrame(
+        {
+            c.CUSTOMER_ID: a[c.CUSTOMER_ID],
+            c.CHANNEL: pd.Categorical(a[c.CHANNEL]),
+            c.OFFER_ID: pd.Categorical(families[codes]),
+            CONVERTED: a[CONVERTED].to_numpy(),
+            TREATED: (a[c.GROUP] == vocab.TREATED).to_numpy(),
+        },
+        index=a.index,
+    )
 
 
 def _with_keys(rows: pd.DataFrame) -> pd.DataFrame:
@@ -200,8 +222,9 @@ def _store(
     split: UpliftConfig,
     work: Path,
 ) -> StoredRows:
-    """:func:`_assemble`'s rows, the features in ``work``/features.f64 (rows x feature columns, in the
-    rows' order) instead of memory: each month's rows land in two runs (training, held out)."""
+    """:func:`_assemble`'s rows (keys :func:`_compact`), the features in ``work``/features.f64 (rows x
+    feature columns, in the rows' order) instead of memory: each month's rows land in two runs
+    (training, held out)."""
     rows, at = _order(keys, split)
     features = tuple(name for name in names if name not in set(KEY_COLUMNS))
     width = len(features)
@@ -228,7 +251,7 @@ def _store(
             month.unlink()  # its rows are in features.f64 now
 
     give_back()  # the months' keys and spans, before the fits
-    return StoredRows.in_file(_with_keys(rows), features, path)
+    return StoredRows.in_file(rows, features, path)  # keys already compact (see _spill)
 
 
 def split_rows(rows: pd.DataFrame | StoredRows, config: UpliftConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
