@@ -33,7 +33,8 @@ from features.offers.catalogue import DEFAULT_CATALOGUE, load_catalogue
 from features.synth.config import SynthConfig
 from features.synth.generate import generate
 from training.uplift.metrics import qini_coefficient, uplift_at
-from training.uplift.train import CONVERTED, TREATED, UpliftConfig, fit_learners, split_rows, uplift_rows
+from training.uplift.rows import uplift_rows
+from training.uplift.train import CONVERTED, TREATED, UpliftConfig, fit_learners, split_rows
 
 SHARE = 0.3
 

@@ -21,8 +21,11 @@ def window_days(channel: str) -> int:
 def windows_days(channels: pd.Series) -> np.ndarray:
     """:func:`window_days` of every row, looked up once per distinct channel (hundreds of thousands of
     assignments, a handful of channels)."""
-    days = {channel: window_days(channel) for channel in channels.dropna().unique()}
-    return channels.map(days).fillna(DEFAULT_WINDOW_DAYS).to_numpy(dtype=np.int64)
+    # By the channels' codes: mapping the text made a Python string of every row (4 M assignments at
+    # 100k customers).
+    codes, distinct = pd.factorize(channels)
+    days = np.array([window_days(channel) for channel in distinct] + [DEFAULT_WINDOW_DAYS], dtype=np.int64)
+    return days[codes]  # code -1 (no channel): the default appended
 
 
 def window(channel: str) -> pd.Timedelta:

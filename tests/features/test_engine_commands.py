@@ -43,7 +43,8 @@ from training.predictive.train import train_target
 from training.segments.config import SegmentsConfig
 from training.segments.score import assign_segments
 from training.segments.train import train_segments
-from training.uplift.train import UpliftConfig, uplift_rows
+from training.uplift.config import UpliftConfig
+from training.uplift.rows import uplift_rows
 
 runner = CliRunner()
 DASK = EngineConfig(kind=EngineKind.DASK, partitions=4)

@@ -16,17 +16,16 @@ from features.offers.response_model import design_matrix
 from features.settings import Settings
 from training.boosting import bagged_classifier
 from training.tracking import connect
+from training.uplift.rows import held_out, uplift_rows
 from training.uplift.train import (
     CONVERTED,
     RESPONSE,
     TREATED,
     UpliftConfig,
     fit_learners,
-    held_out,
     load_uplift_champion,
     split_rows,
     train_uplift,
-    uplift_rows,
 )
 
 FAST = UpliftConfig(lookback_days=150, n_estimators=30, min_child_samples=50)

@@ -10,7 +10,9 @@ its recipe (its settings) refit on the candidate's training window, like with li
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -26,15 +28,17 @@ from features.offers.response_model import (
     OFFER_KEYS,
     OfferResponseModel,
     catalogue_offer,
-    design_matrix,
     effect_rates,
     shrunk_rates,
 )
 from features.settings import Settings
 from training.boosting import bagged_classifier
 from training.offers.response import ACCEPTED, offer_contacts
+from training.offers.response_rows import stored_response_rows
 from training.registry import GateDecision, decide, log_and_register
 from training.registry import load_champion as load_registered
+from training.stored_rows import StoredRows
+from training.streamed_fit import BlockRows, fit_streamed
 from training.tracking import connect, training_run
 
 MODEL_NAME = "offer_response"
@@ -78,26 +82,49 @@ def response_rows(
     return rows
 
 
-def _check(rows: pd.DataFrame, where: str) -> None:
-    if len(rows) == 0 or rows[ACCEPTED].sum() < MIN_ACCEPTANCES or rows[ACCEPTED].all():
+def _check(rows: pd.DataFrame | StoredRows, where: str) -> None:
+    keys = rows.keys if isinstance(rows, StoredRows) else rows
+    if len(keys) == 0 or keys[ACCEPTED].sum() < MIN_ACCEPTANCES or keys[ACCEPTED].all():
         raise NoOfferHistoryError(
-            f"{where}: {len(rows):,} offers and {int(rows[ACCEPTED].sum()) if len(rows) else 0} acceptances "
+            f"{where}: {len(keys):,} offers and {int(keys[ACCEPTED].sum()) if len(keys) else 0} acceptances "
             f"(need at least {MIN_ACCEPTANCES}) — no offer response model"
         )
 
 
 def fit_response_model(
-    rows: pd.DataFrame, config: OfferResponseConfig, trained_until: pd.Timestamp | None = None
+    rows: pd.DataFrame | StoredRows, config: OfferResponseConfig, trained_until: pd.Timestamp | None = None
 ) -> OfferResponseModel:
-    columns = tuple(col for col in rows.columns if col not in (c.CUSTOMER_ID, ACCEPTED, *OFFER_KEYS))
-    categories = {key: sorted(rows[key].unique().tolist()) for key in OFFER_KEYS}
-    y = rows[ACCEPTED].to_numpy(dtype=int)
-    classifier = bagged_classifier(config)
-    classifier.fit(design_matrix(rows, rows[c.OFFER_ID], rows[c.CHANNEL], columns, categories), y)
-    pair_rates, overall = shrunk_rates(rows, y, list(OFFER_KEYS))
-    channel_rates, _ = shrunk_rates(rows, y, [c.CHANNEL])
+    """The classifier on ``design_matrix`` of ``rows``, its LightGBM Dataset built a span of rows at a time
+    (:func:`training.streamed_fit.fit_streamed`; offer and channel as their codes, the frame's
+    categories recorded as a fit on the frame records them: the same model)."""
+    rows = rows if isinstance(rows, StoredRows) else StoredRows.of(rows, _features(rows))
+    keys, columns = rows.keys, rows.names
+    categories = {key: sorted(keys[key].unique().tolist()) for key in OFFER_KEYS}
+    y = keys[ACCEPTED].to_numpy(dtype=int)
+    names = [*columns, *OFFER_KEYS]
+    codes = np.empty((len(keys), len(OFFER_KEYS)))
+    for j, key in enumerate(OFFER_KEYS):
+        coded = pd.Categorical(keys[key].to_numpy(dtype=object), categories=categories[key]).codes
+        codes[:, j] = np.where(coded < 0, np.nan, coded)
+
+    def read(start: int, stop: int) -> np.ndarray:
+        out = np.empty((stop - start, len(names)))
+        out[:, : len(columns)] = rows.values(start, stop)
+        out[:, len(columns) :] = codes[start:stop]
+        return out
+
+    classifier = fit_streamed(
+        bagged_classifier(config),
+        BlockRows(read, np.arange(len(keys)), len(names)),
+        y,
+        feature_name=names,
+        categorical_feature=list(OFFER_KEYS),
+    )
+    classifier.booster_.pandas_categorical = [categories[key] for key in OFFER_KEYS]
+    pair_rates, overall = shrunk_rates(keys, y, list(OFFER_KEYS))
+    channel_rates, _ = shrunk_rates(keys, y, [c.CHANNEL])
     offer_effects, channel_effects, _ = effect_rates(
-        rows[c.OFFER_ID].to_numpy(), rows[c.CHANNEL].to_numpy(), y
+        keys[c.OFFER_ID].to_numpy(), keys[c.CHANNEL].to_numpy(), y
     )
     return OfferResponseModel(
         classifier=classifier,
@@ -115,16 +142,26 @@ def fit_response_model(
     )
 
 
-def _auc(model: OfferResponseModel, rows: pd.DataFrame, personal: bool = True) -> float:
-    if personal:
-        p = model.accept_probability(rows, rows[c.OFFER_ID].to_numpy(), rows[c.CHANNEL].to_numpy())
+def _features(rows: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(col for col in rows.columns if col not in (c.CUSTOMER_ID, ACCEPTED, *OFFER_KEYS))
+
+
+def _auc(model: OfferResponseModel, rows: pd.DataFrame | StoredRows, personal: bool = True) -> float:
+    rows = rows if isinstance(rows, StoredRows) else StoredRows.of(rows, _features(rows))
+    keys = rows.keys
+    if personal:  # a span at a time: the model's input is a frame of every feature of its rows
+        parts = [
+            model.accept_probability(features, part[c.OFFER_ID].to_numpy(), part[c.CHANNEL].to_numpy())
+            for part, features in rows.frames()
+        ]
+        p = np.concatenate(parts) if parts else np.empty(0)
     else:  # the baseline: each (offer, channel)'s acceptance rate on the training window
-        p = np.array([model.prior(o, ch) for o, ch in zip(rows[c.OFFER_ID], rows[c.CHANNEL], strict=True)])
-    return float(roc_auc_score(rows[ACCEPTED].to_numpy(dtype=int), p))
+        p = np.array([model.prior(o, ch) for o, ch in zip(keys[c.OFFER_ID], keys[c.CHANNEL], strict=True)])
+    return float(roc_auc_score(keys[ACCEPTED].to_numpy(dtype=int), p))
 
 
 def comparable_champion(
-    champion: OfferResponseModel, train: pd.DataFrame, validation_start: pd.Timestamp
+    champion: OfferResponseModel, train: pd.DataFrame | StoredRows, validation_start: pd.Timestamp
 ) -> tuple[OfferResponseModel, str]:
     """The champion as it can fairly be scored on a window starting at ``validation_start``: as registered
     when its contacts end before the window, else its settings refit on the candidate's training rows
@@ -153,9 +190,22 @@ def train_offer_response(
     """Fit, compare with the baseline and the champion on the latest window, gate, refit, register
     (customers' features built on ``engine`` when given, else in memory)."""
     config = config or OfferResponseConfig()
+    # Both windows' features stay in files for the run, read a span at a time (training.stored_rows).
+    with tempfile.TemporaryDirectory(prefix=".cible-offers-") as work:
+        return _train_offer_response(dataset, as_of, settings, config, Path(work), engine)
+
+
+def _train_offer_response(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    config: OfferResponseConfig,
+    work: Path,
+    engine: BatchEngine | None,
+) -> OfferResponseRun:
     h = pd.Timedelta(days=config.horizon_days)
-    train = response_rows(dataset, as_of - 2 * h, as_of - h, engine)
-    valid = response_rows(dataset, as_of - h, as_of, engine)
+    train = stored_response_rows(dataset, as_of - 2 * h, as_of - h, work, engine)
+    valid = stored_response_rows(dataset, as_of - h, as_of, work, engine)
     _check(train, f"offers sent from {as_of - 2 * h:%Y-%m-%d} to {as_of - h:%Y-%m-%d}")
     _check(valid, f"offers sent from {as_of - h:%Y-%m-%d} to {as_of:%Y-%m-%d}")
     candidate = fit_response_model(train, config, as_of - h)
@@ -175,7 +225,7 @@ def train_offer_response(
         decision = decide(AUC, model_auc, champion_auc, margin=0.0)
         if champion_as:
             decision = replace(decision, reason=f"{decision.reason} (champion: {champion_as})")
-    final = fit_response_model(pd.concat([train, valid], ignore_index=True), config, as_of)
+    final = fit_response_model(train.then(valid), config, as_of)
     with training_run(settings, EXPERIMENT, f"offer_response {as_of:%Y-%m-%d}", dataset):
         offers = ",".join(final.categories[c.OFFER_ID])
         mlflow.log_params({**config.__dict__, "as_of": str(as_of), "offers": offers})
@@ -183,7 +233,7 @@ def train_offer_response(
             AUC: model_auc,
             f"baseline.{AUC}": baseline_auc,
             "validation_contacts": float(len(valid)),
-            "validation_acceptance_rate": float(valid[ACCEPTED].mean()),
+            "validation_acceptance_rate": float(valid.keys[ACCEPTED].mean()),
         }
         if champion_auc is not None:
             metrics[f"champion.{AUC}"] = champion_auc

@@ -30,44 +30,32 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features import columns as c
-from features import vocab
-from features.batch_engine import BatchEngine, InMemoryEngine
-from features.campaigns.results import CONVERTED, window_outcomes
+from features.batch_engine import BatchEngine
+from features.campaigns.results import CONVERTED
 from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER, UpliftModel
-from features.campaigns.windows import windows_days
 from features.dataset import Dataset
-from features.errors import CibleError
-from features.offers.response_model import catalogue_offer
-from features.segments.export import in_control_group
 from features.settings import Settings
 from training.boosting import bagged_classifier
 from training.registry import CHAMPION, GateDecision, champion_version, decide, log_and_register
+from training.stored_rows import StoredRows
+from training.streamed_fit import BlockRows, fit_streamed
 from training.tracking import connect, training_run
+from training.uplift.config import UpliftConfig
 from training.uplift.metrics import qini_coefficient, uplift_at
+from training.uplift.rows import (
+    TREATED,
+    NoControlGroupsError,
+    feature_columns,
+    split_rows,
+    stored_uplift_rows,
+)
+
+__all__ = ["CONVERTED", "TREATED", "NoControlGroupsError", "UpliftConfig", "split_rows"]
 
 MODEL_NAME = "uplift"
 EXPERIMENT = "uplift"
 QINI = "qini"
 RESPONSE = "response_model"
-TREATED = "treated"
-HOLDOUT_SALT = "uplift-holdout"
-MIN_CONTROL_CONVERSIONS = 20
-
-
-class NoControlGroupsError(CibleError):
-    """Too few assignments with a control group to learn or check an uplift model."""
-
-
-@dataclass(frozen=True)
-class UpliftConfig:
-    lookback_days: int = 240
-    holdout_share: float = 0.3
-    n_estimators: int = 150
-    learning_rate: float = 0.05
-    num_leaves: int = 15
-    min_child_samples: int = 100
-    n_jobs: int = 1  # two OpenMP threads on a busy 2-core machine are slower than one
-    seed: int = 7
 
 
 @dataclass(frozen=True)
@@ -90,111 +78,21 @@ class UpliftRun:
     champion_qini: float | None
 
 
-def uplift_rows(
-    dataset: Dataset,
-    as_of: pd.Timestamp,
-    config: UpliftConfig,
-    progress: Callable[[str], None] | None = None,
-    engine: BatchEngine | None = None,
-    held_out_last: bool = False,
-) -> pd.DataFrame:
-    """Assignments with their outcome, treatment and point-in-time features (see the module docstring;
-    built on ``engine``, the same data, when given: every month starts before ``as_of``). Rows are in the
-    order of the months, or with ``held_out_last`` the held-out customers' rows after the others (each in
-    that order), so that :func:`split_rows` takes both parts without copying them."""
-    known = dataset.before(as_of)
-    a = known.assignments
-    ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
-    a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)]
-    with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform(lambda g: g.nunique() == 2)
-    a = a[with_control.astype(bool)].reset_index(drop=True)
-    if a.empty:
-        return pd.DataFrame()
-    a = a.join(window_outcomes(known, a)[[CONVERTED]])
-    # The point-in-time view at as_of (a copy of most of the data set's rows when its tables are not in
-    # time order) is not held through the months' feature builds, which each cut their own.
-    engine = engine or InMemoryEngine(known)
-    del known
-    cutoff = a[c.ASSIGNED_AT].dt.to_period("M").dt.start_time
-    keys: list[pd.DataFrame] = []
-    spilled: list[tuple[Path, list[str]]] = []  # each month's features, on disk: see _assemble
-    names: dict[str, None] = {}  # the numeric columns of every month, in order (as a concat would have them)
-    with tempfile.TemporaryDirectory(prefix=".cible-uplift-") as work:
-        for month, rows in a.groupby(cutoff, sort=True):
-            if progress is not None:
-                progress(f"features {month:%Y-%m}")
-            at_month = engine.features(month, keep=False)
-            features = at_month.set_index(c.CUSTOMER_ID)
-            numeric = features.select_dtypes(include=["number", "bool"]).astype("float64")
-            del at_month, features
-            part = rows.join(numeric, on=c.CUSTOMER_ID).dropna(subset=[numeric.columns[0]])
-            names |= dict.fromkeys(numeric.columns)
-            keys.append(part[list(a.columns)].copy())
-            path = Path(work) / f"{len(spilled)}.npy"
-            np.save(path, part[list(numeric.columns)].to_numpy(dtype="float64"))
-            spilled.append((path, list(numeric.columns)))
-            del part, numeric
-        return _assemble(keys, spilled, list(names), config if held_out_last else None)
-
-
-def _assemble(
-    keys: list[pd.DataFrame],
-    spilled: list[tuple[Path, list[str]]],
-    names: list[str],
-    split: UpliftConfig | None,
-) -> pd.DataFrame:
-    """The months' rows as one frame. Their features (~100 float columns, over a GB at 100k customers)
-    were written to disk month by month: the next month's feature build, the largest working set of
-    the run, does not sit on top of them. They are read once into one array (a concat would hold
-    the months' frames and the whole)."""
-    rows = pd.concat(keys, ignore_index=True)
-    keys.clear()
-    order = np.arange(len(rows))
-    if split is not None:  # training rows first, then the held-out ones, each in the months' order
-        order = np.argsort(held_out(rows, split.holdout_share), kind="stable")
-        rows = rows.take(order).reset_index(drop=True)
-    at = np.empty(len(order), dtype=np.intp)
-    at[order] = np.arange(len(order))  # where each row of the months goes
-    matrix = np.empty((len(names), len(order)))  # one float block, a column per row of it
-    position = {name: i for i, name in enumerate(names)}
-    start = 0
-    for path, columns in spilled:
-        values = np.load(path, mmap_mode="r")
-        where = at[start : start + len(values)]
-        absent = [position[n] for n in names if n not in set(columns)]  # a concat's NaN
-        matrix[np.ix_(absent, where)] = np.nan
-        matrix[np.ix_([position[n] for n in columns], where)] = values.T
-        start += len(values)
-        del values
-    rows = pd.concat([rows, pd.DataFrame(matrix.T, columns=names, copy=False)], axis=1)
-    rows[c.OFFER_ID] = catalogue_offer(rows[c.OFFER_ID].fillna("none")).to_numpy()
-    rows[TREATED] = (rows[c.GROUP] == vocab.TREATED).to_numpy()
-    return rows
-
-
-def feature_columns(rows: pd.DataFrame) -> tuple[str, ...]:
-    skip = {c.CAMPAIGN_ID, c.CUSTOMER_ID, c.ASSIGNED_AT, c.GROUP, c.CHANNEL, c.OFFER_ID, CONVERTED, TREATED}
-    return tuple(col for col in rows.columns if col not in skip)
-
-
-def held_out(rows: pd.DataFrame, share: float) -> np.ndarray:
-    ids = pd.Series(rows[c.CUSTOMER_ID].unique())
-    out = pd.Series(in_control_group(ids, HOLDOUT_SALT, share * 100), index=ids)
-    return out.reindex(rows[c.CUSTOMER_ID]).to_numpy(dtype=bool)
-
-
 def _classifier(config: UpliftConfig) -> lgb.LGBMClassifier:
     return bagged_classifier(config)
 
 
 def fit_uplift(
-    rows: pd.DataFrame, learner: str, config: UpliftConfig, trained_until: pd.Timestamp | None = None
+    rows: pd.DataFrame | StoredRows,
+    learner: str,
+    config: UpliftConfig,
+    trained_until: pd.Timestamp | None = None,
 ) -> UpliftModel:
     return fit_learners(rows, (learner,), config, trained_until)[learner]
 
 
 def fit_learners(
-    rows: pd.DataFrame,
+    rows: pd.DataFrame | StoredRows,
     learners: Sequence[str],
     config: UpliftConfig,
     trained_until: pd.Timestamp | None = None,
@@ -202,46 +100,61 @@ def fit_learners(
     """Each of ``learners`` fitted on ``rows``. The X-learner's two classifiers are the T-learner's (same
     rows, same settings, same seed: the same fit), so they are fitted once for both.
 
-    Each model reads an array of only the rows it is fitted on (:func:`_matrix`), built when it is needed
-    and released after: LightGBM would copy a DataFrame into such an array on every fit, and the treated,
-    control and all-rows matrices together would be twice the rows' features."""
+    Each model's LightGBM Dataset is built from the rows it is fitted on, a span at a time
+    (:func:`training.streamed_fit.fit_streamed`): no model input is ever held whole (at 100k customers
+    the treated rows' floats alone are over a GB); the predictions the X-learner imputes from are made a
+    span at a time too."""
     unknown = [learner for learner in learners if learner not in LEARNERS]
     if unknown:
         raise ValueError(f"unknown learner {unknown[0]!r}; use one of {', '.join(LEARNERS)}")
-    columns = feature_columns(rows)
-    categories = {key: sorted(rows[key].unique().tolist()) for key in (c.OFFER_ID, c.CHANNEL)}
+    rows = rows if isinstance(rows, StoredRows) else StoredRows.of(rows, feature_columns(rows))
+    keys, columns = rows.keys, rows.names
+    categories = {key: sorted(keys[key].unique().tolist()) for key in (c.OFFER_ID, c.CHANNEL)}
     names = [*columns, c.OFFER_ID, c.CHANNEL]
     named = {"feature_name": names, "categorical_feature": [c.OFFER_ID, c.CHANNEL]}
-    y = rows[CONVERTED].to_numpy(dtype=int)
-    w = rows[TREATED].to_numpy(dtype=bool)
+    y = keys[CONVERTED].to_numpy(dtype=int)
+    w = keys[TREATED].to_numpy(dtype=bool)
     share = float(w.mean())
     effect = float(y[w].mean() - y[~w].mean())
     incremental = min(max(effect / y[w].mean(), 0.0), 1.0) if y[w].mean() > 0 else 0.0
     params = _classifier(config).get_params()
     treated, control = np.flatnonzero(w), np.flatnonzero(~w)
+    codes = _codes(keys, categories)
 
-    def x(at: np.ndarray | None = None) -> np.ndarray:
-        return _matrix(rows, columns, categories, at)
+    def read(start: int, stop: int) -> np.ndarray:
+        """``design_matrix`` of rows [start, stop) as the array LightGBM reads: float64, offer and channel
+        as their codes in ``categories`` (as LightGBM codes a frame's categoricals: the same models)."""
+        out = np.empty((stop - start, len(names)))
+        out[:, : len(columns)] = rows.values(start, stop)
+        out[:, len(columns) :] = codes[start:stop]
+        return out
+
+    def x(at: np.ndarray | None = None) -> BlockRows:
+        return BlockRows(read, np.arange(len(keys)) if at is None else at, len(names))
 
     fitted: dict[str, dict[str, Any]] = {}
     if T_LEARNER in learners or X_LEARNER in learners:
-        pair = {"treated": _classifier(config).fit(x(treated), y[w], **named)}
-        x_control = x(control)
-        pair["control"] = _classifier(config).fit(x_control, y[~w], **named)
+        pair = {
+            "treated": fit_streamed(_classifier(config), x(treated), y[w], **named),
+            "control": fit_streamed(_classifier(config), x(control), y[~w], **named),
+        }
         fitted[T_LEARNER] = dict(pair)
         if X_LEARNER in learners:
             models: dict[str, Any] = dict(pair)
-            imputed_c = _probability(pair["treated"], x_control) - y[~w]
-            models["effect_control"] = lgb.LGBMRegressor(**params).fit(x_control, imputed_c, **named)
-            del x_control  # before the treated rows' array is built again (cheaper than holding both)
-            x_treated = x(treated)
-            imputed_t = y[w] - _probability(pair["control"], x_treated)
-            models["effect_treated"] = lgb.LGBMRegressor(**params).fit(x_treated, imputed_t, **named)
-            del x_treated
+            imputed_c = _probability(pair["treated"], x(control)) - y[~w]
+            models["effect_control"] = fit_streamed(
+                lgb.LGBMRegressor(**params), x(control), imputed_c, **named
+            )
+            imputed_t = y[w] - _probability(pair["control"], x(treated))
+            models["effect_treated"] = fit_streamed(
+                lgb.LGBMRegressor(**params), x(treated), imputed_t, **named
+            )
             fitted[X_LEARNER] = models
     if TRANSFORMED_OUTCOME in learners:
         z = y * w / share - y * (~w) / (1 - share)
-        fitted[TRANSFORMED_OUTCOME] = {"transformed": lgb.LGBMRegressor(**params).fit(x(), z, **named)}
+        fitted[TRANSFORMED_OUTCOME] = {
+            "transformed": fit_streamed(lgb.LGBMRegressor(**params), x(), z, **named)
+        }
     return {
         learner: UpliftModel(
             learner, fitted[learner], columns, categories, share, trained_until, asdict(config), incremental
@@ -250,68 +163,56 @@ def fit_learners(
     }
 
 
-def _probability(classifier: lgb.LGBMClassifier, x: np.ndarray) -> np.ndarray:
-    """``predict_proba(x)[:, 1]`` of an array: the booster's own (scikit-learn's check of an array against
-    the feature names it was fitted with only warns)."""
-    return np.asarray(classifier.booster_.predict(x))
-
-
-def _matrix(
-    rows: pd.DataFrame, columns: Sequence[str], categories: dict[str, list[str]], at: np.ndarray | None
-) -> np.ndarray:
-    """``design_matrix`` of ``rows`` (those at ``at``, else all) as the array LightGBM reads without a copy:
-    float64, a column after the other, offer and channel as their codes in ``categories`` (NaN when not
-    in them), as LightGBM codes a DataFrame's categoricals: the models it fits are the same."""
-    n = len(rows) if at is None else len(at)
-    out = np.empty((n, len(columns) + 2), order="F")
-    for j, column in enumerate(columns):
-        values = rows[column].to_numpy(dtype="float64", na_value=np.nan)
-        out[:, j] = values if at is None else values[at]
-    for j, key in enumerate((c.OFFER_ID, c.CHANNEL), start=len(columns)):
-        values = rows[key].to_numpy(dtype=object)
-        codes = pd.Categorical(values if at is None else values[at], categories=categories[key]).codes
+def _codes(keys: pd.DataFrame, categories: dict[str, list[str]]) -> np.ndarray:
+    """Offer and channel of every row as their codes in ``categories``, NaN when not in them."""
+    out = np.empty((len(keys), 2))
+    for j, key in enumerate((c.OFFER_ID, c.CHANNEL)):
+        codes = pd.Categorical(keys[key].to_numpy(dtype=object), categories=categories[key]).codes
         out[:, j] = np.where(codes < 0, np.nan, codes)
     return out
 
 
-def score(model: UpliftModel, rows: pd.DataFrame) -> tuple[float, float]:
+def _probability(classifier: lgb.LGBMClassifier, x: BlockRows) -> np.ndarray:
+    """``predict_proba(x)[:, 1]``, a span of rows at a time: the booster's own (scikit-learn's check of an
+    array against the feature names it was fitted with only warns)."""
+    return np.concatenate([np.asarray(classifier.booster_.predict(block)) for block in x.blocks()])
+
+
+def _by_span(
+    rows: StoredRows, predict: Callable[[pd.DataFrame, np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``predict(features, offers, channels)`` of ``rows``, a span at a time (a model's input is a frame
+    of every feature of its rows: all the held-out rows' would be ~0.4 GB at 100k customers)."""
+    offers = rows.keys[c.OFFER_ID].to_numpy(dtype=object)
+    channels = rows.keys[c.CHANNEL].to_numpy(dtype=object)
+    parts = [
+        predict(pd.DataFrame(rows.values(lo, hi), columns=list(rows.names)), offers[lo:hi], channels[lo:hi])
+        for lo, hi in rows.spans()
+    ]
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def score(model: UpliftModel, rows: pd.DataFrame | StoredRows) -> tuple[float, float]:
     """(Qini coefficient, uplift@30%) of ``model``'s uplift on ``rows``."""
-    u = model.uplift(rows, rows[c.OFFER_ID], rows[c.CHANNEL])
-    y, w = rows[CONVERTED].to_numpy(int), rows[TREATED].to_numpy(bool)
+    rows = rows if isinstance(rows, StoredRows) else StoredRows.of(rows, feature_columns(rows))
+    u = _by_span(rows, model.uplift)
+    y, w = rows.keys[CONVERTED].to_numpy(int), rows.keys[TREATED].to_numpy(bool)
     return qini_coefficient(u, y, w), uplift_at(u, y, w, 0.3)
 
 
 def evaluate(
-    train: pd.DataFrame, test: pd.DataFrame, config: UpliftConfig
+    train: pd.DataFrame | StoredRows, test: pd.DataFrame | StoredRows, config: UpliftConfig
 ) -> tuple[dict[str, UpliftModel], UpliftEvaluation]:
+    test = test if isinstance(test, StoredRows) else StoredRows.of(test, feature_columns(test))
     models = fit_learners(train, LEARNERS, config)
     qini, at30 = {}, {}
     for learner, model in models.items():
         qini[learner], at30[learner] = score(model, test)
-    response = models[T_LEARNER].response(test, test[c.OFFER_ID], test[c.CHANNEL])
-    y, w = test[CONVERTED].to_numpy(int), test[TREATED].to_numpy(bool)
+    response = _by_span(test, models[T_LEARNER].response)
+    y, w = test.keys[CONVERTED].to_numpy(int), test.keys[TREATED].to_numpy(bool)
     qini[RESPONSE], at30[RESPONSE] = qini_coefficient(response, y, w), uplift_at(response, y, w, 0.3)
     observed = float(y[w].mean() - y[~w].mean())
     return models, UpliftEvaluation(qini, at30, len(train) + len(test), len(test), float(w.mean()), observed)
-
-
-def split_rows(rows: pd.DataFrame, config: UpliftConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    out = held_out(rows, config.holdout_share)
-    if not np.any(out[:-1] > out[1:]):  # the held-out rows last (uplift_rows(held_out_last=True)): no copy
-        n = int(np.count_nonzero(~out))
-        train, test = rows.iloc[:n].reset_index(drop=True), rows.iloc[n:].reset_index(drop=True)
-    else:
-        train, test = rows[~out].reset_index(drop=True), rows[out].reset_index(drop=True)
-    for part, where in ((train, "training"), (test, "held-out")):
-        treated = part[TREATED].to_numpy(dtype=bool)  # not a frame of the control rows: a copy of them
-        conversions = int(part[CONVERTED].to_numpy(dtype=int)[~treated].sum())
-        if conversions < MIN_CONTROL_CONVERSIONS or treated.all():
-            raise NoControlGroupsError(
-                f"{where} customers: {len(part):,} assignments, {conversions} control "
-                f"conversions (need {MIN_CONTROL_CONVERSIONS}): campaigns need control groups "
-                "(`cible segments export --control`) before an uplift model can be learnt"
-            )
-    return train, test
 
 
 def load_uplift_champion(client: MlflowClient) -> UpliftModel | None:
@@ -329,10 +230,24 @@ def train_uplift(
     engine: BatchEngine | None = None,
 ) -> UpliftRun:
     config = config or UpliftConfig()
-    rows = uplift_rows(dataset, as_of, config, progress, engine, held_out_last=True)
-    if rows.empty:
+    # The rows' features stay in a file for the run, read a span at a time (see training.uplift.rows).
+    with tempfile.TemporaryDirectory(prefix=".cible-uplift-") as work:
+        return _train_uplift(dataset, as_of, settings, config, Path(work), progress, engine)
+
+
+def _train_uplift(
+    dataset: Dataset,
+    as_of: pd.Timestamp,
+    settings: Settings,
+    config: UpliftConfig,
+    work: Path,
+    progress: Callable[[str], None] | None,
+    engine: BatchEngine | None,
+) -> UpliftRun:
+    rows = stored_uplift_rows(dataset, as_of, config, work, progress, engine)
+    if rows is None:
         raise NoControlGroupsError("no campaign with a control group in the data: no uplift model")
-    train, test = split_rows(rows, config)  # views of rows (held out last): no copy of its features
+    train, test = split_rows(rows, config)
     del rows
     models, evaluation = evaluate(train, test, config)
     learner = max(LEARNERS, key=lambda name: evaluation.qini[name])
