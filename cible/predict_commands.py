@@ -116,7 +116,7 @@ def _train(
     # On Dask the features of every cutoff are built on the cluster, and the LightGBM candidate is
     # trained there (lightgbm.dask) on the rows they give.
     with command_engine(settings, data, dataset, where) as on:
-        cache = FeatureCache(dataset.before(cutoff), on)
+        cache = FeatureCache(dataset.before(cutoff), on, hold=())  # one target reads each cutoff once
         run_target(dataset, cutoff, settings, target, overrides, cache)
 
 
@@ -164,11 +164,13 @@ def train_predictive_all(
     targets = (CHURN, PROPENSITY, VALUE, NEXT_ORDER)
     reads = [_cutoffs_read(cache, as_of, target, config) for target in targets]
     for k, target in enumerate(targets):
+        # Only the cutoffs a later target shares stay in memory (2 of the ~16 features frames); the
+        # others are let go as soon as their rows are read.
+        cache.hold = set().union(*reads[k + 1 :])
         try:
             run_target(dataset, as_of, settings, target, config, cache)
         except NotEnoughHistoryError as exc:
             console.print(f"[yellow]skipped {target}:[/yellow] {exc}", highlight=False)
-        # Only the cutoffs a later target shares stay in memory (2 of the ~16 features frames).
         cache.release(reads[k] - set().union(*reads[k + 1 :]))
 
 

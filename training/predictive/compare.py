@@ -24,7 +24,13 @@ from training.predictive.config import PredictiveConfig
 from training.predictive.cutoffs import Cutoffs, NotEnoughHistoryError, rolling_origin
 from training.predictive.evaluate import is_better, metrics_for
 from training.predictive.labels import ORDERS_IN_WINDOW
-from training.predictive.rows import FeatureCache, LabelledRows, evaluation_half, labelled_rows
+from training.predictive.rows import (
+    FeatureCache,
+    LabelledRows,
+    evaluation_half,
+    labelled_rows,
+    training_rows,
+)
 from training.predictive.targets import TargetSpec
 
 
@@ -123,7 +129,7 @@ def compare_candidates(
     horizon = target.horizon(config)
     cutoffs = cutoffs_for(cache.past, as_of, target, config)
     step("features and labels")
-    training = [labelled_rows(cache, target, t, cutoffs.training_label_days) for t in cutoffs.training]
+    training = training_rows(cache, target, cutoffs.training, cutoffs.training_label_days)
     validation = labelled_rows(cache, target, cutoffs.validation, horizon)
     if len(validation.y) < 2:
         raise NotEnoughHistoryError(
@@ -131,8 +137,10 @@ def compare_candidates(
         )
     judge = evaluation_half(validation.features[c.CUSTOMER_ID], config.seed)
     calibration, evaluation = validation.subset(~judge), validation.subset(judge)
+    history = validation.everyone
+    del validation  # its two halves are copies: the whole frame is not held through the fits
     fitted, skipped = fit_candidates(
-        target, config, horizon, training, validation, calibration, step, cache.engine
+        target, config, horizon, training, history, calibration, step, cache.engine
     )
     step("evaluating")
     evaluated = []
@@ -145,7 +153,7 @@ def compare_candidates(
         cutoffs=cutoffs,
         evaluation=evaluation,
         calibration_rows=len(calibration.y),
-        training_rows=sum(len(p.y) for p in training),
+        training_rows=len(training),
         candidates=evaluated,
         skipped=skipped,
     )
