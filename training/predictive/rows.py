@@ -130,7 +130,7 @@ class TrainingRows:
         features lie."""
         ids = self.frame[c.CUSTOMER_ID]
         return [
-            CutoffRows(t, pd.Series(self.y[part], index=ids.iloc[part].to_numpy()))
+            CutoffRows(t, pd.Series(self.y[part], index=ids.iloc[part]))
             for t, part in zip(self.cutoffs, self.parts(), strict=True)
         ]
 
