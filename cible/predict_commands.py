@@ -32,6 +32,7 @@ from features.batch_engine import BatchEngine
 from features.customer_partitions import PartitionedData
 from features.dataset import Dataset
 from features.io import atomic_path
+from features.memory import give_back
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE
 from features.settings import Settings
 from training.predictive.candidates import plan
@@ -172,6 +173,7 @@ def train_predictive_all(
         except NotEnoughHistoryError as exc:
             console.print(f"[yellow]skipped {target}:[/yellow] {exc}", highlight=False)
         cache.release(reads[k] - set().union(*reads[k + 1 :]))
+        give_back()  # the target's rows and models, freed, are not the next target's starting point
 
 
 def _cutoffs_read(

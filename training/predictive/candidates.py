@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from features.batch_engine import BatchEngine
+from features.memory import give_back
 from features.predictive.blend import BlendScorer
 from features.predictive.boosted import BINARY, BoostedScorer
 from features.predictive.btyd_features import BTYDFeatures
@@ -179,4 +180,5 @@ def fit_candidates(
             bounds=target.bounds(horizon),
         )
         fitted.append(Fitted(name, model.fit(calibration.features, calibration.y)))
+        give_back()  # a fit's matrices, freed: the next fit starts from what is held, not from this peak
     return fitted, skipped

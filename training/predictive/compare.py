@@ -17,6 +17,7 @@ import pandas as pd
 
 from features import columns as c
 from features.dataset import Dataset
+from features.memory import give_back
 from features.predictive.model import CustomerScoreModel
 from features.predictive.scorers import BTYDScorer
 from training.predictive.candidates import fit_candidates
@@ -139,6 +140,7 @@ def compare_candidates(
     calibration, evaluation = validation.subset(~judge), validation.subset(judge)
     history = validation.everyone
     del validation  # its two halves are copies: the whole frame is not held through the fits
+    give_back()
     fitted, skipped = fit_candidates(
         target, config, horizon, training, history, calibration, step, cache.engine
     )
