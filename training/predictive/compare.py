@@ -9,8 +9,10 @@ calibrated or selected with a row of the evaluation half other than through the 
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,9 +30,9 @@ from training.predictive.labels import ORDERS_IN_WINDOW
 from training.predictive.rows import (
     FeatureCache,
     LabelledRows,
+    SpilledRows,
     evaluation_half,
     labelled_rows,
-    training_rows,
 )
 from training.predictive.targets import TargetSpec
 
@@ -130,17 +132,19 @@ def compare_candidates(
     horizon = target.horizon(config)
     cutoffs = cutoffs_for(cache.past, as_of, target, config)
     step("features and labels")
-    training = training_rows(cache, target, cutoffs.training, cutoffs.training_label_days)
-    validation = labelled_rows(cache, target, cutoffs.validation, horizon)
-    if len(validation.y) < 2:
-        raise NotEnoughHistoryError(
-            f"only {len(validation.y)} customer(s) to validate on at {cutoffs.validation:%Y-%m-%d}"
-        )
-    judge = evaluation_half(validation.features[c.CUSTOMER_ID], config.seed)
-    calibration, evaluation = validation.subset(~judge), validation.subset(judge)
-    history = validation.everyone
-    del validation  # its two halves are copies: the whole frame is not held through the fits
-    give_back()
+    with tempfile.TemporaryDirectory(prefix="cible-rows-") as folder:
+        spilled = SpilledRows(cache, target, cutoffs.training, cutoffs.training_label_days, Path(folder))
+        validation = labelled_rows(cache, target, cutoffs.validation, horizon)
+        if len(validation.y) < 2:
+            raise NotEnoughHistoryError(
+                f"only {len(validation.y)} customer(s) to validate on at {cutoffs.validation:%Y-%m-%d}"
+            )
+        judge = evaluation_half(validation.features[c.CUSTOMER_ID], config.seed)
+        calibration, evaluation = validation.subset(~judge), validation.subset(judge)
+        history = validation.everyone
+        del validation  # its two halves are copies: the whole frame is not held through the fits
+        give_back()
+        training = spilled.load()
     fitted, skipped = fit_candidates(
         target, config, horizon, training, history, calibration, step, cache.engine
     )
