@@ -133,15 +133,19 @@ def fit_candidates(
     horizon: int,
     training: TrainingRows,
     history: pd.DataFrame,
-    calibration: LabelledRows,
+    calibration: Callable[[], LabelledRows],
     progress: Callable[[str], None] | None = None,
     engine: BatchEngine | None = None,
 ) -> tuple[list[Fitted], dict[str, str]]:
     """Every candidate that can be fitted on these rows, and why the others could not; ``history`` is
     every customer known at the validation cutoff (BTYD_INPUT_COLUMNS); the LightGBM candidate is fitted
-    by ``engine`` (in this process by default)."""
+    by ``engine`` (in this process by default).
+
+    Every scorer is fitted first, then each is calibrated on the rows ``calibration`` gives, asked for
+    only then: the caller can keep them out of memory through the fits (at 100,000 customers a LightGBM
+    fit needs twice its ~300 MB matrix and LightGBM's sample of it besides)."""
     trees = engine or BatchEngine()
-    fitted: list[Fitted] = []
+    scorers: list[tuple[str, BaseEstimator]] = []
     skipped: dict[str, str] = {}
     shared: list[BTYDFeatures] = []
 
@@ -152,33 +156,58 @@ def fit_candidates(
             shared.append(BTYDFeatures(horizon, config.btyd_penalizer).fit(history))
         return shared[0]
 
-    for name, how, scorer in plan(target, config, horizon):
+    candidates = plan(target, config, horizon)
+    for name, how, scorer in candidates:
+        if how == MEMBERS:
+            continue  # fitted on calibrated members, below
         if progress is not None:
             progress(f"fitting {name}")
         try:
-            if how == MEMBERS:
-                done = {f.name: f.model for f in fitted}
-                missing = [m for m in BLEND_MEMBERS if m not in done]
-                if missing:
-                    raise ValueError(f"the blend needs {' and '.join(missing)}, which could not be fitted")
-                trained = BlendScorer([done[m] for m in BLEND_MEMBERS]).fit(calibration.features)
-            else:
-                trained = _fit_scorer(
-                    name, how, scorer, target, config, horizon, training, history, at_validation, trees
-                )
+            trained = _fit_scorer(
+                name, how, scorer, target, config, horizon, training, history, at_validation, trees
+            )
         except (ValueError, FloatingPointError) as exc:  # e.g. too few buyers for BTYD or RFM quintiles
             skipped[name] = str(exc)
             continue
-        model = CustomerScoreModel(
-            target=target.name,
-            candidate=name,
-            scorer=trained,
-            calibration=config.calibration if target.kind == BINARY else "linear",
-            horizon_days=horizon,
-            feature_set=STACKED_FEATURE_SET if name == STACKED else PREDICTIVE_FEATURES_V1.key,
-            buyers_only=target.buyers_only,
-            bounds=target.bounds(horizon),
-        )
-        fitted.append(Fitted(name, model.fit(calibration.features, calibration.y)))
+        scorers.append((name, trained))
         give_back()  # a fit's matrices, freed: the next fit starts from what is held, not from this peak
+    rows = calibration()
+    fitted = [Fitted(name, _model(target, config, horizon, name, trained, rows)) for name, trained in scorers]
+    for name, how, _ in candidates:
+        if how != MEMBERS:
+            continue
+        if progress is not None:
+            progress(f"fitting {name}")
+        done = {f.name: f.model for f in fitted}
+        missing = [m for m in BLEND_MEMBERS if m not in done]
+        if missing:
+            skipped[name] = f"the blend needs {' and '.join(missing)}, which could not be fitted"
+            continue
+        try:
+            trained = BlendScorer([done[m] for m in BLEND_MEMBERS]).fit(rows.features)
+        except (ValueError, FloatingPointError) as exc:
+            skipped[name] = str(exc)
+            continue
+        fitted.append(Fitted(name, _model(target, config, horizon, name, trained, rows)))
     return fitted, skipped
+
+
+def _model(
+    target: TargetSpec,
+    config: PredictiveConfig,
+    horizon: int,
+    name: str,
+    scorer: BaseEstimator,
+    calibration: LabelledRows,
+) -> CustomerScoreModel:
+    model = CustomerScoreModel(
+        target=target.name,
+        candidate=name,
+        scorer=scorer,
+        calibration=config.calibration if target.kind == BINARY else "linear",
+        horizon_days=horizon,
+        feature_set=STACKED_FEATURE_SET if name == STACKED else PREDICTIVE_FEATURES_V1.key,
+        buyers_only=target.buyers_only,
+        bounds=target.bounds(horizon),
+    )
+    return model.fit(calibration.features, calibration.y)

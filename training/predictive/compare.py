@@ -9,6 +9,7 @@ calibrated or selected with a row of the evaluation half other than through the 
 
 from __future__ import annotations
 
+import pickle
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,14 +141,27 @@ def compare_candidates(
                 f"only {len(validation.y)} customer(s) to validate on at {cutoffs.validation:%Y-%m-%d}"
             )
         judge = evaluation_half(validation.features[c.CUSTOMER_ID], config.seed)
-        calibration, evaluation = validation.subset(~judge), validation.subset(judge)
+        # The two halves wait on disk through the fits too (~100 MB at 100,000 customers).
+        halves = Path(folder) / "validation.pickle"
+        with halves.open("wb") as out:
+            pickle.dump((validation.subset(~judge), validation.subset(judge)), out, protocol=5)
         history = validation.everyone
-        del validation  # its two halves are copies: the whole frame is not held through the fits
+        del validation
         give_back()
         training = spilled.load()
-    fitted, skipped = fit_candidates(
-        target, config, horizon, training, history, calibration, step, cache.engine
-    )
+        loaded: list[LabelledRows] = []
+
+        def calibration() -> LabelledRows:
+            with halves.open("rb") as source:
+                loaded.extend(pickle.load(source))
+            return loaded[0]
+
+        fitted, skipped = fit_candidates(
+            target, config, horizon, training, history, calibration, step, cache.engine
+        )
+        training_rows = len(training)
+        del training  # the stacked rows are not held through the evaluation
+    calibration_rows, evaluation = loaded
     step("evaluating")
     evaluated = []
     for candidate in fitted:
@@ -158,8 +172,8 @@ def compare_candidates(
         target=target,
         cutoffs=cutoffs,
         evaluation=evaluation,
-        calibration_rows=len(calibration.y),
-        training_rows=len(training),
+        calibration_rows=len(calibration_rows.y),
+        training_rows=training_rows,
         candidates=evaluated,
         skipped=skipped,
     )
