@@ -1,5 +1,5 @@
-"""``train all``'s predictive models: each cutoff's features built once, and let go of once no later target
-reads them (a frame of every customer per cutoff, ~16 cutoffs)."""
+"""``train all``'s predictive models: no cutoff's features held from one target to the next (a frame of
+every customer per cutoff, ~100 MB at 100,000 customers), each built when a target reads it."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class CountingEngine(InMemoryEngine):
         return super()._build(as_of)
 
 
-def test_each_cutoff_is_built_once_and_held_only_while_a_target_reads_it(
+def test_no_cutoff_is_held_from_one_target_to_the_next(
     small_synthetic: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     as_of = small_synthetic.default_as_of()
@@ -46,13 +46,13 @@ def test_each_cutoff_is_built_once_and_held_only_while_a_target_reads_it(
         cutoffs_for(dataset, when, TARGETS[target], cfg)
         for cutoff in sorted(reads[target]):
             cache.at(cutoff)
+            held[target] |= set(engine._features)
 
     monkeypatch.setattr(predict_commands, "run_target", run_target)
     predict_commands.train_predictive_all(small_synthetic, as_of, None, engine)  # type: ignore[arg-type]
-    everything = set().union(*reads.values())
     shared = reads[CHURN] & (reads[PROPENSITY] | reads[NEXT_ORDER])
-    assert shared and sorted(engine.built) == sorted(everything)  # a shared cutoff is not built twice
-    assert not reads[VALUE] and held[VALUE] == held[NEXT_ORDER]
-    assert held[CHURN] == set() and held[PROPENSITY] == shared
-    assert held[NEXT_ORDER] == reads[CHURN] & reads[NEXT_ORDER]
-    assert engine._features == {}  # nothing left once the last target is done
+    assert shared and not reads[VALUE]
+    # A cutoff two targets read is built for each: the second build costs less than holding it.
+    assert sorted(engine.built) == sorted(t for name in reads for t in reads[name])
+    assert all(not frames for frames in held.values())  # never held once read
+    assert engine._features == {}

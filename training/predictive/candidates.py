@@ -17,20 +17,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from features import columns as c
-from features.batch_engine import BatchEngine, CutoffRows
+from features.batch_engine import BatchEngine
+from features.memory import give_back
 from features.predictive.blend import BlendScorer
 from features.predictive.boosted import BINARY, BoostedScorer
-from features.predictive.btyd_features import BTYDFeatures, with_btyd
+from features.predictive.btyd_features import BTYDFeatures
 from features.predictive.inputs import PREDICTIVE_FEATURES_V1
 from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, CustomerScoreModel
 from features.predictive.scorers import BTYDScorer, LastYearSpendRule, RecencyRule, RFMRule, RhythmRule
 from training.predictive.config import PredictiveConfig
-from training.predictive.rows import LabelledRows, stack_rows
+from training.predictive.rows import LabelledRows, TrainingRows
 from training.predictive.targets import TargetSpec
 
 RECENCY, RFM, LAST_YEAR_SPEND, RHYTHM = "recency", "rfm", "last_year_spend", "rhythm"
@@ -104,55 +103,49 @@ def _fit_scorer(
     target: TargetSpec,
     config: PredictiveConfig,
     horizon: int,
-    training: list[LabelledRows],
-    validation: LabelledRows,
+    training: TrainingRows,
+    history: pd.DataFrame,
     at_validation: Callable[[], BTYDFeatures],
     engine: BatchEngine,
 ) -> BaseEstimator:
     if how == NOTHING:
-        return scorer.fit(validation.features)  # type: ignore[union-attr]
+        return scorer.fit(history)  # type: ignore[union-attr]  # a rule: fitting reads nothing
     if how == HISTORY:
-        return scorer.set_params(btyd=at_validation()).fit(validation.everyone)  # type: ignore[union-attr]
-    if not training:
+        return scorer.set_params(btyd=at_validation()).fit(history)  # type: ignore[union-attr]
+    if not training.cutoffs:
         raise ValueError("no training cutoff: the history before the validation window is too short")
+    # Every supervised candidate reads the same stacked rows (no copy of its own); the feature set
+    # resolves against the columns of the features they were read from.
+    columns = PREDICTIVE_FEATURES_V1.resolve(list(training.columns))
     if name == STACKED:
-        # Each training cutoff's BTYD columns come from a fit on that cutoff's own past. The rows are
-        # stacked once, with them: the stacked frame without them is not made (hundreds of MB at 100k
-        # customers); its columns are those of the stacked rows' empty frames.
-        stacked = pd.concat([p.features.iloc[:0] for p in training], ignore_index=True).columns
-        columns = PREDICTIVE_FEATURES_V1.resolve(list(stacked))
-        frame = pd.concat(
-            [
-                with_btyd(p.features, BTYDFeatures(horizon, config.btyd_penalizer).fit(p.everyone))
-                for p in training
-            ],
-            ignore_index=True,
-        )
-        y = np.concatenate([p.y for p in training])
-        return _boosted(target, config, columns, at_validation()).fit(frame, y)
-    frame, y = stack_rows(training)
+        frame = training.with_btyd(horizon, config.btyd_penalizer)
+        return _boosted(target, config, columns, at_validation()).fit(frame, training.y)
     if name == RFM:
-        return scorer.fit(frame, y)  # type: ignore[union-attr]
-    columns = PREDICTIVE_FEATURES_V1.resolve(list(frame.columns))
+        return scorer.fit(training.frame, training.y)  # type: ignore[union-attr]
     # Where the features lie: on a Dask cluster the engine trains there, on the same rows.
-    rows = [CutoffRows(p.cutoff, pd.Series(p.y, index=p.features[c.CUSTOMER_ID])) for p in training]
-    return engine.fit_boosted(_boosted(target, config, columns, None), frame, y, rows)
+    scorer = _boosted(target, config, columns, None)
+    return engine.fit_boosted(scorer, training.frame, training.y, training.by_cutoff())
 
 
 def fit_candidates(
     target: TargetSpec,
     config: PredictiveConfig,
     horizon: int,
-    training: list[LabelledRows],
-    validation: LabelledRows,
-    calibration: LabelledRows,
+    training: TrainingRows,
+    history: pd.DataFrame,
+    calibration: Callable[[], LabelledRows],
     progress: Callable[[str], None] | None = None,
     engine: BatchEngine | None = None,
 ) -> tuple[list[Fitted], dict[str, str]]:
-    """Every candidate that can be fitted on these rows, and why the others could not; the LightGBM
-    candidate is fitted by ``engine`` (in this process by default)."""
+    """Every candidate that can be fitted on these rows, and why the others could not; ``history`` is
+    every customer known at the validation cutoff (BTYD_INPUT_COLUMNS); the LightGBM candidate is fitted
+    by ``engine`` (in this process by default).
+
+    Every scorer is fitted first, then each is calibrated on the rows ``calibration`` gives, asked for
+    only then: the caller can keep them out of memory through the fits (at 100,000 customers a LightGBM
+    fit needs twice its ~300 MB matrix and LightGBM's sample of it besides)."""
     trees = engine or BatchEngine()
-    fitted: list[Fitted] = []
+    scorers: list[tuple[str, BaseEstimator]] = []
     skipped: dict[str, str] = {}
     shared: list[BTYDFeatures] = []
 
@@ -160,35 +153,61 @@ def fit_candidates(
         """BG/NBD, MBG/NBD and Gamma-Gamma on the histories at the validation cutoff, fitted once for the
         two BTYD candidates and the stacked model."""
         if not shared:
-            shared.append(BTYDFeatures(horizon, config.btyd_penalizer).fit(validation.everyone))
+            shared.append(BTYDFeatures(horizon, config.btyd_penalizer).fit(history))
         return shared[0]
 
-    for name, how, scorer in plan(target, config, horizon):
+    candidates = plan(target, config, horizon)
+    for name, how, scorer in candidates:
+        if how == MEMBERS:
+            continue  # fitted on calibrated members, below
         if progress is not None:
             progress(f"fitting {name}")
         try:
-            if how == MEMBERS:
-                done = {f.name: f.model for f in fitted}
-                missing = [m for m in BLEND_MEMBERS if m not in done]
-                if missing:
-                    raise ValueError(f"the blend needs {' and '.join(missing)}, which could not be fitted")
-                trained = BlendScorer([done[m] for m in BLEND_MEMBERS]).fit(calibration.features)
-            else:
-                trained = _fit_scorer(
-                    name, how, scorer, target, config, horizon, training, validation, at_validation, trees
-                )
+            trained = _fit_scorer(
+                name, how, scorer, target, config, horizon, training, history, at_validation, trees
+            )
         except (ValueError, FloatingPointError) as exc:  # e.g. too few buyers for BTYD or RFM quintiles
             skipped[name] = str(exc)
             continue
-        model = CustomerScoreModel(
-            target=target.name,
-            candidate=name,
-            scorer=trained,
-            calibration=config.calibration if target.kind == BINARY else "linear",
-            horizon_days=horizon,
-            feature_set=STACKED_FEATURE_SET if name == STACKED else PREDICTIVE_FEATURES_V1.key,
-            buyers_only=target.buyers_only,
-            bounds=target.bounds(horizon),
-        )
-        fitted.append(Fitted(name, model.fit(calibration.features, calibration.y)))
+        scorers.append((name, trained))
+        give_back()  # a fit's matrices, freed: the next fit starts from what is held, not from this peak
+    rows = calibration()
+    fitted = [Fitted(name, _model(target, config, horizon, name, trained, rows)) for name, trained in scorers]
+    for name, how, _ in candidates:
+        if how != MEMBERS:
+            continue
+        if progress is not None:
+            progress(f"fitting {name}")
+        done = {f.name: f.model for f in fitted}
+        missing = [m for m in BLEND_MEMBERS if m not in done]
+        if missing:
+            skipped[name] = f"the blend needs {' and '.join(missing)}, which could not be fitted"
+            continue
+        try:
+            trained = BlendScorer([done[m] for m in BLEND_MEMBERS]).fit(rows.features)
+        except (ValueError, FloatingPointError) as exc:
+            skipped[name] = str(exc)
+            continue
+        fitted.append(Fitted(name, _model(target, config, horizon, name, trained, rows)))
     return fitted, skipped
+
+
+def _model(
+    target: TargetSpec,
+    config: PredictiveConfig,
+    horizon: int,
+    name: str,
+    scorer: BaseEstimator,
+    calibration: LabelledRows,
+) -> CustomerScoreModel:
+    model = CustomerScoreModel(
+        target=target.name,
+        candidate=name,
+        scorer=scorer,
+        calibration=config.calibration if target.kind == BINARY else "linear",
+        horizon_days=horizon,
+        feature_set=STACKED_FEATURE_SET if name == STACKED else PREDICTIVE_FEATURES_V1.key,
+        buyers_only=target.buyers_only,
+        bounds=target.bounds(horizon),
+    )
+    return model.fit(calibration.features, calibration.y)

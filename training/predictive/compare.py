@@ -9,14 +9,18 @@ calibrated or selected with a row of the evaluation half other than through the 
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features import columns as c
 from features.dataset import Dataset
+from features.memory import give_back
 from features.predictive.model import CustomerScoreModel
 from features.predictive.scorers import BTYDScorer
 from training.predictive.candidates import fit_candidates
@@ -24,7 +28,13 @@ from training.predictive.config import PredictiveConfig
 from training.predictive.cutoffs import Cutoffs, NotEnoughHistoryError, rolling_origin
 from training.predictive.evaluate import is_better, metrics_for
 from training.predictive.labels import ORDERS_IN_WINDOW
-from training.predictive.rows import FeatureCache, LabelledRows, evaluation_half, labelled_rows
+from training.predictive.rows import (
+    FeatureCache,
+    LabelledRows,
+    SpilledRows,
+    evaluation_half,
+    labelled_rows,
+)
 from training.predictive.targets import TargetSpec
 
 
@@ -123,17 +133,35 @@ def compare_candidates(
     horizon = target.horizon(config)
     cutoffs = cutoffs_for(cache.past, as_of, target, config)
     step("features and labels")
-    training = [labelled_rows(cache, target, t, cutoffs.training_label_days) for t in cutoffs.training]
-    validation = labelled_rows(cache, target, cutoffs.validation, horizon)
-    if len(validation.y) < 2:
-        raise NotEnoughHistoryError(
-            f"only {len(validation.y)} customer(s) to validate on at {cutoffs.validation:%Y-%m-%d}"
+    with tempfile.TemporaryDirectory(prefix="cible-rows-") as folder:
+        spilled = SpilledRows(cache, target, cutoffs.training, cutoffs.training_label_days, Path(folder))
+        validation = labelled_rows(cache, target, cutoffs.validation, horizon)
+        if len(validation.y) < 2:
+            raise NotEnoughHistoryError(
+                f"only {len(validation.y)} customer(s) to validate on at {cutoffs.validation:%Y-%m-%d}"
+            )
+        judge = evaluation_half(validation.features[c.CUSTOMER_ID], config.seed)
+        # The two halves wait on disk through the fits too (~100 MB at 100,000 customers).
+        halves = Path(folder) / "validation.pickle"
+        with halves.open("wb") as out:
+            pickle.dump((validation.subset(~judge), validation.subset(judge)), out, protocol=5)
+        history = validation.everyone
+        del validation
+        give_back()
+        training = spilled.load()
+        loaded: list[LabelledRows] = []
+
+        def calibration() -> LabelledRows:
+            with halves.open("rb") as source:
+                loaded.extend(pickle.load(source))
+            return loaded[0]
+
+        fitted, skipped = fit_candidates(
+            target, config, horizon, training, history, calibration, step, cache.engine
         )
-    judge = evaluation_half(validation.features[c.CUSTOMER_ID], config.seed)
-    calibration, evaluation = validation.subset(~judge), validation.subset(judge)
-    fitted, skipped = fit_candidates(
-        target, config, horizon, training, validation, calibration, step, cache.engine
-    )
+        training_rows = len(training)
+        del training  # the stacked rows are not held through the evaluation
+    calibration_rows, evaluation = loaded
     step("evaluating")
     evaluated = []
     for candidate in fitted:
@@ -144,8 +172,8 @@ def compare_candidates(
         target=target,
         cutoffs=cutoffs,
         evaluation=evaluation,
-        calibration_rows=len(calibration.y),
-        training_rows=sum(len(p.y) for p in training),
+        calibration_rows=len(calibration_rows.y),
+        training_rows=training_rows,
         candidates=evaluated,
         skipped=skipped,
     )
