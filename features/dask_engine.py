@@ -50,6 +50,7 @@ from features.customer_features.shared_split import read_part, write_chunk
 from features.customer_features.streamed import read_whole
 from features.engine import MEMORY_ENV, SHARED_ENV, EngineConfig, EngineError
 from features.io import find_table_file
+from features.memory import give_back
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.validate import typed_columns
@@ -130,13 +131,23 @@ def split_folder() -> tempfile.TemporaryDirectory[str]:
 def _split(rows: dd.DataFrame, folder: Path, parts: int) -> list:
     """Each partition of tagged ``rows`` written by customer partition to its file in ``folder`` (tasks,
     not computed yet, each giving its file's path)."""
-    write = dask.delayed(write_chunk, pure=True)
+    write = dask.delayed(_write, pure=True)
     return [write(chunk, folder / f"{i}.arrow", parts) for i, chunk in enumerate(rows.to_delayed())]
+
+
+def _write(chunk: pd.DataFrame, path: Path, parts: int) -> Path:
+    written = write_chunk(chunk, path, parts)
+    del chunk
+    give_back()  # a worker's freed pages back to the system: its nanny counts them as held
+    return written
 
 
 def _part_features(part: int, files: dict, products, as_of, rules, now, plan) -> pd.DataFrame:
     by_name = {name: read_part(paths, part) for name, paths in files.items()}
-    return features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions)
+    features = features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions)
+    del by_name
+    give_back()
+    return features
 
 
 def build_features_dask(
@@ -194,6 +205,9 @@ def feature_partitions(
         plan = plan.with_mixed_sessions(merge_bounds(collect(bounds, client)))
     step("splitting rows by customer partition")
     plan_ref = dask.delayed(plan, pure=True)  # one copy in the graph, not one per task
+    # Only the contacts need the orders placed (a conversion is known once its order is), and as data
+    # fetched once by each worker: an argument is sent with every task (10 M ids at 1 M customers).
+    known_ref = dask.delayed(known_orders, pure=True)
     # The customers are on the client already: written from here.
     written: dict[str, list] = {
         "customers": [
@@ -206,7 +220,8 @@ def feature_partitions(
         if frame is None:
             continue
         metas[table] = tag_batch(table, slice_batch(table, frame._meta, as_of, known_orders), plan)
-        rows = frame.map_partitions(_tag, table, as_of, known_orders, plan_ref, meta=metas[table])
+        known = known_ref if table == "contacts" else None
+        rows = frame.map_partitions(_tag, table, as_of, known, plan_ref, meta=metas[table])
         written[table] = _split(rows, work / table, plan.parts)
     names = [name for name in SPLIT_TABLES if name in written]
     empty = {name: metas[name].drop(columns=[PART]) for name in names}

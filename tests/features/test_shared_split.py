@@ -1,17 +1,24 @@
 """The Dask engine's split through shared files: a partition reads back exactly its rows of every chunk,
 in their order; a file the worker cannot see is one clear error; a build leaves no split folder behind,
-in the folder ``CIBLE_DASK_SHARED`` names."""
+in the folder ``CIBLE_DASK_SHARED`` names; a worker killed while rows are split still gives every
+customer's features, equal to the local engine's."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from distributed import Client
+from distributed import Client, LocalCluster
 
+from features.customer_features import names as n
 from features.customer_features.partitioned import PART
 from features.customer_features.shared_split import read_part, write_chunk
+from features.customer_features.streamed import build_features_streamed
 from features.dask_engine import build_features_dask
 from features.engine import EngineError
 from features.privacy.rules import PrivacyRules
@@ -77,4 +84,35 @@ def test_a_dask_build_splits_in_the_shared_folder_and_removes_its_files(
     got = build_features_dask(small_synthetic_dir, SMALL_AS_OF, rules, NOW, client, parts=3, progress=look)
     assert len(got) > 1000
     assert any(folder and folder[0].name.startswith(".cible-dask-split-") for folder in seen)
+    assert not list(shared.iterdir())
+
+
+def test_a_worker_killed_while_rows_are_split_still_completes(
+    small_synthetic_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv("CIBLE_DASK_SHARED", str(shared))
+    rules = PrivacyRules(folder=tmp_path / "privacy")
+    expected = build_features_streamed(small_synthetic_dir, SMALL_AS_OF, rules, NOW, parts=3)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local,
+        Client(local, set_as_default=False) as own,
+    ):
+        killed: list[int] = []
+
+        def kill_a_worker_once_events_are_written() -> None:
+            deadline = time.monotonic() + 120
+            while not killed and time.monotonic() < deadline:
+                if any(shared.glob("*/events/*.arrow")):  # the workers' first chunks (customers: the client)
+                    pid = next(iter(own.run(os.getpid).values()))
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                time.sleep(0.005)
+
+        threading.Thread(target=kill_a_worker_once_events_are_written, daemon=True).start()
+        got = build_features_dask(small_synthetic_dir, SMALL_AS_OF, rules, NOW, own, parts=3)
+    assert killed
+    assert got[n.N_ORDERS].tolist() == expected[n.N_ORDERS].tolist()
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, atol=1e-9)
     assert not list(shared.iterdir())
