@@ -87,8 +87,8 @@ def dask_client(config: EngineConfig) -> Iterator[Client]:
 def worker_memory(config: EngineConfig) -> int:
     """Bytes each worker of a local cluster may hold before it spills to disk (at 70%) and pauses (at
     80%): its share of ``config.memory``, by default of half the machine's. Dask's own default gives
-    every worker the machine's memory divided by the workers: the shuffle of 1 M customers then held
-    19 GB in one worker (experiments/RESULTS_scale.md)."""
+    every worker the machine's memory divided by the workers: the task shuffle of 1 M customers (before
+    the split through files) then held 19 GB in one worker (experiments/RESULTS_scale.md)."""
     if config.memory is None:
         total = MEMORY_LIMIT // 2
     else:
@@ -103,8 +103,8 @@ def worker_memory(config: EngineConfig) -> int:
 
 def _read(path: Path | None, table: str, columns: tuple[str, ...]) -> dd.DataFrame | None:
     """Only ``columns`` of a table file, typed as the validator types them (a file may hold text); one
-    Dask partition per row group: Dask's default joins row groups up to 256 MiB of Parquet (5 M events,
-    1.5 GB in a task), and a task's memory is that of its partition."""
+    Dask partition per row group: Dask's default joins row groups (5.1 M events a partition at 100,000
+    customers, a task of 1.5 GB), and a task's memory is that of its partition."""
     if path is None:
         return None
     present = [col for col in columns if col in pq.read_schema(path).names]
@@ -206,7 +206,7 @@ def feature_partitions(
     step("splitting rows by customer partition")
     plan_ref = dask.delayed(plan, pure=True)  # one copy in the graph, not one per task
     # Only the contacts need the orders placed (a conversion is known once its order is), and as data
-    # fetched once by each worker: an argument is sent with every task (10 M ids at 1 M customers).
+    # fetched once by each worker: an argument is sent with every task (millions of ids at 1 M customers).
     known_ref = dask.delayed(known_orders, pure=True)
     # The customers are on the client already: written from here.
     written: dict[str, list] = {
