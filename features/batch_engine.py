@@ -206,16 +206,26 @@ class DaskEngine(BatchEngine):
         self.folder, self.config, self.settings, self.client = folder, config, settings, client
         self.only = only  # the customers to build (a training sample), None: every one
         self._on_cluster: dict[pd.Timestamp, Any] = {}
+        self._split: dict[pd.Timestamp, Any] = {}  # each cutoff's split rows, as long as its features
 
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
         from features.customer_features.partitioned import combine_parts
-        from features.dask_engine import collect, feature_partitions
+        from features.dask_engine import collect, feature_partitions, split_folder
 
         now = clock.now()
         ensure_valid(self.folder, self.settings, now)
         rules = PrivacyRules.from_settings(self.settings)
+        # Kept with the features: a lost worker's partitions are built again from the split rows.
+        self._split[as_of] = work = split_folder()
         lazy = feature_partitions(
-            self.folder, as_of, rules, now, self.client, self.config.partitions, only=self.only
+            self.folder,
+            as_of,
+            rules,
+            now,
+            self.client,
+            Path(work.name),
+            self.config.partitions,
+            only=self.only,
         )
         # Kept on the workers: the models of ``apply`` are mapped over these very partitions.
         persisted = self.client.persist(lazy)
@@ -224,6 +234,9 @@ class DaskEngine(BatchEngine):
 
     def _release(self, as_of: pd.Timestamp) -> None:
         self._on_cluster.pop(as_of, None)  # the last reference: the workers free the partitions
+        work = self._split.pop(as_of, None)
+        if work is not None:
+            work.cleanup()
 
     def _apply(
         self, as_of: pd.Timestamp, features: pd.DataFrame, func: PerCustomer, kwargs: dict[str, Any]

@@ -1,16 +1,19 @@
 """The Dask engine: ``dask.dataframe`` over the same Parquet files, run on a ``dask.distributed`` cluster.
 
 The work is the local engine's, in the same functions (:mod:`features.customer_features.partitioned`):
-workers read their row groups, slice them at the cutoff and tag each row with its customer's partition;
-the rows are shuffled so one Dask partition holds one customer partition of every table; each is turned
-into features by :func:`~features.customer_features.partitioned.features_of_part`. The client reads only
-the customers table and small reductions (visitors' latest logins, sessions shared by customers).
+workers read their row groups, slice them at the cutoff, tag each row with its customer's partition and
+write them by partition to a shared folder (:mod:`features.customer_features.shared_split`); one task per
+customer partition reads its rows of every table and turns them into features with
+:func:`~features.customer_features.partitioned.features_of_part`. The client reads only the customers
+table and small reductions (visitors' latest logins, sessions shared by customers).
 
 Import this module only when the engine is ``dask``: it imports Dask.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,9 +46,11 @@ from features.customer_features.partitioned import (
     tag_batch,
     tag_events,
 )
+from features.customer_features.shared_split import read_part, write_chunk
 from features.customer_features.streamed import read_whole
-from features.engine import MEMORY_ENV, EngineConfig, EngineError
+from features.engine import MEMORY_ENV, SHARED_ENV, EngineConfig, EngineError
 from features.io import find_table_file
+from features.memory import give_back
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.validate import typed_columns
@@ -82,8 +87,8 @@ def dask_client(config: EngineConfig) -> Iterator[Client]:
 def worker_memory(config: EngineConfig) -> int:
     """Bytes each worker of a local cluster may hold before it spills to disk (at 70%) and pauses (at
     80%): its share of ``config.memory``, by default of half the machine's. Dask's own default gives
-    every worker the machine's memory divided by the workers: the shuffle of 1 M customers then held
-    19 GB in one worker (experiments/RESULTS_scale.md)."""
+    every worker the machine's memory divided by the workers: the task shuffle of 1 M customers (before
+    the split through files) then held 19 GB in one worker (experiments/RESULTS_scale.md)."""
     if config.memory is None:
         total = MEMORY_LIMIT // 2
     else:
@@ -97,10 +102,13 @@ def worker_memory(config: EngineConfig) -> int:
 
 
 def _read(path: Path | None, table: str, columns: tuple[str, ...]) -> dd.DataFrame | None:
-    """Only ``columns`` of a table file, typed as the validator types them (a file may hold text)."""
+    """Only ``columns`` of a table file, typed as the validator types them (a file may hold text); one
+    Dask partition per row group: Dask's default joins row groups (5.1 M events a partition at 100,000
+    customers, a task of 1.5 GB), and a task's memory is that of its partition."""
     if path is None:
         return None
-    frame = dd.read_parquet(str(path), columns=[col for col in columns if col in pq.read_schema(path).names])
+    present = [col for col in columns if col in pq.read_schema(path).names]
+    frame = dd.read_parquet(str(path), columns=present, split_row_groups=True)
     meta = typed_columns(TABLES[table], frame._meta)
     return frame.map_partitions(typed_columns_of, table, meta=meta)
 
@@ -114,17 +122,32 @@ def collect(frame: dd.DataFrame, client: Client) -> list[pd.DataFrame]:
     return client.gather(client.compute(frame.to_delayed()))
 
 
-def _by_part(frame: dd.DataFrame, parts: int) -> dd.DataFrame:
-    """Rows shuffled so that Dask partition i holds customer partition i (divisions 0, 1, ..., parts).
-
-    The task-based shuffle, not peer-to-peer: a worker lost mid-shuffle costs a recomputation of its
-    tasks, where a peer-to-peer shuffle restarts as a whole."""
-    return frame.set_index(PART, divisions=list(range(parts + 1)), shuffle_method="tasks")
+def split_folder() -> tempfile.TemporaryDirectory[str]:
+    """A new folder for a build's split rows, in ``CIBLE_DASK_SHARED`` (default: the system's temporary
+    folder); removed by its ``cleanup``, at the end of its ``with`` block, or when it is collected."""
+    return tempfile.TemporaryDirectory(prefix=".cible-dask-split-", dir=os.environ.get(SHARED_ENV) or None)
 
 
-def _part_features(*frames: pd.DataFrame, names, products, as_of, rules, now, plan) -> pd.DataFrame:
-    by_name = {name: frame.reset_index(drop=True) for name, frame in zip(names, frames, strict=True)}
-    return features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions)
+def _split(rows: dd.DataFrame, folder: Path, parts: int) -> list:
+    """Each partition of tagged ``rows`` written by customer partition to its file in ``folder`` (tasks,
+    not computed yet, each giving its file's path)."""
+    write = dask.delayed(_write, pure=True)
+    return [write(chunk, folder / f"{i}.arrow", parts) for i, chunk in enumerate(rows.to_delayed())]
+
+
+def _write(chunk: pd.DataFrame, path: Path, parts: int) -> Path:
+    written = write_chunk(chunk, path, parts)
+    del chunk
+    give_back()  # a worker's freed pages back to the system: its nanny counts them as held
+    return written
+
+
+def _part_features(part: int, files: dict, products, as_of, rules, now, plan) -> pd.DataFrame:
+    by_name = {name: read_part(paths, part) for name, paths in files.items()}
+    features = features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions)
+    del by_name
+    give_back()
+    return features
 
 
 def build_features_dask(
@@ -138,8 +161,9 @@ def build_features_dask(
 ) -> pd.DataFrame:
     """Features of every customer of a Parquet data folder (validated), computed on the cluster of
     ``client``; equal to the local engine's."""
-    features = feature_partitions(folder, as_of, rules, now, client, parts, progress)
-    return combine_parts(collect(features, client))
+    with split_folder() as work:
+        features = feature_partitions(folder, as_of, rules, now, client, Path(work), parts, progress)
+        return combine_parts(collect(features, client))
 
 
 def feature_partitions(
@@ -148,12 +172,15 @@ def feature_partitions(
     rules: PrivacyRules,
     now: pd.Timestamp,
     client: Client,
+    work: Path,
     parts: int | None = None,
     progress: Callable[[str], None] | None = None,
     only: pd.Index | None = None,
 ) -> dd.DataFrame:
     """The features as a Dask frame with one partition per customer partition (not computed yet: the
     plan's small reductions are). A batch command persists it to apply its models where it lies.
+    ``work``: a folder the client and the workers share, for the rows split by partition; it must last
+    as long as the frame may be computed (a lost worker's partitions are built again from it).
     ``only``: the customers to build (a training sample; the rows of others go as they are tagged)."""
     step = progress or (lambda _name: None)
     files = {name: find_table_file(folder, name) for name in TABLES}
@@ -176,29 +203,48 @@ def feature_partitions(
         step("finding shared sessions")
         bounds = events.map_partitions(_bounds, as_of, dask.delayed(plan, pure=True), meta=merge_bounds([]))
         plan = plan.with_mixed_sessions(merge_bounds(collect(bounds, client)))
-    step("shuffling rows to their customer's partition")
+    step("splitting rows by customer partition")
     plan_ref = dask.delayed(plan, pure=True)  # one copy in the graph, not one per task
-    tagged: dict[str, dd.DataFrame] = {
-        "customers": _by_part(
-            dd.from_pandas(tag_batch("customers", customers, plan), npartitions=max(1, plan.parts // 4)),
-            plan.parts,
-        )
+    # Only the contacts need the orders placed (a conversion is known once its order is), and as data
+    # fetched once by each worker: an argument is sent with every task (millions of ids at 1 M customers).
+    known_ref = dask.delayed(known_orders, pure=True)
+    # The customers are on the client already: written from here.
+    written: dict[str, list] = {
+        "customers": [
+            write_chunk(tag_batch("customers", customers, plan), work / "customers" / "0.arrow", plan.parts)
+        ]
     }
+    metas = {"customers": tag_batch("customers", customers.iloc[:0], plan)}
     for table in ("orders", "events", "contacts", "consents"):
         frame = _read(files[table], table, FEATURE_COLUMNS[table])
         if frame is None:
             continue
-        meta = tag_batch(table, slice_batch(table, frame._meta, as_of, known_orders), plan)
-        rows = frame.map_partitions(_tag, table, as_of, known_orders, plan_ref, meta=meta)
-        tagged[table] = _by_part(rows, plan.parts)
-    names = [name for name in SPLIT_TABLES if name in tagged]
-    kwargs = {"names": names, "products": products, "as_of": as_of, "rules": rules, "now": now}
-    meta = _part_features(*(tagged[name]._meta for name in names), **kwargs, plan=plan)
-    kwargs["plan"] = plan_ref
+        metas[table] = tag_batch(table, slice_batch(table, frame._meta, as_of, known_orders), plan)
+        known = known_ref if table == "contacts" else None
+        rows = frame.map_partitions(_tag, table, as_of, known, plan_ref, meta=metas[table])
+        written[table] = _split(rows, work / table, plan.parts)
+    names = [name for name in SPLIT_TABLES if name in written]
+    empty = {name: metas[name].drop(columns=[PART]) for name in names}
+    meta = features_of_part(empty, products, as_of, rules, now, plan.mixed_sessions)
     step("features of every partition")
-    return dd.map_partitions(
-        _part_features, *(tagged[name] for name in names), **kwargs, meta=meta, align_dataframes=False
-    )
+    # Every partition's task depends on every chunk's write; one copy of each argument in the graph.
+    shared = {
+        name: dask.delayed(value, pure=True) for name, value in (("products", products), ("rules", rules))
+    }
+    build = dask.delayed(_part_features, pure=True)
+    tasks = [
+        build(
+            part,
+            {name: written[name] for name in names},
+            shared["products"],
+            as_of,
+            shared["rules"],
+            now,
+            plan_ref,
+        )
+        for part in range(plan.parts)
+    ]
+    return dd.from_delayed(tasks, meta=meta, verify_meta=False)
 
 
 def _tag(frame: pd.DataFrame, table: str, as_of, known_orders, plan: PartitionPlan) -> pd.DataFrame:

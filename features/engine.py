@@ -17,6 +17,9 @@ ENGINE_ENV = "CIBLE_ENGINE"
 SCHEDULER_ENV = "CIBLE_DASK_SCHEDULER"
 WORKERS_ENV = "CIBLE_DASK_WORKERS"
 MEMORY_ENV = "CIBLE_DASK_MEMORY"
+# A folder the client and every Dask worker see at the same path, where rows are split by customer
+# partition (default: the system's temporary folder, which a local cluster's workers share).
+SHARED_ENV = "CIBLE_DASK_SHARED"
 
 
 class EngineKind(StrEnum):
