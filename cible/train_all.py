@@ -9,8 +9,8 @@ never interleave.
 
 Each pipeline loads its own data (from the validated cache; a training sample of it above
 ``train_customers``, see :mod:`features.train_sample`, drawn once per process) and lets it go when it
-ends. Above ``CIBLE_PARTITION_CUSTOMERS`` customers (Parquet data), the customer features are built from
-the files a partition at a time and a pipeline loads only the tables and columns it reads itself
+ends. Above four times ``CIBLE_PARTITION_CUSTOMERS`` customers (Parquet data), the customer features are
+built from the files a partition at a time and a pipeline loads only the tables and columns it reads itself
 (:mod:`training.reads`): the whole data set in pandas is ~2.3 GB at 100,000 customers, what a pipeline
 reads of it a few hundred MB. Below, the data set is loaded with what the features read too, and they
 are built from it (faster than from the files at each of ~30 cutoffs).
@@ -91,6 +91,12 @@ class WorkerLostError(CibleError):
     start: its own error, when it printed one, is just above)."""
 
 
+# Below this many partitions the data set loaded whole is small (~1 GB at 40,000 customers) and building
+# the features from it costs less CPU than from the files at each of ~30 cutoffs: at 20,000 customers
+# 177 against 231 CPU s, the same peak (two pipelines' working sets), experiments/RESULTS_scale.md.
+FROM_FILES_PARTITIONS = 4
+
+
 @dataclass(frozen=True)
 class TrainingData:
     """Where ``train all`` loads each pipeline's data from, and how its features are built."""
@@ -103,10 +109,11 @@ class TrainingData:
     def plan(
         cls, folder: Path, sample: str | None, config: EngineConfig, whole: WholeData, settings: Settings
     ) -> TrainingData:
-        """Partitioned features (and pipelines reading their own columns only) above the partition size."""
+        """Partitioned features (and pipelines reading their own columns only) above
+        ``FROM_FILES_PARTITIONS`` partitions of customers trained on."""
         per_part = settings.partition_customers
         partitioned = config.is_dask or config.partitions or not is_parquet_folder(folder)
-        if not partitioned and whole.sample_size > per_part:
+        if not partitioned and whole.sample_size > FROM_FILES_PARTITIONS * per_part:
             config = replace(config, partitions=partition_count(whole.sample_size, per_part))
         return cls(folder, sample, config)
 

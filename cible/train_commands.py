@@ -67,7 +67,7 @@ def train_all(
     in parallel processes when there are cores to spare; one the data cannot train is skipped with the
     reason.
 
-    Above CIBLE_PARTITION_CUSTOMERS customers (default 10,000; Parquet data) the customer features of
+    Above 4 x CIBLE_PARTITION_CUSTOMERS customers (default 40,000; Parquet data) the customer features of
     every cutoff are built from the files a customer partition at a time, and each pipeline loads only
     the tables and columns it reads itself; below, the data set is loaded and the features built from it.
     On --engine dask the features are built on the cluster; the models are fitted in this process."""

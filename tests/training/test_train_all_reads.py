@@ -1,7 +1,8 @@
-"""`cible train all` above ``CIBLE_PARTITION_CUSTOMERS``: the customer features are built from the files a
-partition at a time and each pipeline loads only the tables and columns :mod:`training.reads` declares for
-it. It trains what the in-memory way trains: every metric logged is equal, and a column a pipeline reads
-without declaring it fails here (a frame read in part has no such column)."""
+"""`cible train all` above four partitions of ``CIBLE_PARTITION_CUSTOMERS``: the customer features are
+built from the files a partition at a time and each pipeline loads only the tables and columns
+:mod:`training.reads` declares for it. It trains what the in-memory way trains: every metric logged is
+equal, and a column a pipeline reads without declaring it fails here (a frame read in part has no such
+column)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,6 @@ def test_pipelines_reading_their_own_columns_train_what_the_whole_data_set_train
 ) -> None:
     assert set(READS) == set(PIPELINES)
     in_memory = trained(tmp_path_factory, small_synthetic_dir, None)
-    partitioned = trained(tmp_path_factory, small_synthetic_dir, "600")  # 1,500 customers: 3 partitions
+    partitioned = trained(tmp_path_factory, small_synthetic_dir, "300")  # 1,500 customers: 5 partitions
     assert len(in_memory) > 300
     assert partitioned == in_memory
