@@ -16,6 +16,7 @@ import pandas as pd
 
 from features import columns as c
 from features.dataset import Dataset
+from features.memory import give_back
 from features.recommend.catalogue import Catalogue
 
 DAY = pd.Timedelta(days=1)
@@ -99,7 +100,8 @@ def _latest_first(stamps: np.ndarray) -> np.ndarray:
 
 def _encode(dataset: Dataset, catalogue: Catalogue, release: bool) -> Encoded:
     customers, orders, events = dataset.customers, dataset.orders, dataset.events
-    known = [frame[c.CUSTOMER_ID].dropna().unique() for frame in (orders, events)]  # distinct, then text
+    # distinct, then text; missing dropped from the distinct values, not from a copy of millions of rows
+    known = [frame[c.CUSTOMER_ID].unique().dropna() for frame in (orders, events)]
     listed_ids = customers[c.CUSTOMER_ID].dropna().to_numpy(dtype=str)
     customer_ids = np.unique(np.concatenate([listed_ids, *(np.asarray(ids, dtype=str) for ids in known)]))
     del known
@@ -124,6 +126,7 @@ def _encode(dataset: Dataset, catalogue: Catalogue, release: bool) -> Encoded:
     del buyer_key, orders
     if release:  # the orders frame goes before the events are encoded, not after: a lower peak
         dataset.release("orders")
+        give_back()  # its text sits in Arrow's pool, which the events' NumPy arrays cannot reuse
     occurred_at = events[c.OCCURRED_AT].to_numpy(dtype="datetime64[us]")
     kind = events[c.EVENT_TYPE]
     by_event = {
