@@ -46,9 +46,12 @@ def run_nbo(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
     run_offers(dataset, as_of, settings)
 
 
-def run_recommender(dataset: Dataset, as_of: pd.Timestamp, settings: Settings) -> None:
+def run_recommender(
+    dataset: Dataset, as_of: pd.Timestamp, settings: Settings, owns_data: bool = False
+) -> None:
+    """``owns_data``: nothing reads ``dataset`` after this (see :func:`train_nbo`)."""
     with steps("recommender", total=4) as progress:
-        run = train_nbo(dataset, as_of, settings, progress=progress)
+        run = train_nbo(dataset, as_of, settings, progress=progress, owns_data=owns_data)
     cut = run.cutoffs
     console.print(
         f"recommender v{run.version} (run {run.run_id[:8]}): validated on purchases from "

@@ -16,6 +16,7 @@ import pandas as pd
 
 from features import columns as c
 from features.dataset import Dataset
+from features.memory import give_back
 from features.recommend.catalogue import Catalogue
 
 DAY = pd.Timedelta(days=1)
@@ -86,11 +87,24 @@ def _first_seen(values: pd.Series) -> np.ndarray:
     return pd.factorize(values, use_na_sentinel=False)[0].astype(np.int32)
 
 
-def _encode(dataset: Dataset, catalogue: Catalogue) -> Encoded:
+def _latest_first(stamps: np.ndarray) -> np.ndarray:
+    """Positions of ``stamps`` latest first, ties in row order (missing last, as pandas sorts them)."""
+    if np.isnat(stamps).any():
+        series = pd.Series(stamps, copy=False).reset_index(drop=True)
+        return series.sort_values(ascending=False, kind="stable").index.to_numpy(dtype=np.int64)
+    # a stable ascending sort of the reversed array, reversed: descending with ties in row order, without
+    # the copies a pandas sort makes of millions of stamps
+    order = np.argsort(stamps[::-1], kind="stable")[::-1]
+    return (len(stamps) - 1 - order).astype(np.int64, copy=False)
+
+
+def _encode(dataset: Dataset, catalogue: Catalogue, release: bool) -> Encoded:
     customers, orders, events = dataset.customers, dataset.orders, dataset.events
-    known = [frame[c.CUSTOMER_ID].dropna().unique() for frame in (orders, events)]  # distinct, then text
+    # distinct, then text; missing dropped from the distinct values, not from a copy of millions of rows
+    known = [frame[c.CUSTOMER_ID].unique().dropna() for frame in (orders, events)]
     listed_ids = customers[c.CUSTOMER_ID].dropna().to_numpy(dtype=str)
     customer_ids = np.unique(np.concatenate([listed_ids, *(np.asarray(ids, dtype=str) for ids in known)]))
+    del known
     listed = np.searchsorted(customer_ids, listed_ids)
     created_at = np.full(len(customer_ids), np.datetime64("NaT"), dtype="datetime64[us]")
     created_at[listed] = customers[c.CREATED_AT].to_numpy(dtype="datetime64[us]")
@@ -101,33 +115,47 @@ def _encode(dataset: Dataset, catalogue: Catalogue) -> Encoded:
 
     # a guest order stands for its own buyer: it still says which items go together
     buyer_key = orders[c.CUSTOMER_ID].fillna("order:" + orders[c.ORDER_ID])
-    occurred_at = events[c.OCCURRED_AT]
+    by_order = {
+        "ordered_at": orders[c.ORDERED_AT].to_numpy(dtype="datetime64[us]"),
+        "quantity": orders[c.QUANTITY].to_numpy(),
+        "order_item": _per_value(orders[c.SKU], catalogue.index_of).astype(np.int32),
+        "order_customer": _codes(orders[c.CUSTOMER_ID], customer_ids),
+        "order_code": _first_seen(orders[c.ORDER_ID]),
+        "buyer": _first_seen(buyer_key),
+    }
+    del buyer_key, orders
+    if release:  # the orders frame goes before the events are encoded, not after: a lower peak
+        dataset.release("orders")
+        give_back()  # its text sits in Arrow's pool, which the events' NumPy arrays cannot reuse
+    occurred_at = events[c.OCCURRED_AT].to_numpy(dtype="datetime64[us]")
     kind = events[c.EVENT_TYPE]
+    by_event = {
+        "occurred_at": occurred_at,
+        "interest": kind.isin(INTEREST_EVENTS).to_numpy(dtype=bool),
+        "carted": (kind != "product_view").to_numpy(dtype=bool),
+        "wished": (kind == "wishlist_add").to_numpy(dtype=bool),
+        "event_item": _per_value(events[c.SKU].fillna(""), catalogue.index_of).astype(np.int32),
+        "event_customer": _codes(events[c.CUSTOMER_ID], customer_ids),
+        "session": _first_seen(events[c.SESSION_ID]),
+        "latest_first": _latest_first(occurred_at),
+    }
+    del kind, events
+    if release:
+        dataset.release("events")
     return Encoded(
         customer_ids=customer_ids,
         created_at=created_at,
         region_names=region_names,
         region=region,
-        ordered_at=orders[c.ORDERED_AT].to_numpy(dtype="datetime64[us]"),
-        quantity=orders[c.QUANTITY].to_numpy(),
-        order_item=_per_value(orders[c.SKU], catalogue.index_of).astype(np.int32),
-        order_customer=_codes(orders[c.CUSTOMER_ID], customer_ids),
-        order_code=_first_seen(orders[c.ORDER_ID]),
-        buyer=_first_seen(buyer_key),
-        occurred_at=occurred_at.to_numpy(dtype="datetime64[us]"),
-        interest=kind.isin(INTEREST_EVENTS).to_numpy(dtype=bool),
-        carted=(kind != "product_view").to_numpy(dtype=bool),
-        wished=(kind == "wishlist_add").to_numpy(dtype=bool),
-        event_item=_per_value(events[c.SKU].fillna(""), catalogue.index_of).astype(np.int32),
-        event_customer=_codes(events[c.CUSTOMER_ID], customer_ids),
-        session=_first_seen(events[c.SESSION_ID]),
-        latest_first=occurred_at.reset_index(drop=True)
-        .sort_values(ascending=False, kind="stable")
-        .index.to_numpy(dtype=np.int64),
+        **by_order,
+        **by_event,
     )
 
 
-def encoded(dataset: Dataset, catalogue: Catalogue) -> Encoded:
-    """The data set's encoding against ``catalogue``, computed on the first call only."""
+def encoded(dataset: Dataset, catalogue: Catalogue, release: bool = False) -> Encoded:
+    """The data set's encoding against ``catalogue``, computed on the first call only.
+
+    ``release``: the caller alone holds ``dataset`` and reads its orders and events only as encoded here
+    (``train all``'s recommender): each frame is released (:meth:`Dataset.release`) once encoded."""
     key = ("recommend.encoded", catalogue.skus.tobytes())
-    return dataset.shared(key, lambda: _encode(dataset, catalogue))
+    return dataset.shared(key, lambda: _encode(dataset, catalogue, release))

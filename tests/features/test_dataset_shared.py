@@ -42,3 +42,18 @@ def test_campaign_results_are_shared_only_for_every_campaign(
     assert len(computed) == 1
     some = campaign_results(dataset, as_of, campaign_ids=every[c.CAMPAIGN_ID].head(2))
     assert len(computed) == 2 and len(some) == min(2, len(every))
+
+
+def test_a_released_table_fails_when_read_and_the_rest_stays(small_synthetic: Dataset) -> None:
+    dataset = replace(small_synthetic)
+    assert dataset.shared("orders", lambda: len(dataset.orders)) == len(small_synthetic.orders)
+    dataset.release("orders", "events")
+    for read in (lambda: dataset.orders[c.SKU], lambda: len(dataset.events), lambda: dataset.orders.columns):
+        with pytest.raises(RuntimeError, match="table of this data set was released"):
+            read()
+    # what was derived from them, and the other tables, are still there; the fixture is untouched
+    assert dataset.shared("orders", lambda: 0) == len(small_synthetic.orders)
+    pd.testing.assert_frame_equal(dataset.customers, small_synthetic.customers)
+    assert len(small_synthetic.events) > 0
+    with pytest.raises(KeyError, match="no table 'order'"):
+        dataset.release("order")

@@ -14,7 +14,10 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features.dataset import Dataset
+from features.memory import give_back
 from features.recommend.candidates import FEATURES
+from features.recommend.catalogue import Catalogue
+from features.recommend.encoded import encoded
 from features.recommend.recommender import RECOMMENDER_FEATURES_V3, Recommender
 from features.settings import Settings
 from training.recommend.config import NboConfig
@@ -77,13 +80,29 @@ def train_nbo(
     settings: Settings,
     config: NboConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    owns_data: bool = False,
 ) -> NboRun:
+    """``owns_data``: nothing else reads ``dataset`` (``train all`` loads each pipeline's own), so its
+    orders and events are released once encoded."""
     config = config or NboConfig()
     step = progress or (lambda _name: None)
     client = connect(settings)
     cutoffs = Cutoffs.before(pd.Timestamp(as_of), config.horizon_days)
+    if owns_data:
+        # every later step reads the orders and events as encoded (features.recommend.encoded): their
+        # frames (~1 GB at 100,000 customers) go back before the windows' aggregates and candidates
+        encoded(dataset, Catalogue.from_products(dataset.products), release=True)
+        give_back()
     step("training the ranker")
     ranker, rows = fit_ranker(dataset, cutoffs.train, cutoffs.validation, config)
+    # what is logged of the training rows: their features go before the evaluation builds its own
+    trained = {
+        "train_groups": float(len(rows.groups)),
+        "train_rows": float(len(rows.labels)),
+        "candidate_recall": rows.recall,
+    }
+    del rows
+    give_back()
     step("evaluating against the baselines")
     models = {CIBLE: Recommender(config.recommend, ranker)}
     champion = load_champion(client)
@@ -106,9 +125,7 @@ def train_nbo(
             {
                 **flat_metrics(evaluation),
                 "evaluated_customers": float(evaluation.customers),
-                "train_groups": float(len(rows.groups)),
-                "train_rows": float(len(rows.labels)),
-                "candidate_recall": rows.recall,
+                **trained,
             }
         )
         _log_artifacts(evaluation, ranker, cutoffs)
