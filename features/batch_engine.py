@@ -16,7 +16,7 @@ every engine gives the same frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +27,7 @@ import pandas as pd
 
 from features import clock
 from features import columns as c
-from features.customer_features.build import build_customer_features
+from features.customer_features.build import GROUPS, build_customer_features, feature_groups
 from features.customer_features.partitioned import customer_partition, default_partitions
 from features.customer_features.run import build_features, ensure_valid, features_by_part, is_parquet_folder
 from features.dataset import Dataset
@@ -64,6 +64,7 @@ class BatchEngine:
 
     def __init__(self) -> None:
         self._features: dict[pd.Timestamp, pd.DataFrame] = {}
+        self._groups: dict[pd.Timestamp, tuple[str, ...]] = {}  # the feature groups of each held cutoff
         # for an engine over a training sample: how to make one over every customer (made when asked)
         self._everyone: Callable[[], BatchEngine] | None = None
 
@@ -77,25 +78,41 @@ class BatchEngine:
         self._everyone = lambda: made
         return made
 
-    def features(self, as_of: pd.Timestamp, keep: bool = True) -> pd.DataFrame:
-        """Point-in-time features of every customer at ``as_of`` (treat as read-only: it is shared).
+    def features(
+        self, as_of: pd.Timestamp, keep: bool = True, groups: Collection[str] = GROUPS
+    ) -> pd.DataFrame:
+        """Point-in-time features of every customer at ``as_of`` (treat as read-only: it is shared): the
+        profile and the feature ``groups`` of :data:`GROUPS` (all by default), at least (features held
+        with more groups are served as they are held).
 
-        ``keep=False`` for a cutoff used once (training rows of one month): built, returned, not held."""
+        ``keep=False`` for a cutoff used once (training rows of one month): built, returned, not held.
+        A cutoff held with fewer groups than asked is built again with both, held in its place."""
         as_of = pd.Timestamp(as_of)
-        if as_of in self._features:
+        asked = feature_groups(groups)
+        held = self._groups.get(as_of)
+        if held is not None and set(asked) <= set(held):
             return self._features[as_of]
-        built = self._build(as_of)
+        if held is not None:  # what the holder read, and what is asked: the cutoff stays held
+            asked, keep = feature_groups({*held, *asked}), True
+            self.forget([as_of])
+        built = self._build(as_of, asked)
         if keep:
-            self._features[as_of] = built
+            self._features[as_of], self._groups[as_of] = built, asked
         else:
             self._release(as_of)
         return built
+
+    def holds(self, as_of: pd.Timestamp, groups: Collection[str] = GROUPS) -> bool:
+        """Whether the features at ``as_of`` are held with (at least) ``groups``."""
+        held = self._groups.get(pd.Timestamp(as_of))
+        return held is not None and set(feature_groups(groups)) <= set(held)
 
     def forget(self, cutoffs: Iterable[pd.Timestamp] | None = None) -> None:
         """Let go of the features of ``cutoffs`` (default every cutoff): between two pipelines of ``train
         all``, which share the engine but few cutoffs, so that one pipeline's cutoffs do not stay in
         memory through the next; between two runs of a pipeline, those no later run reads."""
         for as_of in list(self._features) if cutoffs is None else [pd.Timestamp(t) for t in cutoffs]:
+            self._groups.pop(as_of, None)
             if self._features.pop(as_of, None) is not None:
                 self._release(as_of)
 
@@ -110,13 +127,12 @@ class BatchEngine:
         """:meth:`apply` at a cutoff used once: its features are not kept afterwards (unless they were
         before), and an engine that builds them by partition holds one partition's at a time."""
         at = pd.Timestamp(at)
-        held = at in self._features
+        held = at in self._features  # with whichever groups: held afterwards with those and every other
         try:
             return self.apply(at, func, **kwargs)
         finally:
-            if not held and at in self._features:
-                del self._features[at]
-                self._release(at)
+            if not held:
+                self.forget([at])
 
     def fit_boosted(
         self, scorer: BoostedScorer, frame: pd.DataFrame, y: np.ndarray, rows: Sequence[CutoffRows]
@@ -125,7 +141,7 @@ class BatchEngine:
         names the same rows by cutoff, for an engine that builds them where the features lie."""
         return scorer.fit(frame, y)
 
-    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+    def _build(self, as_of: pd.Timestamp, groups: tuple[str, ...]) -> pd.DataFrame:
         raise NotImplementedError
 
     def _release(self, as_of: pd.Timestamp) -> None:
@@ -144,8 +160,8 @@ class InMemoryEngine(BatchEngine):
         super().__init__()
         self.dataset = dataset
 
-    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
-        return build_customer_features(self.dataset, as_of)
+    def _build(self, as_of: pd.Timestamp, groups: tuple[str, ...]) -> pd.DataFrame:
+        return build_customer_features(self.dataset, as_of, groups=groups)
 
 
 class LocalEngine(BatchEngine):
@@ -159,12 +175,14 @@ class LocalEngine(BatchEngine):
         super().__init__()
         self.folder, self.config, self.settings, self.only = folder, config, settings, only
 
-    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
-        return build_features(self.folder, as_of, self.config, settings=self.settings, only=self.only)
+    def _build(self, as_of: pd.Timestamp, groups: tuple[str, ...]) -> pd.DataFrame:
+        return build_features(
+            self.folder, as_of, self.config, settings=self.settings, only=self.only, groups=groups
+        )
 
     def apply_once(self, at: pd.Timestamp, func: PerCustomer, /, **kwargs: Any) -> pd.DataFrame:
         at = pd.Timestamp(at)
-        if at in self._features:
+        if self.holds(at):
             return self.apply(at, func, **kwargs)
         pieces, empty = [], None
         for part in features_by_part(self.folder, at, self.settings, self.config.partitions, self.only):
@@ -208,7 +226,7 @@ class DaskEngine(BatchEngine):
         self._on_cluster: dict[pd.Timestamp, Any] = {}
         self._split: dict[pd.Timestamp, Any] = {}  # each cutoff's split rows, as long as its features
 
-    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+    def _build(self, as_of: pd.Timestamp, groups: tuple[str, ...]) -> pd.DataFrame:
         from features.customer_features.partitioned import combine_parts
         from features.dask_engine import collect, feature_partitions, split_folder
 
@@ -226,6 +244,7 @@ class DaskEngine(BatchEngine):
             Path(work.name),
             self.config.partitions,
             only=self.only,
+            groups=groups,
         )
         # Kept on the workers: the models of ``apply`` are mapped over these very partitions.
         persisted = self.client.persist(lazy)
@@ -265,7 +284,7 @@ class DaskEngine(BatchEngine):
 
         on_cluster = []
         for part in rows:
-            if part.cutoff not in self._on_cluster:
+            if not self.holds(part.cutoff):  # held with every group: persisted on the cluster
                 self.features(part.cutoff)
             on_cluster.append((self._on_cluster[part.cutoff], part.labels))
         before = self._workers()

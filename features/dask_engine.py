@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from distributed import Client, LocalCluster
 from distributed.system import MEMORY_LIMIT
 
 from features import columns as c
-from features.customer_features.build import FEATURE_COLUMNS
+from features.customer_features.build import FEATURE_COLUMNS, GROUPS, feature_groups, tables_read
 from features.customer_features.partitioned import (
     LOGIN_COLUMNS,
     PART,
@@ -142,9 +142,9 @@ def _write(chunk: pd.DataFrame, path: Path, parts: int) -> Path:
     return written
 
 
-def _part_features(part: int, files: dict, products, as_of, rules, now, plan) -> pd.DataFrame:
+def _part_features(part: int, files: dict, products, as_of, rules, now, plan, groups) -> pd.DataFrame:
     by_name = {name: read_part(paths, part) for name, paths in files.items()}
-    features = features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions)
+    features = features_of_part(by_name, products, as_of, rules, now, plan.mixed_sessions, groups)
     del by_name
     give_back()
     return features
@@ -158,11 +158,14 @@ def build_features_dask(
     client: Client,
     parts: int | None = None,
     progress: Callable[[str], None] | None = None,
+    groups: Collection[str] = GROUPS,
 ) -> pd.DataFrame:
     """Features of every customer of a Parquet data folder (validated), computed on the cluster of
-    ``client``; equal to the local engine's."""
+    ``client``: the profile and ``groups`` (all by default); equal to the local engine's."""
     with split_folder() as work:
-        features = feature_partitions(folder, as_of, rules, now, client, Path(work), parts, progress)
+        features = feature_partitions(
+            folder, as_of, rules, now, client, Path(work), parts, progress, groups=groups
+        )
         return combine_parts(collect(features, client))
 
 
@@ -176,18 +179,23 @@ def feature_partitions(
     parts: int | None = None,
     progress: Callable[[str], None] | None = None,
     only: pd.Index | None = None,
+    groups: Collection[str] = GROUPS,
 ) -> dd.DataFrame:
     """The features as a Dask frame with one partition per customer partition (not computed yet: the
     plan's small reductions are). A batch command persists it to apply its models where it lies.
     ``work``: a folder the client and the workers share, for the rows split by partition; it must last
     as long as the frame may be computed (a lost worker's partitions are built again from it).
-    ``only``: the customers to build (a training sample; the rows of others go as they are tagged)."""
+    ``only``: the customers to build (a training sample; the rows of others go as they are tagged).
+    ``groups``: the feature groups built (all by default); only the tables they read are read and split
+    (no pass over the events without the web group)."""
     step = progress or (lambda _name: None)
-    files = {name: find_table_file(folder, name) for name in TABLES}
+    groups = feature_groups(groups)
+    tables = tables_read(groups)
+    files = {name: find_table_file(folder, name) if name in tables else None for name in TABLES}
     step("planning partitions")
     customers = eligible_customers(read_whole(files["customers"], "customers"), as_of, rules, now, only)
     plan = start_plan(customers, as_of, parts or default_partitions(len(customers)), rules, now)
-    products = read_whole(files["products"], "products")
+    products = read_whole(find_table_file(folder, "products"), "products")
     events = _read(files["events"], "events", FEATURE_COLUMNS["events"])
     if events is not None:
         logins = events[list(LOGIN_COLUMNS)].map_partitions(
@@ -195,7 +203,9 @@ def feature_partitions(
         )
         plan = plan.with_logins(merge_logins(collect(logins, client)))
     known_orders = pd.Index([])
-    orders_ids = _read(files["orders"], "orders", (c.ORDER_ID, c.ORDERED_AT))
+    orders_ids = (
+        _read(files["orders"], "orders", (c.ORDER_ID, c.ORDERED_AT)) if "contacts" in tables else None
+    )
     if orders_ids is not None:
         placed = orders_ids[orders_ids[c.ORDERED_AT] < as_of][c.ORDER_ID].unique()
         known_orders = pd.Index(client.compute(placed).result())
@@ -225,7 +235,7 @@ def feature_partitions(
         written[table] = _split(rows, work / table, plan.parts)
     names = [name for name in SPLIT_TABLES if name in written]
     empty = {name: metas[name].drop(columns=[PART]) for name in names}
-    meta = features_of_part(empty, products, as_of, rules, now, plan.mixed_sessions)
+    meta = features_of_part(empty, products, as_of, rules, now, plan.mixed_sessions, groups)
     step("features of every partition")
     # Every partition's task depends on every chunk's write; one copy of each argument in the graph.
     shared = {
@@ -241,6 +251,7 @@ def feature_partitions(
             shared["rules"],
             now,
             plan_ref,
+            groups,
         )
         for part in range(plan.parts)
     ]

@@ -25,6 +25,16 @@ AS_OF_COLUMN = "as_of"
 # The groups of features beside the customer's profile, in the order they are built; a caller that reads
 # only some (the intent model reads the profile and order history) builds only those.
 GROUPS: tuple[str, ...] = ("orders", "categories", "web", "campaigns", "consents")
+# The tables each group reads beside the customers (the profile's): a build of some groups reads and cuts
+# only these. The contacts' conversions are known by the orders placed before the cutoff, and the web
+# group counts the orders of each session.
+GROUP_TABLES: dict[str, tuple[str, ...]] = {
+    "orders": ("orders",),
+    "categories": ("orders", "products"),
+    "web": ("events", "orders"),
+    "campaigns": ("contacts", "orders"),
+    "consents": ("consents",),
+}
 
 # Columns a feature build reads (the rest of each table is never loaded).
 FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -47,6 +57,19 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
 PARTLY_READ: tuple[str, ...] = ("orders", "events", "contacts", "consents")  # tables of which some is unread
 
 
+def feature_groups(groups: Collection[str]) -> tuple[str, ...]:
+    """``groups`` checked against :data:`GROUPS`, in their order (one name for the same set)."""
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown feature groups {sorted(unknown)}: choose among {GROUPS}")
+    return tuple(group for group in GROUPS if group in groups)
+
+
+def tables_read(groups: Collection[str]) -> frozenset[str]:
+    """The tables a build of ``groups`` reads: the customers and those of :data:`GROUP_TABLES`."""
+    return frozenset({"customers"}.union(*(GROUP_TABLES[group] for group in feature_groups(groups))))
+
+
 def _profile(customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarray]:
     now = np.datetime64(as_of.to_datetime64(), "us")
     return {
@@ -61,22 +84,33 @@ def _profile(customers: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, np.ndarr
 
 
 def build_customer_features(
-    dataset: Dataset, as_of: pd.Timestamp | str, progress: Callable[[str], None] | None = None
+    dataset: Dataset,
+    as_of: pd.Timestamp | str,
+    progress: Callable[[str], None] | None = None,
+    groups: Collection[str] = GROUPS,
 ) -> pd.DataFrame:
-    """Features of every customer created before ``as_of``, from rows strictly before ``as_of`` only.
+    """Features of every customer created before ``as_of``, from rows strictly before ``as_of`` only:
+    the profile and ``groups`` (all by default).
 
     The data set is sliced first (:meth:`Dataset.before`), so no function below can see the future.
     """
     as_of = pd.Timestamp(as_of)
-    return features_of_past(read_columns(dataset).before(as_of), as_of, progress=progress)
+    return features_of_past(
+        read_columns(dataset, groups).before(as_of), as_of, progress=progress, groups=groups
+    )
 
 
-def read_columns(dataset: Dataset) -> Dataset:
-    """``dataset`` with only the columns a feature build reads (:data:`FEATURE_COLUMNS`) and no
-    assignments (none is read), sharing the loaded buffers: a cut of it copies no column that no feature
-    reads (a third of the data set's memory, at each of a training pipeline's cutoffs)."""
-    read = {name: _columns(getattr(dataset, name), FEATURE_COLUMNS[name]) for name in PARTLY_READ}
-    return replace(dataset, assignments=dataset.assignments.iloc[:0], **read)
+def read_columns(dataset: Dataset, groups: Collection[str] = GROUPS) -> Dataset:
+    """``dataset`` with only the columns a feature build of ``groups`` reads (:data:`FEATURE_COLUMNS`),
+    no row of the tables it does not read, and no assignments (none is read), sharing the loaded buffers:
+    a cut of it copies no column that no feature reads (a third of the data set's memory, at each of a
+    training pipeline's cutoffs), nor any table of a group not built (the events, for the order history)."""
+    read = tables_read(groups)
+    frames = {name: _columns(getattr(dataset, name), FEATURE_COLUMNS[name]) for name in PARTLY_READ}
+    for name in FEATURE_COLUMNS:
+        if name not in read:
+            frames[name] = frames.get(name, getattr(dataset, name)).iloc[:0]
+    return replace(dataset, assignments=dataset.assignments.iloc[:0], **frames)
 
 
 def _columns(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
@@ -101,9 +135,7 @@ def features_of_past(
     customers = past.customers.sort_values(c.CUSTOMER_ID, kind="stable").reset_index(drop=True)
     index = CustomerIndex(pd.Index(customers[c.CUSTOMER_ID]))
     columns: dict[str, np.ndarray] = _profile(customers, as_of)
-    unknown = set(groups) - set(GROUPS)
-    if unknown:
-        raise ValueError(f"unknown feature groups {sorted(unknown)}: choose among {GROUPS}")
+    groups = feature_groups(groups)
     if "orders" in groups:
         step("orders")
         summary = summarise_orders(past.orders, index)

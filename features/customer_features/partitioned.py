@@ -14,6 +14,7 @@ partitions of ``dask.dataframe`` frames.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -31,7 +32,7 @@ from features.customer_features.attribution import (
     reduce_logins,
     session_bounds,
 )
-from features.customer_features.build import features_of_past
+from features.customer_features.build import GROUPS, features_of_past
 from features.customer_features.grouping import CustomerIndex, as_datetime
 from features.dataset import Dataset, outcomes_known_before, rows_before
 from features.privacy.rules import PrivacyRules
@@ -217,8 +218,10 @@ def features_of_part(
     rules: PrivacyRules,
     now: pd.Timestamp,
     mixed_sessions: pd.Series,
+    groups: Collection[str] = GROUPS,
 ) -> pd.DataFrame:
-    """Features of one partition's customers from its tagged, sliced rows (``frames`` by table name);
+    """Features of one partition's customers from its tagged, sliced rows (``frames`` by table name): the
+    profile and ``groups``, which read only their tables of ``frames`` (the others may be left out);
     ``mixed_sessions`` is the plan's (sessions counting for another customer than some of their events)."""
     events = frames.get("events")
     if events is None:
@@ -251,7 +254,7 @@ def features_of_part(
         known = plan_codes.reindex(index.ids).to_numpy(dtype=np.int64)
         return EventOwners(event=_local(owners[0], known), session=_local(owners[1], known))
 
-    return features_of_past(past, as_of, owners=decided)
+    return features_of_past(past, as_of, owners=decided, groups=groups)
 
 
 def _local(plan_positions: np.ndarray, known: np.ndarray) -> np.ndarray:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from features import clock
-from features.customer_features.build import build_customer_features
+from features.customer_features.build import GROUPS, build_customer_features
 from features.customer_features.streamed import build_features_streamed, features_by_partition
 from features.engine import EngineConfig, EngineError
 from features.io import find_table_file, is_csv
@@ -43,8 +43,10 @@ def build_features(
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
     only: pd.Index | None = None,
+    groups: Collection[str] = GROUPS,
 ) -> pd.DataFrame:
-    """Point-in-time features of every customer of ``folder`` at ``as_of``, on the configured engine.
+    """Point-in-time features of every customer of ``folder`` at ``as_of``, on the configured engine: the
+    profile and ``groups`` (all by default), from the tables those read.
 
     A Parquet folder is processed in customer partitions (bounded memory; the unit of work on Dask); a
     CSV folder is loaded whole on the local engine (convert it to Parquet for large data or Dask).
@@ -57,17 +59,20 @@ def build_features(
         if engine.is_dask:
             raise EngineError(f"{folder}: the dask engine reads Parquet tables; this folder holds CSV files")
         step("loading and validating")
-        return build_customer_features(load_dataset(folder, now=now, privacy=rules), as_of, progress=step)
+        dataset = load_dataset(folder, now=now, privacy=rules)
+        return build_customer_features(dataset, as_of, progress=step, groups=groups)
     step("validating")
     ensure_valid(folder, settings, now)
     if not engine.is_dask:
         return build_features_streamed(
-            folder, as_of, rules, now, parts=engine.partitions, progress=step, only=only
+            folder, as_of, rules, now, parts=engine.partitions, progress=step, only=only, groups=groups
         )
     from features.dask_engine import build_features_dask, dask_client
 
     with dask_client(engine) as client:
-        return build_features_dask(folder, as_of, rules, now, client, parts=engine.partitions, progress=step)
+        return build_features_dask(
+            folder, as_of, rules, now, client, parts=engine.partitions, progress=step, groups=groups
+        )
 
 
 def features_by_part(

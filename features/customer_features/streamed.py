@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from features import columns as c
-from features.customer_features.build import FEATURE_COLUMNS
+from features.customer_features.build import FEATURE_COLUMNS, GROUPS, tables_read
 from features.customer_features.event_pass import spill_events
 from features.customer_features.partitioned import (
     SPLIT_TABLES,
@@ -65,20 +65,27 @@ def plan_build(
     return plan, customers
 
 
-def spill_tables(files: dict[str, Path | None], plan: PartitionPlan, spill: PartFolders) -> None:
-    """Orders, contacts and consents, sliced at the plan's cutoff, to their customers' partitions; the
-    orders are read first, as their ids tell which conversions are known at the cutoff."""
+def spill_tables(
+    files: dict[str, Path | None], plan: PartitionPlan, spill: PartFolders, tables: Collection[str]
+) -> None:
+    """Those of orders, contacts and consents in ``tables``, sliced at the plan's cutoff, to their
+    customers' partitions; the orders are read first, as their ids tell which conversions are known at
+    the cutoff (read for the contacts, spilled only if in ``tables``)."""
     as_of = plan.as_of
     placed: list[np.ndarray] = []
+    contacts = "contacts" in tables
     for table in ("orders", "contacts", "consents"):
+        if table not in tables and not (table == "orders" and contacts):
+            continue
         if table == "contacts":
             found = [pd.Series(ids) for ids in placed]
             known_orders = pd.Index(pd.unique(pd.concat(found))) if found else pd.Index([])
         for batch in parquet_batches(files[table], table, FEATURE_COLUMNS[table]):
-            if table == "orders":
+            if table == "orders" and contacts:
                 placed.append(known_order_ids(batch, as_of))
-            sliced = slice_batch(table, batch, as_of, known_orders if table == "contacts" else None)
-            spill.write(table, tag_batch(table, sliced, plan, keep_all=True))
+            if table in tables:
+                sliced = slice_batch(table, batch, as_of, known_orders if table == "contacts" else None)
+                spill.write(table, tag_batch(table, sliced, plan, keep_all=True))
 
 
 def build_features_streamed(
@@ -89,12 +96,16 @@ def build_features_streamed(
     parts: int | None = None,
     progress: Callable[[str], None] | None = None,
     only: pd.Index | None = None,
+    groups: Collection[str] = GROUPS,
 ) -> pd.DataFrame:
     """Features of every customer of a Parquet data folder (already validated), partition by partition
-    (of the customers ``only`` names, if given: the rows of others are left out as they are read).
+    (of the customers ``only`` names, if given: the rows of others are left out as they are read); the
+    profile and ``groups`` (all by default).
 
     Equal to :func:`features.customer_features.build.build_customer_features` of the loaded folder."""
-    return combine_parts(list(features_by_partition(folder, as_of, rules, now, parts, progress, only)))
+    return combine_parts(
+        list(features_by_partition(folder, as_of, rules, now, parts, progress, only, groups))
+    )
 
 
 def features_by_partition(
@@ -105,11 +116,16 @@ def features_by_partition(
     parts: int | None = None,
     progress: Callable[[str], None] | None = None,
     only: pd.Index | None = None,
+    groups: Collection[str] = GROUPS,
 ) -> Iterator[pd.DataFrame]:
     """The features of :func:`build_features_streamed`, one customer partition after the other (a text
     column as the partition has it): for work on every customer that needs one partition's features at
-    a time, not all of them at once."""
+    a time, not all of them at once.
+
+    Only the tables ``groups`` read are read and split: the events, the bulk of the rows, only for the
+    web group."""
     step = progress or (lambda _name: None)
+    tables = tables_read(groups)
     files = {name: find_table_file(folder, name) for name in TABLES}
     step("planning partitions")
     plan, customers = plan_build(files, as_of, parts, rules, now, only)
@@ -118,8 +134,9 @@ def features_by_partition(
         spill = PartFolders(Path(work))
         step("splitting by customer")
         spill.write("customers", tag_batch("customers", customers, plan))
-        spill_tables(files, plan, spill)
-        plan = spill_events(files["events"], plan, spill)
+        spill_tables(files, plan, spill, tables)
+        if "events" in tables:
+            plan = spill_events(files["events"], plan, spill)
         if len(plan.mixed_sessions):
             # Rare (a device shared by customers of different partitions): copy those sessions' events.
             mixed = plan.mixed_sessions.index
@@ -131,5 +148,5 @@ def features_by_partition(
         spill.flush()
         for part in range(plan.parts):
             step(f"features of partition {part + 1}/{plan.parts}")
-            frames = {name: spill.read(name, part) for name in SPLIT_TABLES}
-            yield features_of_part(frames, products, as_of, rules, now, plan.mixed_sessions)
+            frames = {name: spill.read(name, part) for name in SPLIT_TABLES if name in tables}
+            yield features_of_part(frames, products, as_of, rules, now, plan.mixed_sessions, groups)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 
 from features.batch_engine import BatchEngine, InMemoryEngine
-from features.customer_features.build import features_of_past
-from features.dataset import Dataset, rows_before
+from features.dataset import Dataset
 from features.errors import CibleError
 from features.intent.batch import intent_frame
 from features.intent.names import LOOKBACK_DAYS
@@ -17,6 +16,7 @@ from training.intent.config import IntentConfig
 from training.intent.labels import LABEL, purchase_labels
 
 CUTOFF = "cutoff"
+INTENT_GROUPS = ("orders",)  # beside the profile: what CUSTOMER_INPUTS reads
 
 
 class NotEnoughIntentHistoryError(CibleError, ValueError):
@@ -73,17 +73,10 @@ def labelled_rows(
 
 def _customer_inputs(dataset: Dataset, cutoff: pd.Timestamp, engine: BatchEngine | None) -> pd.DataFrame:
     """Customer features at ``cutoff`` holding those the intent vector reads (the profile and the
-    order history, CUSTOMER_INPUTS): the engine's when it builds them elsewhere (files, a cluster)."""
-    if engine is not None and not isinstance(engine, InMemoryEngine):
-        return engine.features(cutoff, keep=False)
-    # In memory, the same values from the customers and orders before the cutoff alone: every feature
-    # group, on a cut of every table, cost ~3 GB at 100k customers, at each of the 10 cutoffs.
-    past = replace(
-        dataset,
-        customers=rows_before("customers", dataset.customers, cutoff).reset_index(drop=True),
-        orders=rows_before("orders", dataset.orders, cutoff).reset_index(drop=True),
-    )
-    return features_of_past(past, cutoff, groups=("orders",))  # reads no other table
+    order history, CUSTOMER_INPUTS), from the customers and orders before the cutoff alone: every
+    feature group, on a cut of every table, cost ~3 GB at 100k customers in memory, and a split of the
+    events into partition files ~130 CPU s from the files, over the 10 cutoffs."""
+    return (engine or InMemoryEngine(dataset)).features(cutoff, keep=False, groups=INTENT_GROUPS)
 
 
 def _check(frame: pd.DataFrame, role: str) -> None:
