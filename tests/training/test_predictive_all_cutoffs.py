@@ -21,9 +21,9 @@ class CountingEngine(InMemoryEngine):
         super().__init__(dataset)
         self.built: list[pd.Timestamp] = []
 
-    def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
+    def _build(self, as_of: pd.Timestamp, groups: tuple[str, ...]) -> pd.DataFrame:
         self.built.append(as_of)
-        return super()._build(as_of)
+        return super()._build(as_of, groups)
 
 
 def test_no_cutoff_is_held_from_one_target_to_the_next(
