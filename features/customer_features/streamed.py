@@ -28,6 +28,7 @@ from features.customer_features.partitioned import (
 from features.customer_features.spill import PartFolders, parquet_batches
 from features.dataset import conform
 from features.io import find_table_file
+from features.memory import give_back
 from features.privacy.rules import PrivacyRules
 from features.schema import TABLES
 from features.validate import typed_columns
@@ -103,9 +104,13 @@ def build_features_streamed(
     profile and ``groups`` (all by default).
 
     Equal to :func:`features.customer_features.build.build_customer_features` of the loaded folder."""
-    return combine_parts(
+    features = combine_parts(
         list(features_by_partition(folder, as_of, rules, now, parts, progress, only, groups))
     )
+    # The split's and the partitions' freed pages back to the system, not kept for the caller's next
+    # work (~0.1 GB at 100k customers, under intent's matrix of visitors built next).
+    give_back()
+    return features
 
 
 def features_by_partition(

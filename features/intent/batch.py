@@ -106,8 +106,12 @@ def intent_frame(
 def as_frame(
     ids: list[str], customers: list[str | None], rows: list[np.ndarray] | np.ndarray
 ) -> pd.DataFrame:
-    matrix = np.vstack(rows) if len(rows) else np.empty((0, len(f.INTENT_FEATURES)))
-    frame = pd.DataFrame(matrix, columns=list(f.INTENT_FEATURES))
+    if isinstance(rows, np.ndarray) and rows.ndim == 2:
+        matrix = rows
+    else:
+        matrix = np.vstack(rows) if len(rows) else np.empty((0, len(f.INTENT_FEATURES)))
+    # The frame holds the matrix, not a copy of it (~70 MB a cutoff at 100k customers): no one else does.
+    frame = pd.DataFrame(matrix, columns=list(f.INTENT_FEATURES), copy=False)
     frame.insert(0, c.CUSTOMER_ID, pd.Series(customers, dtype="object"))
     frame.insert(0, c.VISITOR_ID, pd.Series(ids, dtype="object"))
     return frame
