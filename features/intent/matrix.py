@@ -45,8 +45,8 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 
 def lookback_events(events: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
-    """Events in [as_of - lookback, as_of), by visitor id then oldest first (ties in table order), with
-    their ages in microseconds."""
+    """Events in [as_of - lookback, as_of), by visitor id then oldest first (ties in table order), and
+    their ages in microseconds (the rows without their times: the ages say them)."""
     now = np.datetime64(pd.Timestamp(as_of).to_datetime64(), "us")
     times = events[c.OCCURRED_AT].to_numpy()
     age = (now - times.astype("datetime64[us]")).astype(np.int64)
@@ -57,8 +57,7 @@ def lookback_events(events: pd.DataFrame, as_of: pd.Timestamp) -> tuple[pd.DataF
     codes, uniques = pd.factorize(events[c.VISITOR_ID].iloc[inside], sort=True)
     visitor = np.where(codes >= 0, codes, len(uniques))
     order = inside[np.lexsort((times[inside].view(np.int64), visitor))]
-    frame = events.take(order).assign(_age=age[order])
-    return frame, frame["_age"].to_numpy(dtype=np.int64)
+    return events.drop(columns=[c.OCCURRED_AT]).take(order), age[order]
 
 
 def text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -172,6 +172,7 @@ def test_rows_in_memory_read_the_customer_inputs_of_the_full_features(small_synt
     customers at or after the cutoff change nothing."""
     cutoff = small_synthetic.default_as_of() - pd.Timedelta(days=20)
     full = intent_frame(small_synthetic, cutoff, build_customer_features(small_synthetic, cutoff))
+    full = full.astype({c.VISITOR_ID: "str", c.CUSTOMER_ID: "str"})  # labelled rows hold ids as Arrow text
     later = Dataset.from_frames(
         {
             **small_synthetic.frames(),
