@@ -25,7 +25,7 @@ from features.customer_features.partitioned import (
     tag_batch,
     tag_events,
 )
-from features.customer_features.spill import PartFolders, parquet_batches
+from features.customer_features.spill import TABLE_BATCH_ROWS, PartFolders, parquet_batches
 from features.dataset import conform
 from features.io import find_table_file
 from features.memory import give_back
@@ -81,7 +81,9 @@ def spill_tables(
         if table == "contacts":
             found = [pd.Series(ids) for ids in placed]
             known_orders = pd.Index(pd.unique(pd.concat(found))) if found else pd.Index([])
-        for batch in parquet_batches(files[table], table, FEATURE_COLUMNS[table]):
+        for batch in parquet_batches(
+            files[table], table, FEATURE_COLUMNS[table], batch_rows=TABLE_BATCH_ROWS
+        ):
             if table == "orders" and contacts:
                 placed.append(known_order_ids(batch, as_of))
             if table in tables:
