@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from features.recommend.history import MAX_VIEWED
-from features.recommend.history_arrays import latest_views, purchase_stats, run_starts
+from features.recommend.history_arrays import latest_views, purchase_stats
+from features.recommend.runs import run_ends, run_starts
 
 N_ITEMS = 7
 
@@ -117,3 +118,5 @@ def test_one_customer_viewing_more_than_kept() -> None:
 def test_run_starts() -> None:
     assert_same(run_starts(np.array([], dtype=np.int64)), np.zeros(0, dtype=np.int64))
     assert_same(run_starts(np.array([3, 3, 4, 9, 9, 9])), np.array([0, 2, 3]))
+    assert_same(run_ends(np.array([0, 2, 3]), 6), np.array([2, 3, 6]))
+    assert_same(run_ends(np.zeros(0, dtype=np.int64), 0), np.zeros(0, dtype=np.int64))
