@@ -89,7 +89,7 @@ class CustomerHistory:
         region_codes, regions = pd.factorize(regions_of.astype(str), sort=True)
         n = len(customer_ids)
         # history position of each customer code; the extra last slot answers -1 (guests) with -1
-        position = np.full(len(enc.customer_ids) + 1, -1, dtype=np.int64)
+        position = np.full(len(enc.customer_ids) + 1, -1, dtype=np.int32)
         position[np.searchsorted(enc.customer_ids, customer_ids)] = np.arange(n)
 
         rows = enc.order_rows(as_of) & (enc.quantity > 0) & (enc.order_customer >= 0)
@@ -104,19 +104,20 @@ class CustomerHistory:
         ev = enc.latest_first[kept[enc.latest_first]]  # latest first, ties in row order
         del kept
         ev_cust = position[enc.event_customer[ev]]
-        ev_item = enc.event_item[ev].astype(np.int64)
+        ev_item = enc.event_item[ev]
         ok = (ev_item >= 0) & (ev_cust >= 0)
-        ev = ev[ok]
+        ev, ev_cust, ev_item = ev[ok], ev_cust[ok], ev_item[ok]
+        del ok
         views = latest_views(
-            ev_cust[ok],
-            ev_item[ok],
+            ev_cust,
+            ev_item,
             enc.session[ev],
             enc.carted[ev],
             enc.wished[ev],
             len(catalogue),
             MAX_VIEWED,
         )
-        del ev_cust, ev_item, ok
+        del ev_cust, ev_item
         # the day of each kept item's latest view only: days_before is elementwise, so the same floats
         viewed_day = np.floor(days_before(as_of, enc.occurred_at[ev[views.row]]))
 
