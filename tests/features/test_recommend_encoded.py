@@ -26,6 +26,10 @@ def test_released_frames_give_the_same_encoding(small_synthetic: Dataset) -> Non
     assert (kept.order_customer == -1).any() and (kept.event_item == -1).any()  # guests, pages of no product
     with pytest.raises(RuntimeError, match="events table of this data set was released"):
         own.events[c.SKU]
+    # a guest order is its own buyer, numbered with the customers in order of first appearance
+    orders = small_synthetic.orders
+    buyers = pd.factorize(orders[c.CUSTOMER_ID].fillna("order:" + orders[c.ORDER_ID]), use_na_sentinel=False)
+    np.testing.assert_array_equal(kept.buyer, buyers[0])
 
 
 def test_latest_first_is_a_stable_descending_sort() -> None:
