@@ -20,7 +20,7 @@ from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.base import BaseEstimator
 
 from features.predictive.btyd_features import BTYD_COLUMNS, BTYDFeatures, with_btyd
-from features.predictive.inputs import categories_of, model_array, model_matrix
+from features.predictive.inputs import categories_of, model_matrix
 
 BINARY, REGRESSION = "binary", "regression"
 # Small trees with large leaves: on CDNOW's transaction-only features 31-leaf trees overfit (ROC-AUC 0.758
@@ -91,16 +91,10 @@ class BoostedScorer(BaseEstimator):
             frame = with_btyd(frame, self.btyd)  # type: ignore[arg-type]
         self.inputs_ = self.input_columns
         self.categories_ = categories_of(frame, self.inputs_)
-        x = model_array(frame, self.inputs_, self.categories_)
+        x = model_matrix(frame, self.inputs_, self.categories_)
         estimator = LGBMClassifier if self.objective == BINARY else LGBMRegressor
         self.estimator_ = estimator(n_jobs=self.n_jobs, **self.settings())
-        # named as LightGBM names a frame's columns, its categorical ones (in column order) declared as it
-        # finds them in a frame: the model a fit on ``model_matrix`` gives, without its copies
-        text = [col for col in self.inputs_ if col in self.categories_]
-        self.estimator_.fit(x, np.asarray(y), feature_name=list(self.inputs_), categorical_feature=text)
-        # the levels a fit on a frame records (and writes in the model's text): scoring a frame (what
-        # ``score`` and serving pass) reads its categorical columns' codes against them
-        self.estimator_.booster_.pandas_categorical = [self.categories_[col] for col in text]
+        self.estimator_.fit(x, np.asarray(y))
         return self
 
     def fitted_elsewhere(
