@@ -12,7 +12,7 @@ from features.recommend.catalogue import Catalogue
 from features.recommend.config import RecommendConfig
 from features.recommend.encoded import days_before, encoded
 from features.recommend.neighbours import binary_matrix, item_knn
-from features.recommend.runs import run_ends, run_starts
+from features.recommend.runs import distinct, run_ends, run_starts
 from features.recommend.segments import assign, category_shares, fit_centroids
 
 
@@ -82,7 +82,10 @@ def build_aggregates(
         config.min_co_buyers,
     )
 
-    region_codes, codes = np.unique(enc.customer_region(customer, as_of), return_inverse=True)
+    region_of = enc.customer_region(customer, as_of)
+    region_codes = distinct(region_of)
+    codes = np.searchsorted(region_codes, region_of)  # as np.unique's inverse, without its cost
+    del region_of
     regions = enc.region_names[region_codes]
     region_counts = np.zeros((len(regions), n_items))
     everything = np.ones(len(item), dtype=bool)
@@ -109,7 +112,7 @@ def build_aggregates(
     # sort of one int64 key rather than a hash table of millions of them: ~100 MB less at 100,000 customers)
     day = np.floor(age).astype(np.int64)
     days = int(day.max(initial=0)) + 1
-    pair = np.unique(_pairs(item, buyer) * days + day) // days
+    pair = distinct(_pairs(item, buyer) * days + day) // days
     starts = run_starts(pair)
     per_pair = run_ends(starts, len(pair)) - starts
     pair_item = pair[starts] // (int(buyer.max(initial=-1)) + 1)
@@ -149,7 +152,7 @@ def _segments(
     # are sums of ones, whatever the order of the rows): no frame of them, nor pandas' hash tables
     day = np.floor(age[known]).astype(np.int64)
     days = int(day.max(initial=0)) + 1
-    lines = np.unique((cust * n_items + item[known]) * days + day)
+    lines = distinct((cust * n_items + item[known]) * days + day)
     del known, day
     n_cust = int(cust.max(initial=-1)) + 1
     b, i = lines // (n_items * days), lines // days % n_items
@@ -158,7 +161,7 @@ def _segments(
     segment = assign(shares, centroids)
     recent = lines % days < config.segment_days
     counts = np.zeros((len(centroids), n_items))
-    pairs = np.unique(b[recent] * n_items + i[recent])
+    pairs = distinct(b[recent] * n_items + i[recent])
     if len(centroids):
         np.add.at(counts, (segment[pairs // n_items], pairs % n_items), 1.0)
     return centroids, _scaled(counts)

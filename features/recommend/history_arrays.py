@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from features.recommend.runs import run_ends, run_starts
+from features.recommend.runs import distinct, order_by, run_ends, run_starts
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,17 @@ def purchase_stats(
     whole = day.astype(np.int64)
     span = int(whole.max(initial=0)) + 1
     # one sorted key per distinct (customer, item, day): customer-major, as a sorted groupby numbers them
-    distinct = np.unique((cust.astype(np.int64) * n_items + item) * span + whole)
-    pair = distinct // span
-    pair_day = (distinct % span).astype(np.float64)
-    del distinct
+    keys = distinct((cust.astype(np.int64) * n_items + item) * span + whole)
+    pair = keys // span
+    pair_day = (keys % span).astype(np.float64)
+    del keys
     starts = run_starts(pair)
     ends = run_ends(starts, len(pair))
     count = ends - starts
     first, last = pair_day[starts], pair_day[ends - 1]
     gap = np.where(count > 1, (last - first) / np.maximum(count - 1, 1), np.nan)
     # per customer: distinct days over all items
-    by_day = np.unique(cust.astype(np.int64) * span + whole)
+    by_day = distinct(cust.astype(np.int64) * span + whole)
     owner_of_day = by_day // span
     cust_starts = run_starts(owner_of_day)
     cust_ends = run_ends(cust_starts, len(by_day))
@@ -92,7 +92,7 @@ def latest_views(
     """Rows latest first (ties in row order); ``cust`` >= 0 and ``item`` in [0, n_items)."""
     pair = cust.astype(np.int64) * n_items + item
     # by pair, then session: a pair's distinct sessions are the changes of session within it
-    order = np.lexsort((session, pair))
+    order = order_by(pair, session)
     sorted_pair = pair[order]
     del pair
     starts = run_starts(sorted_pair)
@@ -117,7 +117,7 @@ def latest_views(
     del sorted_pair
     owner = pairs // n_items
     # each customer's pairs latest first (rows are distinct), the first ``max_viewed`` kept
-    by_owner = np.lexsort((row, owner))
+    by_owner = order_by(owner, row)
     owner = owner[by_owner]
     owner_starts = run_starts(owner)
     rank = np.arange(len(owner)) - np.repeat(owner_starts, run_ends(owner_starts, len(owner)) - owner_starts)

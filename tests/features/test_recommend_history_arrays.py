@@ -8,7 +8,7 @@ import pytest
 
 from features.recommend.history import MAX_VIEWED
 from features.recommend.history_arrays import latest_views, purchase_stats
-from features.recommend.runs import run_ends, run_starts
+from features.recommend.runs import distinct, order_by, run_ends, run_starts
 
 N_ITEMS = 7
 
@@ -120,3 +120,19 @@ def test_run_starts() -> None:
     assert_same(run_starts(np.array([3, 3, 4, 9, 9, 9])), np.array([0, 2, 3]))
     assert_same(run_ends(np.array([0, 2, 3]), 6), np.array([2, 3, 6]))
     assert_same(run_ends(np.zeros(0, dtype=np.int64), 0), np.zeros(0, dtype=np.int64))
+
+
+def test_distinct_and_order_by() -> None:
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 50, 1000)
+    assert_same(distinct(keys), np.unique(keys))
+    assert_same(distinct(keys[:0]), np.unique(keys[:0]))
+    minor = rng.integers(0, 9, 1000)
+    order = order_by(keys, minor)
+    assert_same(np.sort(order), np.arange(1000))
+    assert_same(keys[order] * 9 + minor[order], np.sort(keys * 9 + minor))
+    # keys too wide for one int64: sorted as pairs all the same
+    huge = keys.astype(np.int64) << 40
+    wide = order_by(huge, minor << 30)
+    assert_same(huge[wide], np.sort(huge))
+    assert (np.diff(minor[wide])[np.diff(huge[wide]) == 0] >= 0).all()
