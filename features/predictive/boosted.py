@@ -87,15 +87,24 @@ class BoostedScorer(BaseEstimator):
         }
 
     def fit(self, frame: pd.DataFrame, y: np.ndarray) -> BoostedScorer:
-        if self.stacked and not set(BTYD_COLUMNS) <= set(frame.columns):
-            frame = with_btyd(frame, self.btyd)  # type: ignore[arg-type]
+        frame = self.training_frame(frame)
         self.inputs_ = self.input_columns
         self.categories_ = categories_of(frame, self.inputs_)
         x = model_matrix(frame, self.inputs_, self.categories_)
-        estimator = LGBMClassifier if self.objective == BINARY else LGBMRegressor
-        self.estimator_ = estimator(n_jobs=self.n_jobs, **self.settings())
+        self.estimator_ = self.unfitted()
         self.estimator_.fit(x, np.asarray(y))
         return self
+
+    def training_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the BTYD columns a stacked model reads, when it lacks them."""
+        if self.stacked and not set(BTYD_COLUMNS) <= set(frame.columns):
+            return with_btyd(frame, self.btyd)  # type: ignore[arg-type]
+        return frame
+
+    def unfitted(self) -> LGBMClassifier | LGBMRegressor:
+        """The LightGBM estimator ``fit`` trains."""
+        estimator = LGBMClassifier if self.objective == BINARY else LGBMRegressor
+        return estimator(n_jobs=self.n_jobs, **self.settings())
 
     def fitted_elsewhere(
         self, categories: dict[str, list[str]], estimator: LGBMClassifier | LGBMRegressor

@@ -79,22 +79,41 @@ def categories_of(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, list
     return out
 
 
+def _column(frame: pd.DataFrame, col: str, categories: dict[str, list[str]]) -> np.ndarray | pd.Categorical:
+    """``col`` of ``frame`` as LightGBM reads it: floats, or a pandas categorical with the fitted levels. A
+    column absent from ``frame`` (a product category that no longer exists) is all NaN."""
+    series = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
+    if col in categories:
+        return pd.Categorical(series.astype("object"), categories=categories[col])
+    if series.dtype.kind in "fiub":
+        # A NumPy number or flag: the column itself (a view when it is float64 already), the values
+        # ``to_numeric`` would give; ``to_numeric`` copies every column, even a float one.
+        return series.to_numpy(dtype=np.float64)
+    return pd.to_numeric(series, errors="coerce").astype(np.float64).to_numpy()
+
+
 def model_matrix(
     frame: pd.DataFrame, columns: Sequence[str], categories: dict[str, list[str]]
 ) -> pd.DataFrame:
     """``columns`` of ``frame`` as LightGBM reads them: floats, and pandas categoricals with the fitted
-    levels. A column absent from ``frame`` (a product category that no longer exists) is all NaN."""
-    data: dict[str, object] = {}
-    for col in columns:
-        series = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
-        if col in categories:
-            data[col] = pd.Categorical(series.astype("object"), categories=categories[col])
-        elif series.dtype.kind in "fiub":
-            # A NumPy number or flag: the column itself (a view when it is float64 already), the values
-            # ``to_numeric`` would give; ``to_numeric`` copies every column, even a float one.
-            data[col] = series.to_numpy(dtype=np.float64)
-        else:
-            data[col] = pd.to_numeric(series, errors="coerce").astype(np.float64).to_numpy()
+    levels (what a fitted model is asked to score)."""
+    data = {col: _column(frame, col, categories) for col in columns}
     # Not copied into one block: LightGBM copies the matrix into its own array anyway, and at 100,000
     # customers x 4 training cutoffs each copy here is ~330 MB (two of them held at once before).
     return pd.DataFrame(data, index=frame.index, copy=False)
+
+
+def model_array(frame: pd.DataFrame, columns: Sequence[str], categories: dict[str, list[str]]) -> np.ndarray:
+    """The values LightGBM makes of :func:`model_matrix` (a category's code, NaN for a missing or unknown
+    level), in the one C-ordered float64 array it trains on as it is: handed the frame, it converts it to
+    a column-ordered array, then copies that into row order (two copies of ~330 MB at 100,000 customers x
+    4 training cutoffs, held at once)."""
+    x = np.empty((len(frame), len(columns)), dtype=np.float64)
+    for j, col in enumerate(columns):
+        values = _column(frame, col, categories)
+        if isinstance(values, pd.Categorical):
+            codes = values.codes
+            x[:, j] = np.where(codes >= 0, codes, np.nan)
+        else:
+            x[:, j] = values
+    return x

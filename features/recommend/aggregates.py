@@ -12,6 +12,7 @@ from features.recommend.catalogue import Catalogue
 from features.recommend.config import RecommendConfig
 from features.recommend.encoded import days_before, encoded
 from features.recommend.neighbours import binary_matrix, item_knn
+from features.recommend.runs import distinct, run_ends, run_starts
 from features.recommend.segments import assign, category_shares, fit_centroids
 
 
@@ -81,7 +82,10 @@ def build_aggregates(
         config.min_co_buyers,
     )
 
-    region_codes, codes = np.unique(enc.customer_region(customer, as_of), return_inverse=True)
+    region_of = enc.customer_region(customer, as_of)
+    region_codes = distinct(region_of)
+    codes = np.searchsorted(region_codes, region_of)  # as np.unique's inverse, without its cost
+    del region_of
     regions = enc.region_names[region_codes]
     region_counts = np.zeros((len(regions), n_items))
     everything = np.ones(len(item), dtype=bool)
@@ -104,12 +108,15 @@ def build_aggregates(
         out=np.zeros(n_items),
         where=in_category[catalogue.category] > 0,
     )
-    # distinct (item, buyer, day) rows, then the days of each (item, buyer) pair
+    # distinct (item, buyer, day) rows, sorted: the days of each (item, buyer) pair are runs of them (a
+    # sort of one int64 key rather than a hash table of millions of them: ~100 MB less at 100,000 customers)
     day = np.floor(age).astype(np.int64)
     days = int(day.max(initial=0)) + 1
-    pair_days = pd.unique(_pairs(item, buyer) * days + day)
-    pair, per_pair = np.unique(pair_days // days, return_counts=True)
-    pair_item = pair // (int(buyer.max(initial=-1)) + 1)
+    pair = distinct(_pairs(item, buyer) * days + day) // days
+    starts = run_starts(pair)
+    per_pair = run_ends(starts, len(pair)) - starts
+    pair_item = pair[starts] // (int(buyer.max(initial=-1)) + 1)
+    del pair, starts
     repeaters = np.bincount(pair_item[per_pair > 1], minlength=n_items)
     all_buyers = np.bincount(pair_item, minlength=n_items)
     repurchase = np.divide(repeaters, all_buyers, out=np.zeros(n_items), where=all_buyers > 0)
@@ -140,17 +147,21 @@ def _segments(
     segment's recent distinct buyers per item."""
     n_items, n_cat = len(catalogue), len(catalogue.categories)
     known = (customer >= 0) & catalogue.is_product[item]
-    cust = pd.factorize(customer[known])[0]
-    lines = pd.DataFrame({"b": cust, "i": item[known], "d": np.floor(age[known])}).drop_duplicates()
+    cust = pd.factorize(customer[known])[0]  # first seen, first: the rows of the shares k-means reads
+    # distinct (customer, item, day) purchases as one sorted int64 key each (the shares and counts below
+    # are sums of ones, whatever the order of the rows): no frame of them, nor pandas' hash tables
+    day = np.floor(age[known]).astype(np.int64)
+    days = int(day.max(initial=0)) + 1
+    lines = distinct((cust * n_items + item[known]) * days + day)
+    del known, day
     n_cust = int(cust.max(initial=-1)) + 1
-    shares = category_shares(
-        lines["b"].to_numpy(), catalogue.category[lines["i"].to_numpy()], np.ones(len(lines)), n_cust, n_cat
-    )
+    b, i = lines // (n_items * days), lines // days % n_items
+    shares = category_shares(b, catalogue.category[i], np.ones(len(lines)), n_cust, n_cat)
     centroids = fit_centroids(shares, config.segments)
     segment = assign(shares, centroids)
-    recent = lines[lines["d"] < config.segment_days]
+    recent = lines % days < config.segment_days
     counts = np.zeros((len(centroids), n_items))
-    pairs = recent[["b", "i"]].drop_duplicates()
+    pairs = distinct(b[recent] * n_items + i[recent])
     if len(centroids):
-        np.add.at(counts, (segment[pairs["b"].to_numpy()], pairs["i"].to_numpy()), 1.0)
+        np.add.at(counts, (segment[pairs // n_items], pairs % n_items), 1.0)
     return centroids, _scaled(counts)

@@ -17,6 +17,7 @@ from features.consent_gate import check_consent
 from features.dataset import Dataset, rows_before
 from features.recommend.catalogue import Catalogue
 from features.recommend.encoded import DAY, INTEREST_EVENTS, days_before, encoded
+from features.recommend.history_arrays import latest_views, purchase_stats
 
 __all__ = ["DAY", "INTEREST_EVENTS", "MAX_VIEWED", "CustomerHistory", "Purchases"]
 
@@ -88,77 +89,57 @@ class CustomerHistory:
         region_codes, regions = pd.factorize(regions_of.astype(str), sort=True)
         n = len(customer_ids)
         # history position of each customer code; the extra last slot answers -1 (guests) with -1
-        position = np.full(len(enc.customer_ids) + 1, -1, dtype=np.int64)
+        position = np.full(len(enc.customer_ids) + 1, -1, dtype=np.int32)
         position[np.searchsorted(enc.customer_ids, customer_ids)] = np.arange(n)
 
         rows = enc.order_rows(as_of) & (enc.quantity > 0) & (enc.order_customer >= 0)
         cust = position[enc.order_customer[rows]]
         item = enc.order_item[rows].astype(np.int64)
         known = (item >= 0) & catalogue.is_product[np.maximum(item, 0)] & (cust >= 0)
-        day = days_before(as_of, enc.ordered_at[rows])
-        lines = pd.DataFrame({"cust": cust[known], "item": item[known], "day": np.floor(day[known])})
-        lines = lines.drop_duplicates()
-        per_item = (
-            lines.groupby(["cust", "item"], sort=True)["day"].agg(["count", "min", "max"]).reset_index()
-        )
-        # usual gap: span between first and last purchase over the number of gaps
-        gap = np.where(
-            per_item["count"] > 1,
-            (per_item["max"] - per_item["min"]) / (per_item["count"] - 1).clip(lower=1),
-            np.nan,
-        )
-        per_cust = lines.groupby("cust")["day"].agg(["nunique", "min", "max"])
-        orders = np.zeros(n, dtype=np.float64)
-        since_last = np.full(n, np.nan)
-        since_first = np.full(n, np.nan)
-        orders[per_cust.index.to_numpy()] = per_cust["nunique"].to_numpy()
-        since_last[per_cust.index.to_numpy()] = per_cust["min"].to_numpy()
-        since_first[per_cust.index.to_numpy()] = per_cust["max"].to_numpy()
+        day = np.floor(days_before(as_of, enc.ordered_at[rows][known]))
+        bought = purchase_stats(cust[known], item[known], day, n, len(catalogue))
+        del rows, cust, item, known, day
 
         kept = enc.event_rows(as_of) & enc.interest & (enc.event_customer >= 0)
         ev = enc.latest_first[kept[enc.latest_first]]  # latest first, ties in row order
+        del kept
         ev_cust = position[enc.event_customer[ev]]
-        ev_item = enc.event_item[ev].astype(np.int64)
+        ev_item = enc.event_item[ev]
         ok = (ev_item >= 0) & (ev_cust >= 0)
-        ev_day = days_before(as_of, enc.occurred_at[ev])
-        carted = enc.carted[ev]
-        wished = enc.wished[ev]
-        views = pd.DataFrame(
-            {
-                "cust": ev_cust[ok],
-                "item": ev_item[ok],
-                "day": np.floor(ev_day[ok]),
-                "carted": carted[ok],
-                "wished": wished[ok],
-                "session": enc.session[ev][ok],
-            }
+        ev, ev_cust, ev_item = ev[ok], ev_cust[ok], ev_item[ok]
+        del ok
+        views = latest_views(
+            ev_cust,
+            ev_item,
+            enc.session[ev],
+            enc.carted[ev],
+            enc.wished[ev],
+            len(catalogue),
+            MAX_VIEWED,
         )
-        by_pair = views.groupby(["cust", "item"])
-        views["carted"] = by_pair["carted"].transform("max")
-        views["wished"] = by_pair["wished"].transform("max")
-        views["sessions"] = by_pair["session"].transform("nunique")
-        views = views.drop_duplicates(["cust", "item"])  # latest first, so the latest view is kept
-        views = views[views.groupby("cust").cumcount() < MAX_VIEWED].sort_values("cust", kind="stable")
+        del ev_cust, ev_item
+        # the day of each kept item's latest view only: days_before is elementwise, so the same floats
+        viewed_day = np.floor(days_before(as_of, enc.occurred_at[ev[views.row]]))
 
         return cls(
             as_of=pd.Timestamp(as_of),
             customer_ids=customer_ids,
             region=region_codes.astype(np.int32),
             regions=tuple(regions.tolist()),
-            orders=orders,
-            days_since_last=since_last,
-            days_since_first=since_first,
-            offsets=_offsets(per_item["cust"].to_numpy(), n),
-            items=per_item["item"].to_numpy(dtype=np.int64),
-            days=per_item["count"].to_numpy(dtype=np.float64),
-            days_since=per_item["min"].to_numpy(dtype=np.float64),
-            gap=gap.astype(np.float64),
-            view_offsets=_offsets(views["cust"].to_numpy(), n),
-            viewed=views["item"].to_numpy(dtype=np.int64),
-            viewed_days_since=views["day"].to_numpy(dtype=np.float64),
-            carted=views["carted"].to_numpy(dtype=bool),
-            view_sessions=views["sessions"].to_numpy(dtype=np.float64),
-            wishlisted=views["wished"].to_numpy(dtype=bool),
+            orders=bought.orders,
+            days_since_last=bought.since_last,
+            days_since_first=bought.since_first,
+            offsets=_offsets(bought.owner, n),
+            items=bought.items.astype(np.int64),
+            days=bought.days,
+            days_since=bought.days_since,
+            gap=bought.gap,
+            view_offsets=_offsets(views.owner, n),
+            viewed=views.items.astype(np.int64),
+            viewed_days_since=viewed_day.astype(np.float64),
+            carted=views.carted.astype(bool),
+            view_sessions=views.sessions,
+            wishlisted=views.wished.astype(bool),
         )
 
     def position(self, customer_id: str | None) -> int:

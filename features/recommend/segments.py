@@ -43,5 +43,9 @@ def assign(shares: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Nearest centroid of each row of ``shares`` (-1 when there are no centroids)."""
     if len(centroids) == 0:
         return np.full(len(shares), -1, dtype=np.int64)
-    d = ((shares[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+    # a centroid at a time: the same sums as over a (rows, centroids, categories) cube, without the cube
+    # (~130 MB at 100,000 customers, held twice while squared)
+    d = np.empty((len(shares), len(centroids)))
+    for j, centroid in enumerate(centroids):
+        d[:, j] = ((shares - centroid) ** 2).sum(axis=1)
     return np.argmin(d, axis=1).astype(np.int64)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from features.batch_engine import BatchEngine
+from features.batch_engine import BatchEngine, DaskEngine
 from features.memory import give_back
 from features.predictive.blend import BlendScorer
 from features.predictive.boosted import BINARY, BoostedScorer
@@ -30,6 +30,7 @@ from features.predictive.model import CHURN, NEXT_ORDER, PROPENSITY, VALUE, Cust
 from features.predictive.scorers import BTYDScorer, LastYearSpendRule, RecencyRule, RFMRule, RhythmRule
 from training.predictive.config import PredictiveConfig
 from training.predictive.rows import LabelledRows, TrainingRows
+from training.predictive.streamed_trees import fit_trees
 from training.predictive.targets import TargetSpec
 
 RECENCY, RFM, LAST_YEAR_SPEND, RHYTHM = "recency", "rfm", "last_year_spend", "rhythm"
@@ -119,12 +120,14 @@ def _fit_scorer(
     columns = PREDICTIVE_FEATURES_V1.resolve(list(training.columns))
     if name == STACKED:
         frame = training.with_btyd(horizon, config.btyd_penalizer)
-        return _boosted(target, config, columns, at_validation()).fit(frame, training.y)
+        return fit_trees(_boosted(target, config, columns, at_validation()), frame, training.y)
     if name == RFM:
         return scorer.fit(training.frame, training.y)  # type: ignore[union-attr]
-    # Where the features lie: on a Dask cluster the engine trains there, on the same rows.
     scorer = _boosted(target, config, columns, None)
-    return engine.fit_boosted(scorer, training.frame, training.y, training.by_cutoff())
+    if isinstance(engine, DaskEngine):
+        # Where the features lie: on a Dask cluster the engine trains there, on the same rows.
+        return engine.fit_boosted(scorer, training.frame, training.y, training.by_cutoff())
+    return fit_trees(scorer, training.frame, training.y)
 
 
 def fit_candidates(

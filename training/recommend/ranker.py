@@ -12,6 +12,7 @@ import pandas as pd
 from features import columns as c
 from features.consent_gate import check_consent
 from features.dataset import Dataset, rows_before
+from features.memory import give_back
 from features.recommend.catalogue import Catalogue
 from features.recommend.encoded import encoded
 from features.recommend.history import CustomerHistory
@@ -114,6 +115,9 @@ def fit_ranker(
             log.warning(
                 "ranker window %s..%s skipped: %s", f"{start:%Y-%m-%d}", f"{start + length:%Y-%m-%d}", exc
             )
+        # a window's aggregates, history and candidates, freed, go back to the system: left in the heap,
+        # the next window's arrays land beside them and the process grows window after window
+        give_back()
     if not parts:
         earlier = f" nor in the {len(reasons) - 1} windows before it" if len(reasons) > 1 else ""
         why = f": {reasons[0]}" if reasons else ""
@@ -134,6 +138,7 @@ def fit_ranker(
         features[at : at + len(part)] = part
         at += len(part)
         del part
+    give_back()  # the windows' rows, copied: LightGBM's bins are built from what is held, not beside them
     rows = RankingRows(features, labels, groups, recall)
     ranker = lgb.LGBMRanker(
         objective="lambdarank",

@@ -114,6 +114,7 @@ def train_nbo(
         models[CHAMPION_RUN] = Recommender(champion.config, champion.ranker)
     evaluation = evaluate(dataset, models, cutoffs.validation, cutoffs.end, config.require_profiling_consent)
     decision = gate(evaluation, config.gate_margin)
+    give_back()  # the evaluation's histories and candidates, freed: the last fit starts from what is held
     step("fitting up to as-of")
     model = Recommender(config.recommend, ranker).fit(dataset, as_of)
     step("logging to MLflow")
