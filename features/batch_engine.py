@@ -125,6 +125,11 @@ class BatchEngine:
         names the same rows by cutoff, for an engine that builds them where the features lie."""
         return scorer.fit(frame, y)
 
+    def builds_from(self, dataset: Dataset) -> bool:
+        """Whether the features are built from ``dataset``'s frames: a pipeline that owns ``dataset`` may
+        release its tables (:meth:`Dataset.release`) only when they are not."""
+        return False
+
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
         raise NotImplementedError
 
@@ -143,6 +148,9 @@ class InMemoryEngine(BatchEngine):
     def __init__(self, dataset: Dataset) -> None:
         super().__init__()
         self.dataset = dataset
+
+    def builds_from(self, dataset: Dataset) -> bool:
+        return dataset is self.dataset
 
     def _build(self, as_of: pd.Timestamp) -> pd.DataFrame:
         return build_customer_features(self.dataset, as_of)

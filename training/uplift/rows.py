@@ -86,10 +86,12 @@ def stored_uplift_rows(
     work: Path,
     progress: Callable[[str], None] | None = None,
     engine: BatchEngine | None = None,
+    owns_data: bool = False,
 ) -> StoredRows | None:
     """:func:`uplift_rows` with ``held_out_last``, its features in a file under ``work`` (kept there while
-    the rows are used); None without any assignment of a campaign with a control group."""
-    months = _spill(dataset, as_of, config, work, progress, engine, compact=True)
+    the rows are used); None without any assignment of a campaign with a control group. ``owns_data``:
+    see :func:`_spill`."""
+    months = _spill(dataset, as_of, config, work, progress, engine, compact=True, owns_data=owns_data)
     return None if months is None else _store(*months, config, work)
 
 
@@ -104,25 +106,35 @@ def _spill(
     progress: Callable[[str], None] | None,
     engine: BatchEngine | None,
     compact: bool = False,
+    owns_data: bool = False,
 ) -> Months | None:
     """Each month's rows (keys) and their features, written to ``work`` (one float64 file per month, rows
     x columns): the next month's feature build, the largest working set of the run, does not sit on
     top of them. Also the numeric columns of every month, in order (as a concat would have them).
-    With ``compact`` the keys are only :func:`_compact`'s."""
+    With ``compact`` the keys are only :func:`_compact`'s. ``owns_data``: nothing else reads
+    ``dataset``, whose tables are released once read when ``engine`` builds the features elsewhere."""
     known = dataset.before(as_of)
     a = known.assignments
     ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
     a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)]
+    del ends
     with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform("nunique").to_numpy() == 2
     a = a[with_control].reset_index(drop=True)
     if a.empty:
         return None
+    # Without an engine (or on one over the data set) the features are built from its tables: they stay.
+    release = owns_data and engine is not None and not engine.builds_from(dataset)
+    if release:  # `a` is a copy of the rows read: the 4.4 M assignments at 100k customers go now
+        for data in (dataset, known):
+            data.release("assignments")
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
-    give_back()  # the outcomes' working set, before the first month's features are built
     # The point-in-time view at as_of (a copy of most of the data set's rows when its tables are not in
     # time order) is not held through the months' feature builds, which each cut their own.
     engine = engine or InMemoryEngine(known)
     del known
+    if release:  # what is left of the data set read here: nothing reads it after the outcomes
+        dataset.release("orders", "products")
+    give_back()  # the outcomes' working set, before the first month's features are built
     cutoff = a[c.ASSIGNED_AT].dt.to_period("M").dt.start_time
     if compact:
         a = _compact(a)
