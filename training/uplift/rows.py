@@ -127,6 +127,7 @@ def _spill(
     if release:  # `a` is a copy of the rows read: the 4.4 M assignments at 100k customers go now
         for data in (dataset, known):
             data.release("assignments")
+        give_back()  # their Arrow text (~370 MB), before the outcomes' working set
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
     # The point-in-time view at as_of (a copy of most of the data set's rows when its tables are not in
     # time order) is not held through the months' feature builds, which each cut their own.
