@@ -125,8 +125,8 @@ def _spill(
     # Without an engine (or on one over the data set) the features are built from its tables: they stay.
     release = owns_data and engine is not None and not engine.builds_from(dataset)
     if release:  # `a` is a copy of the rows read: the 4.4 M assignments at 100k customers go now
-        for data in (dataset, known):
-            data.release("assignments")
+        dataset.release("assignments")  # no loop: its variable would hold `known` through the months
+        known.release("assignments")
         give_back()  # their Arrow text (~370 MB), before the outcomes' working set
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
     # The point-in-time view at as_of (a copy of most of the data set's rows when its tables are not in
