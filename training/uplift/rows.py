@@ -137,7 +137,12 @@ def _spill(
     keys: list[pd.DataFrame] = []
     spilled: list[tuple[Path, list[str]]] = []
     names: dict[str, None] = {}
-    for month, rows in a.groupby(cutoff, sort=True):
+    months = cutoff.to_numpy()
+    del cutoff
+    # Each month's rows by a mask, in their order (as a groupby gives them, without its sorted copy of
+    # every row held through the months' builds).
+    for month in map(pd.Timestamp, np.unique(months[~np.isnat(months)])):
+        rows = a[months == month]
         if progress is not None:
             progress(f"features {month:%Y-%m}")
         at_month = engine.features(month, keep=False)
