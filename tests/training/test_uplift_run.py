@@ -16,6 +16,7 @@ from features import columns as c
 from features.batch_engine import InMemoryEngine
 from features.campaigns.results import window_outcomes
 from features.campaigns.uplift_model import LEARNERS, T_LEARNER
+from features.campaigns.windows import windows_days
 from features.dataset import Dataset
 from features.offers.response_model import design_matrix
 from features.settings import Settings
@@ -119,3 +120,21 @@ def test_owned_data_is_released_once_read_unless_the_features_are_built_from_it(
     owned = replace(small_synthetic)
     stored_uplift_rows(owned, as_of, FAST, tmp_path / "in", engine=InMemoryEngine(owned), owns_data=True)
     assert len(owned.assignments) == len(small_synthetic.assignments)
+
+
+def test_rows_are_the_picked_assignments_in_the_months_order(small_synthetic: Dataset) -> None:
+    """The assignments picked (lookback, window closed, campaign with a control group) in the order of
+    their months, each month's in the data's order; only those of customers without features are left out."""
+    as_of = small_synthetic.default_as_of()
+    rows = uplift_rows(small_synthetic, as_of, FAST)
+    a = small_synthetic.before(as_of).assignments
+    ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
+    a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=FAST.lookback_days)) & (ends <= as_of)]
+    a = a[(a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform("nunique") == 2).to_numpy()]
+    months = a[c.ASSIGNED_AT].dt.to_period("M").to_numpy()
+    a = a.iloc[np.argsort(months, kind="stable")]
+    keys = [c.CAMPAIGN_ID, c.CUSTOMER_ID, c.ASSIGNED_AT, c.CHANNEL]
+    expected = iter(a[keys].itertuples(index=False))
+    got = list(rows[keys].itertuples(index=False))
+    assert len(a) / 2 < len(got) <= len(a)
+    assert all(row in expected for row in got)  # a subsequence: consumes `expected` in order
