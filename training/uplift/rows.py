@@ -175,9 +175,12 @@ def _picked(assignments: pd.DataFrame, as_of: pd.Timestamp, config: UpliftConfig
         ((at >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)).to_numpy()
     )
     del ends
-    groups = assignments[[c.CAMPAIGN_ID, c.GROUP]].take(recent)
-    with_control = groups.groupby(c.CAMPAIGN_ID)[c.GROUP].transform("nunique").to_numpy() == 2
-    return recent[with_control]
+    # Campaigns with two groups (a group by on their text: the peak of the run at 100k customers)
+    campaign = pd.factorize(assignments[c.CAMPAIGN_ID].take(recent))[0]  # -1: missing
+    group = pd.factorize(assignments[c.GROUP].take(recent))[0]
+    pairs = np.unique(np.stack([campaign, group])[:, (campaign >= 0) & (group >= 0)], axis=1)
+    groups = np.bincount(pairs[0], minlength=campaign.max(initial=-1) + 1)
+    return recent[(campaign >= 0) & (groups[campaign] == 2)]
 
 
 def _compact(a: pd.DataFrame) -> pd.DataFrame:
