@@ -61,11 +61,14 @@ Pipeline = Callable[[Dataset, pd.Timestamp, Settings, BatchEngine], None]
 PIPELINES: dict[str, Pipeline] = {
     "segments": lambda d, t, s, e: run_segments(d, t, s, None, e),
     "predictive models": predict_commands.train_predictive_all,
-    # each pipeline's data set is loaded for it alone (Trainer.run): the recommender may release tables
+    # each pipeline's data set is loaded for it alone (Trainer.run): the recommender and uplift may
+    # release tables
     "recommender": lambda d, t, s, e: recommend_commands.run_recommender(d, t, s, owns_data=True),
     "offer response": recommend_commands.run_offers,
     "intent": lambda d, t, s, e: intent_commands.run_intent(d, t, s, e),
-    "uplift": lambda d, t, s, e: uplift_commands.run_uplift(d, t, s, skip_missing=True, engine=e),
+    "uplift": lambda d, t, s, e: uplift_commands.run_uplift(
+        d, t, s, skip_missing=True, engine=e, owns_data=True
+    ),
 }
 READS: dict[str, TableReads] = {
     "segments": reads.SEGMENTS,

@@ -26,11 +26,15 @@ def run_uplift(
     settings: Settings,
     skip_missing: bool = False,
     engine: BatchEngine | None = None,
+    owns_data: bool = False,
 ) -> None:
-    """Train and report; with ``skip_missing`` (``train all``) data without control groups is a note."""
+    """Train and report; with ``skip_missing`` (``train all``) data without control groups is a note.
+    ``owns_data``: nothing reads ``dataset`` after this (see :func:`train_uplift`)."""
     try:
         with steps("uplift model") as progress:
-            run = train_uplift(dataset, as_of, settings, progress=progress, engine=engine)
+            run = train_uplift(
+                dataset, as_of, settings, progress=progress, engine=engine, owns_data=owns_data
+            )
     except NoControlGroupsError as exc:
         if not skip_missing:
             raise

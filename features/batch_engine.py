@@ -141,6 +141,11 @@ class BatchEngine:
         names the same rows by cutoff, for an engine that builds them where the features lie."""
         return scorer.fit(frame, y)
 
+    def builds_from(self, dataset: Dataset) -> bool:
+        """Whether the features are built from ``dataset``'s frames: a pipeline that owns ``dataset`` may
+        release its tables (:meth:`Dataset.release`) only when they are not."""
+        return False
+
     def _build(self, as_of: pd.Timestamp, groups: tuple[str, ...]) -> pd.DataFrame:
         raise NotImplementedError
 
@@ -159,6 +164,9 @@ class InMemoryEngine(BatchEngine):
     def __init__(self, dataset: Dataset) -> None:
         super().__init__()
         self.dataset = dataset
+
+    def builds_from(self, dataset: Dataset) -> bool:
+        return dataset is self.dataset
 
     def _build(self, as_of: pd.Timestamp, groups: tuple[str, ...]) -> pd.DataFrame:
         return build_customer_features(self.dataset, as_of, groups=groups)

@@ -86,10 +86,12 @@ def stored_uplift_rows(
     work: Path,
     progress: Callable[[str], None] | None = None,
     engine: BatchEngine | None = None,
+    owns_data: bool = False,
 ) -> StoredRows | None:
     """:func:`uplift_rows` with ``held_out_last``, its features in a file under ``work`` (kept there while
-    the rows are used); None without any assignment of a campaign with a control group."""
-    months = _spill(dataset, as_of, config, work, progress, engine, compact=True)
+    the rows are used); None without any assignment of a campaign with a control group. ``owns_data``:
+    see :func:`_spill`."""
+    months = _spill(dataset, as_of, config, work, progress, engine, compact=True, owns_data=owns_data)
     return None if months is None else _store(*months, config, work)
 
 
@@ -104,32 +106,43 @@ def _spill(
     progress: Callable[[str], None] | None,
     engine: BatchEngine | None,
     compact: bool = False,
+    owns_data: bool = False,
 ) -> Months | None:
     """Each month's rows (keys) and their features, written to ``work`` (one float64 file per month, rows
     x columns): the next month's feature build, the largest working set of the run, does not sit on
     top of them. Also the numeric columns of every month, in order (as a concat would have them).
-    With ``compact`` the keys are only :func:`_compact`'s."""
+    With ``compact`` the keys are only :func:`_compact`'s. ``owns_data``: nothing else reads
+    ``dataset``, whose tables are released once read when ``engine`` builds the features elsewhere."""
     known = dataset.before(as_of)
-    a = known.assignments
-    ends = a[c.ASSIGNED_AT] + pd.to_timedelta(windows_days(a[c.CHANNEL]), unit="D")
-    a = a[(a[c.ASSIGNED_AT] >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)]
-    with_control = a.groupby(c.CAMPAIGN_ID)[c.GROUP].transform("nunique").to_numpy() == 2
-    a = a[with_control].reset_index(drop=True)
+    a = known.assignments.iloc[_picked(known.assignments, as_of, config)].reset_index(drop=True)
     if a.empty:
         return None
+    # Without an engine (or on one over the data set) the features are built from its tables: they stay.
+    release = owns_data and engine is not None and not engine.builds_from(dataset)
+    if release:  # `a` is a copy of the rows read: the 4.4 M assignments at 100k customers go now
+        dataset.release("assignments")  # no loop: its variable would hold `known` through the months
+        known.release("assignments")
+        give_back()  # their Arrow text (~370 MB), before the outcomes' working set
     a = a.join(window_outcomes(known, a)[[CONVERTED]])
-    give_back()  # the outcomes' working set, before the first month's features are built
     # The point-in-time view at as_of (a copy of most of the data set's rows when its tables are not in
     # time order) is not held through the months' feature builds, which each cut their own.
     engine = engine or InMemoryEngine(known)
     del known
+    if release:  # what is left of the data set read here: nothing reads it after the outcomes
+        dataset.release("orders", "products")
+    give_back()  # the outcomes' working set, before the first month's features are built
     cutoff = a[c.ASSIGNED_AT].dt.to_period("M").dt.start_time
     if compact:
         a = _compact(a)
     keys: list[pd.DataFrame] = []
     spilled: list[tuple[Path, list[str]]] = []
     names: dict[str, None] = {}
-    for month, rows in a.groupby(cutoff, sort=True):
+    months = cutoff.to_numpy()
+    del cutoff
+    # Each month's rows by a mask, in their order (as a groupby gives them, without its sorted copy of
+    # every row held through the months' builds).
+    for month in map(pd.Timestamp, np.unique(months[~np.isnat(months)])):
+        rows = a[months == month]
         if progress is not None:
             progress(f"features {month:%Y-%m}")
         at_month = engine.features(month, keep=False)
@@ -150,6 +163,24 @@ def _spill(
         del values
         give_back()  # this month's features: the next build starts from what is still held
     return keys, spilled, list(names)
+
+
+def _picked(assignments: pd.DataFrame, as_of: pd.Timestamp, config: UpliftConfig) -> np.ndarray:
+    """Positions of the assignments of the lookback whose window closed before ``as_of``, of campaigns
+    with a control group among them: the rows are then copied once (at 100k customers a copy of the
+    recent rows' six text columns, next to the loaded 4.4 M, set the run's peak)."""
+    at = assignments[c.ASSIGNED_AT]
+    ends = at + pd.to_timedelta(windows_days(assignments[c.CHANNEL]), unit="D")
+    recent = np.flatnonzero(
+        ((at >= as_of - pd.Timedelta(days=config.lookback_days)) & (ends <= as_of)).to_numpy()
+    )
+    del ends
+    # Campaigns with two groups (a group by on their text: the peak of the run at 100k customers)
+    campaign = pd.factorize(assignments[c.CAMPAIGN_ID].take(recent))[0]  # -1: missing
+    group = pd.factorize(assignments[c.GROUP].take(recent))[0]
+    pairs = np.unique(np.stack([campaign, group])[:, (campaign >= 0) & (group >= 0)], axis=1)
+    groups = np.bincount(pairs[0], minlength=campaign.max(initial=-1) + 1)
+    return recent[(campaign >= 0) & (groups[campaign] == 2)]
 
 
 def _compact(a: pd.DataFrame) -> pd.DataFrame:

@@ -228,11 +228,16 @@ def train_uplift(
     config: UpliftConfig | None = None,
     progress: Callable[[str], None] | None = None,
     engine: BatchEngine | None = None,
+    owns_data: bool = False,
 ) -> UpliftRun:
+    """``owns_data``: nothing else reads ``dataset`` (``train all`` loads each pipeline's own), so the
+    tables it reads are released once the rows' outcomes are known, when ``engine`` builds the features
+    from the files (at 100k customers ~0.6 GB of assignments and orders held through the months' builds
+    and the fits)."""
     config = config or UpliftConfig()
     # The rows' features stay in a file for the run, read a span at a time (see training.uplift.rows).
     with tempfile.TemporaryDirectory(prefix=".cible-uplift-") as work:
-        return _train_uplift(dataset, as_of, settings, config, Path(work), progress, engine)
+        return _train_uplift(dataset, as_of, settings, config, Path(work), progress, engine, owns_data)
 
 
 def _train_uplift(
@@ -243,8 +248,9 @@ def _train_uplift(
     work: Path,
     progress: Callable[[str], None] | None,
     engine: BatchEngine | None,
+    owns_data: bool,
 ) -> UpliftRun:
-    rows = stored_uplift_rows(dataset, as_of, config, work, progress, engine)
+    rows = stored_uplift_rows(dataset, as_of, config, work, progress, engine, owns_data)
     if rows is None:
         raise NoControlGroupsError("no campaign with a control group in the data: no uplift model")
     train, test = split_rows(rows, config)
