@@ -148,16 +148,48 @@ class Outcome:
     skipped: str | None = None  # why the data could not train it
 
 
-def default_jobs() -> int:
-    """``CIBLE_TRAIN_JOBS``, else one process per core, at most one per pipeline."""
+# A worker's peak: each pipeline alone at 100,000 customers trained on (the default sample) peaks at
+# 1.2-1.5 GB, and at 20,000 with the data set in memory at ~1.4 GB (experiments/RESULTS_scale.md, session
+# 24); it grows with the customers trained on beyond that.
+WORKER_BYTES = 1_500 * 2**20
+WORKER_CUSTOMERS = 100_000
+
+
+def default_jobs(customers: int = 0, available: int | None = None) -> int:
+    """``CIBLE_TRAIN_JOBS``, else one process per core, at most one per pipeline, and no more than the
+    memory available holds (``available`` bytes, default the system's) with each worker training on
+    ``customers``: two workers on a machine with room for one would be killed, not faster."""
     if os.environ.get(JOBS_ENV):
         try:
             jobs = int(os.environ[JOBS_ENV])
         except ValueError:
             raise UserError(f"{JOBS_ENV}={os.environ[JOBS_ENV]!r} is not a number of processes") from None
-    else:
-        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, min(jobs, len(PIPELINES)))
+    jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    available = available_memory() if available is None else available
+    if available is not None:
+        per_worker = WORKER_BYTES * max(1.0, customers / WORKER_CUSTOMERS)
+        held = max(1, int(available // per_worker))
+        if held < min(jobs, len(PIPELINES)):
+            console.print(
+                f"{held} training process(es), not one per core: {available / 2**30:.1f} GB of memory is "
+                f"available, ~{per_worker / 2**30:.1f} GB each ({JOBS_ENV} or --jobs to choose)",
+                highlight=False,
+            )
+        jobs = min(jobs, held)
     return max(1, min(jobs, len(PIPELINES)))
+
+
+def available_memory() -> int | None:
+    """The memory the system can give without swapping (``MemAvailable``), None where it does not say."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def run_one(
@@ -275,9 +307,10 @@ def train_all(
     the data set or a sample of ``sample`` (``--train-customers``) customers of it."""
     settings = Settings.from_env()
     folder = folder or settings.default_data
-    jobs = 1 if config.is_dask else jobs or default_jobs()  # on Dask the cluster works in parallel
     # Each pipeline loads its own data: here only what the cutoff and the sample line need is read.
     whole = describe_training_data(settings, folder, sample)
+    # on Dask the cluster works in parallel
+    jobs = 1 if config.is_dask else jobs or default_jobs(whole.sample_size)
     cutoff = parse_timestamp(as_of) if as_of else whole.default_as_of
     data = TrainingData.plan(folder, sample, config, whole, settings)
     _started(cutoff, settings, data.features_where)

@@ -55,7 +55,8 @@ def train_all(
         None,
         "--jobs",
         min=1,
-        help="Pipelines trained at once, each in its own process (default: one per core; "
+        help="Pipelines trained at once, each in its own process (default: one per core, as many as the "
+        "available memory holds at ~1.5 GB each; "
         "env: CIBLE_TRAIN_JOBS; one with --engine dask, whose cluster does the parallel work).",
     ),
     engine: str = EngineOption,

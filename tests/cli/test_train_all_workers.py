@@ -83,3 +83,19 @@ def test_a_pipeline_leaves_no_cutoff_features_to_the_next(small_synthetic, setti
     finally:
         train_all.PIPELINES.clear()
         train_all.PIPELINES.update(original)
+
+
+def test_default_jobs_stay_within_the_available_memory(monkeypatch) -> None:
+    from cible.train_all import JOBS_ENV, PIPELINES, WORKER_BYTES, default_jobs
+
+    monkeypatch.delenv(JOBS_ENV, raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    assert default_jobs(20_000, available=64 * 2**30) == 4  # one per core
+    assert default_jobs(20_000, available=2 * WORKER_BYTES + 1) == 2
+    assert default_jobs(20_000, available=WORKER_BYTES // 2) == 1  # never none
+    # a worker training on more customers needs more
+    assert default_jobs(400_000, available=8 * WORKER_BYTES) == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(64)), raising=False)
+    assert default_jobs(20_000, available=1 << 50) == len(PIPELINES)
+    monkeypatch.setenv(JOBS_ENV, "3")  # the setting wins over the estimate
+    assert default_jobs(20_000, available=WORKER_BYTES) == 3
