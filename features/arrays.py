@@ -85,3 +85,10 @@ def rows_where(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         else:
             columns[name] = values[keep]
     return pd.DataFrame(columns, index=frame.index[keep], copy=False)
+
+
+def known_levels(values: pd.Series | np.ndarray | list, levels: list[str]) -> pd.Categorical:
+    """``values`` as a categorical of the fitted ``levels``, a value outside them missing: what a model
+    reads of a level it never saw (pandas deprecates building such a categorical from the values)."""
+    codes = pd.Index(levels, dtype=object).get_indexer(np.asarray(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=levels)

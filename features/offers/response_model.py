@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from features import columns as c
+from features.arrays import known_levels
 
 CATEGORY_COUPON_PREFIX = "CAT15_"
 CATEGORY_COUPON = "CAT15"
@@ -88,7 +89,7 @@ def design_matrix(
     """The classifier's input: the customer's numeric features, then offer and channel as categoricals."""
     x = features.reindex(columns=list(columns)).astype("float64").reset_index(drop=True)
     for key, values in ((c.OFFER_ID, offers), (c.CHANNEL, channels)):
-        x[key] = pd.Categorical(np.asarray(values, dtype=object), categories=categories[key])
+        x[key] = known_levels(values, categories[key])
     return x
 
 

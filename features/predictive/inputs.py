@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.arrays import known_levels
 from features.customer_features import names as n
 from features.customer_features.sets import CUSTOMER_FEATURES_V1, FeatureSet
 
@@ -84,7 +85,7 @@ def _column(frame: pd.DataFrame, col: str, categories: dict[str, list[str]]) -> 
     column absent from ``frame`` (a product category that no longer exists) is all NaN."""
     series = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
     if col in categories:
-        return pd.Categorical(series.astype("object"), categories=categories[col])
+        return known_levels(series.astype("object"), categories[col])
     if series.dtype.kind in "fiub":
         # A NumPy number or flag: the column itself (a view when it is float64 already), the values
         # ``to_numeric`` would give; ``to_numeric`` copies every column, even a float one.

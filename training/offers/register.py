@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
 from features import columns as c
+from features.arrays import known_levels
 from features.batch_engine import BatchEngine
 from features.dataset import Dataset
 from features.errors import CibleError
@@ -104,7 +105,7 @@ def fit_response_model(
     names = [*columns, *OFFER_KEYS]
     codes = np.empty((len(keys), len(OFFER_KEYS)))
     for j, key in enumerate(OFFER_KEYS):
-        coded = pd.Categorical(keys[key].to_numpy(dtype=object), categories=categories[key]).codes
+        coded = known_levels(keys[key].to_numpy(dtype=object), categories[key]).codes
         codes[:, j] = np.where(coded < 0, np.nan, coded)
 
     def read(start: int, stop: int) -> np.ndarray:

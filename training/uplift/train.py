@@ -30,6 +30,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features import columns as c
+from features.arrays import known_levels
 from features.batch_engine import BatchEngine
 from features.campaigns.results import CONVERTED
 from features.campaigns.uplift_model import LEARNERS, T_LEARNER, TRANSFORMED_OUTCOME, X_LEARNER, UpliftModel
@@ -167,7 +168,7 @@ def _codes(keys: pd.DataFrame, categories: dict[str, list[str]]) -> np.ndarray:
     """Offer and channel of every row as their codes in ``categories``, NaN when not in them."""
     out = np.empty((len(keys), 2))
     for j, key in enumerate((c.OFFER_ID, c.CHANNEL)):
-        codes = pd.Categorical(keys[key].to_numpy(dtype=object), categories=categories[key]).codes
+        codes = known_levels(keys[key].to_numpy(dtype=object), categories[key]).codes
         out[:, j] = np.where(codes < 0, np.nan, codes)
     return out
 
