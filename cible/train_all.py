@@ -108,6 +108,7 @@ class TrainingData:
     folder: Path
     sample: str | None  # --train-customers
     config: EngineConfig  # with partitions when the features are built from the files a partition at a time
+    sampled: bool = False  # a training sample of the data's customers
 
     @classmethod
     def plan(
@@ -119,7 +120,15 @@ class TrainingData:
         partitioned = config.is_dask or config.partitions or not is_parquet_folder(folder)
         if not partitioned and whole.sample_size > FROM_FILES_PARTITIONS * per_part:
             config = replace(config, partitions=partition_count(whole.sample_size, per_part))
-        return cls(folder, sample, config)
+        return cls(folder, sample, config, whole.sampled)
+
+    @property
+    def fresh_workers(self) -> bool:
+        """Each pipeline in a process of its own, also with one job: at scale (features from the files on
+        this machine) a process running pipelines one after the other peaked 0.25 GB above the largest of
+        them at 100,000 customers. Not on a training sample, whose draw (~70 CPU s at 1 M customers) a
+        worker makes once for all its pipelines."""
+        return self.features_from_files and not self.config.is_dask and not self.sampled
 
     @property
     def features_from_files(self) -> bool:
@@ -264,6 +273,9 @@ def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jo
             mp_context=get_context("spawn"),
             initializer=_start_worker,
             initargs=(data, as_of),
+            # a fresh process per pipeline: what one leaves in a process (freed pages the allocator
+            # keeps, libraries' caches) does not add to the next one's peak
+            max_tasks_per_child=1 if data.fresh_workers else None,
         ) as pool,
         steps(f"training {len(PIPELINES)} pipelines on {jobs} processes", total=len(PIPELINES)) as progress,
     ):
@@ -314,7 +326,7 @@ def train_all(
     cutoff = parse_timestamp(as_of) if as_of else whole.default_as_of
     data = TrainingData.plan(folder, sample, config, whole, settings)
     _started(cutoff, settings, data.features_where)
-    if jobs > 1:
+    if jobs > 1 or data.fresh_workers:
         outcomes = run_parallel(data, cutoff, settings, jobs)
     else:
         outcomes = []

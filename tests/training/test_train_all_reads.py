@@ -36,6 +36,7 @@ def trained(factory: pytest.TempPathFactory, folder: Path, per_part: str | None)
         settings = Settings.from_env()
         plan = TrainingData.plan(folder, None, EngineConfig(), describe_whole(folder, None), settings)
         assert plan.features_from_files is bool(per_part)
+        assert plan.fresh_workers is bool(per_part)  # then each pipeline runs in a process of its own
         outcomes = train_all(folder, None, 1, EngineConfig())
         assert not [o for o in outcomes if o.skipped], [o.skipped for o in outcomes]
         return logged(settings)
@@ -49,3 +50,15 @@ def test_pipelines_reading_their_own_columns_train_what_the_whole_data_set_train
     partitioned = trained(tmp_path_factory, small_synthetic_dir, "300")  # 1,500 customers: 5 partitions
     assert len(in_memory) > 300
     assert partitioned == in_memory
+
+
+def test_a_training_sample_or_a_dask_cluster_keeps_one_worker_for_several_pipelines(
+    small_synthetic_dir: Path,
+) -> None:
+    partitioned = TrainingData(small_synthetic_dir, None, EngineConfig(partitions=5))
+    assert partitioned.fresh_workers
+    # a worker draws the sample once for the pipelines it runs
+    sampled = TrainingData(small_synthetic_dir, "500", EngineConfig(partitions=5), sampled=True)
+    assert not sampled.fresh_workers
+    assert not TrainingData(small_synthetic_dir, None, EngineConfig()).fresh_workers  # in memory
+    assert not TrainingData(small_synthetic_dir, None, EngineConfig.resolve("dask")).fresh_workers
