@@ -36,8 +36,9 @@ def trained(factory: pytest.TempPathFactory, folder: Path, per_part: str | None)
         settings = Settings.from_env()
         plan = TrainingData.plan(folder, None, EngineConfig(), describe_whole(folder, None), settings)
         assert plan.features_from_files is bool(per_part)
-        assert plan.fresh_workers is bool(per_part)  # then each pipeline runs in a process of its own
-        outcomes = train_all(folder, None, 1, EngineConfig())
+        assert plan.fresh_workers is bool(per_part)  # with two jobs or more, a worker per pipeline
+        # partitioned: two workers, a fresh one per pipeline
+        outcomes = train_all(folder, None, 2 if per_part else 1, EngineConfig())
         assert not [o for o in outcomes if o.skipped], [o.skipped for o in outcomes]
         return logged(settings)
 
