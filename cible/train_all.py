@@ -3,17 +3,17 @@
 The pipelines are independent (each reads the data set and registers its own models), and each trains
 its LightGBM models on one thread, so two cores train two pipelines at once. Worker processes are
 spawned, not forked: the parent has already used PyArrow's and possibly OpenMP's thread pools, which a
-forked child may inherit in a locked state. A worker runs the pipelines it is given, its console output
-captured and printed by the parent as one block when the pipeline ends, so that two pipelines' tables
-never interleave.
+forked child may inherit in a locked state. A worker runs the pipelines it is given
+(:mod:`cible.train_pipelines`), its console output captured and printed by the parent as one block when
+the pipeline ends, so that two pipelines' tables never interleave.
 
-Each pipeline loads its own data (from the validated cache; a training sample of it above
-``train_customers``, see :mod:`features.train_sample`, drawn once per process) and lets it go when it
-ends. Above four times ``CIBLE_PARTITION_CUSTOMERS`` customers (Parquet data), the customer features are
+Above four times ``CIBLE_PARTITION_CUSTOMERS`` customers (Parquet data), the customer features are
 built from the files a partition at a time and a pipeline loads only the tables and columns it reads itself
 (:mod:`training.reads`): the whole data set in pandas is ~2.3 GB at 100,000 customers, what a pipeline
-reads of it a few hundred MB. Below, the data set is loaded with what the features read too, and they
-are built from it (faster than from the files at each of ~30 cutoffs).
+reads of it a few hundred MB. Each pipeline then runs in a worker process of its own, also with one job:
+this process only plans and dispatches, and never imports the pipelines' libraries. Below, the data set is
+loaded with what the features read too, and they are built from it (faster than from the files at each of
+~30 cutoffs); with one job the pipelines run in this process.
 
 On ``--engine dask`` the pipelines run one after the other in this process, sharing the connection to
 the cluster, which does the parallel work (feature builds at every cutoff).
@@ -21,11 +21,7 @@ the cluster, which does the parallel work (feature builds at every cutoff).
 
 from __future__ import annotations
 
-import gc
-import io
 import os
-import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -33,51 +29,22 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
-from cible import console as output
-from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
-from cible.common import command_engines, describe_training_data, load_training_data, parse_timestamp
+from cible.common import describe_training_data, parse_timestamp
 from cible.console import UserError, console, steps
-from cible.train_segments import run_segments
-from features.batch_engine import BatchEngine, EngineMaker
 from features.customer_features.run import is_parquet_folder
 from features.customer_partitions import partition_count
-from features.dataset import Dataset
 from features.engine import EngineConfig
 from features.errors import CibleError
 from features.memory import give_back
-from features.reads import TableReads, with_features
 from features.settings import Settings
-from features.train_sample import WholeData, whole_data
-from training import reads
-from training.tracking import connect
+from features.train_sample import WholeData
 
 JOBS_ENV = "CIBLE_TRAIN_JOBS"
 
-Pipeline = Callable[[Dataset, pd.Timestamp, Settings, BatchEngine], None]
+# In the order a single process runs them (and prints them): :data:`cible.train_pipelines.PIPELINES`.
+PIPELINES = ("segments", "predictive models", "recommender", "offer response", "intent", "uplift")
 
-# In the order a single process runs them (and prints them).
-PIPELINES: dict[str, Pipeline] = {
-    "segments": lambda d, t, s, e: run_segments(d, t, s, None, e),
-    "predictive models": predict_commands.train_predictive_all,
-    # each pipeline's data set is loaded for it alone (Trainer.run): the recommender and uplift may
-    # release tables
-    "recommender": lambda d, t, s, e: recommend_commands.run_recommender(d, t, s, owns_data=True),
-    "offer response": recommend_commands.run_offers,
-    "intent": lambda d, t, s, e: intent_commands.run_intent(d, t, s, e),
-    "uplift": lambda d, t, s, e: uplift_commands.run_uplift(
-        d, t, s, skip_missing=True, engine=e, owns_data=True
-    ),
-}
-READS: dict[str, TableReads] = {
-    "segments": reads.SEGMENTS,
-    "predictive models": reads.PREDICTIVE,
-    "recommender": reads.RECOMMENDER,
-    "offer response": reads.OFFER_RESPONSE,
-    "intent": reads.INTENT,
-    "uplift": reads.UPLIFT,
-}
 # Processes take the longest first (CPU seconds at 20k customers, 2 cores) so that the last to start is
 # a short one and the processes end together.
 COST_SECONDS = {
@@ -124,12 +91,11 @@ class TrainingData:
 
     @property
     def fresh_workers(self) -> bool:
-        """Each pipeline in a worker process of its own: at scale (features from the files on this
-        machine) a process running pipelines one after the other peaked 0.25 GB above the largest of them
-        at 100,000 customers (1.76 against 1.51 GB). Not on a training sample, whose draw (~70 CPU s at
-        1 M customers) a worker makes once for all its pipelines. With one job the pipelines still run in
-        the command's process: a worker beside it would add the parent's ~0.45 GB of libraries (the tree
-        peaked at 1.99 GB that way)."""
+        """Each pipeline in a worker process of its own, also with one job: at scale (features from the
+        files on this machine) a process running pipelines one after the other peaked 0.25 GB above the
+        largest of them at 100,000 customers (1.76 against 1.51 GB), and this process, which never imports
+        the pipelines' libraries, adds little beside the worker. Not on a training sample, whose draw (~70
+        CPU s at 1 M customers) a worker makes once for all its pipelines."""
         return self.features_from_files and not self.config.is_dask and not self.sampled
 
     @property
@@ -139,16 +105,6 @@ class TrainingData:
     @property
     def features_where(self) -> str:
         return "dask" if self.config.is_dask else "local" if self.features_from_files else "in memory"
-
-    def load(self, name: str, as_of: pd.Timestamp, settings: Settings, like: WholeData | None) -> Dataset:
-        """The data pipeline ``name`` reads at ``as_of`` (``like``: the sample an earlier load drew)."""
-        if not self.features_from_files:  # the features are built from the data set too: all history
-            read, since = with_features(READS[name]), None
-        else:
-            read, since = READS[name], reads.SINCE[name](as_of) if name in reads.SINCE else None
-        return load_training_data(
-            settings, self.folder, self.sample, quiet=True, reads=read, like=like, since=since
-        )
 
 
 @dataclass(frozen=True)
@@ -203,77 +159,22 @@ def available_memory() -> int | None:
     return None
 
 
-def run_one(
-    name: str, dataset: Dataset, as_of: pd.Timestamp, settings: Settings, engine: BatchEngine
-) -> Outcome:
-    start = time.perf_counter()
-    try:
-        PIPELINES[name](dataset, as_of, settings, engine)
-        skipped = None
-    except CibleError as exc:  # what one data set cannot train must not stop the others
-        skipped = str(exc)
-    finally:
-        engine.forget()
-        gc.collect()  # frames in reference cycles (pandas' caches) go now, not at a later pipeline's peak
-    return Outcome(name, time.perf_counter() - start, "", skipped)
-
-
-class Trainer:
-    """Runs pipelines of one ``train all`` in this process, each on the data it loads for itself."""
-
-    def __init__(self, data: TrainingData, as_of: pd.Timestamp, settings: Settings, make: EngineMaker):
-        self.data, self.as_of, self.settings, self.make = data, as_of, settings, make
-        self.like: WholeData | None = None  # the sample the first load drew
-
-    def run(self, name: str) -> Outcome:
-        start = time.perf_counter()
-        dataset = self.data.load(name, self.as_of, self.settings, self.like)
-        self.like = whole_data(dataset)
-        outcome = run_one(name, dataset, self.as_of, self.settings, self.make(dataset))
-        del dataset
-        give_back()  # the next pipeline loads its own tables: this one's go back to the system first
-        return replace(outcome, seconds=time.perf_counter() - start)
-
-
-# One worker process's trainer.
-_WORKER: dict[str, Trainer] = {}
-
-
-def _start_worker(data: TrainingData, as_of: pd.Timestamp) -> None:
-    _capture()
-    # One worker per core: BLAS and OpenMP threads of their own would only contend with the other
-    # workers (OpenBLAS's idle threads spin between the small products of a BTYD fit).
-    threadpool_limits(1)
-    settings = Settings.from_env()
-    # a local engine holds nothing to close (no cluster): the maker lives as long as the worker
-    make = command_engines(settings, data.folder, data.config).__enter__()
-    _WORKER["trainer"] = Trainer(data, as_of, settings, make)
-
-
-def _capture() -> io.StringIO:
-    """Send the console's output to a buffer (plain text, no live progress bars)."""
-    buffer = io.StringIO()
-    output.console.file = buffer
-    output.err_console.file = buffer
-    return buffer
-
-
-def _work(name: str) -> Outcome:
-    buffer = _capture()
-    outcome = _WORKER["trainer"].run(name)
-    return replace(outcome, output=buffer.getvalue())
-
-
 def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jobs: int) -> list[Outcome]:
     """Every pipeline on ``jobs`` worker processes; each outcome printed as its pipeline ends."""
-    # The tracking store is created (and its schema migrated) here, once, not by two workers at once.
-    connect(settings).search_experiments(max_results=1)
+    if jobs > 1:
+        # The tracking store is created (and its schema migrated) here, once, not by two workers at once
+        # (one worker at a time creates it itself: MLflow's libraries stay out of this process).
+        from training.tracking import connect
+
+        connect(settings).search_experiments(max_results=1)
+    from cible.train_pipelines import start_worker, work  # what the workers import: not run here
+
     outcomes: list[Outcome] = []
     with (
         ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=get_context("spawn"),
-            initializer=_start_worker,
+            initializer=start_worker,
             initargs=(data, as_of),
             # a fresh process per pipeline: what one leaves in a process (freed pages the allocator
             # keeps, libraries' caches) does not add to the next one's peak
@@ -282,7 +183,7 @@ def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jo
         steps(f"training {len(PIPELINES)} pipelines on {jobs} processes", total=len(PIPELINES)) as progress,
     ):
         ordered = sorted(PIPELINES, key=lambda name: -COST_SECONDS[name])
-        pending: dict[Future[Outcome], str] = {pool.submit(_work, name): name for name in ordered}
+        pending: dict[Future[Outcome], str] = {pool.submit(work, name): name for name in ordered}
         progress(", ".join(pending.values()))
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -291,10 +192,10 @@ def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jo
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
+                    fewer = " `cible train all --jobs 1` trains one pipeline at a time" if jobs > 1 else ""
                     raise WorkerLostError(
                         f"the worker process training {name} stopped abruptly (killed or out of memory?); "
-                        "its own error, if it printed one, is above. `cible train all --jobs 1` trains "
-                        "every pipeline in this process"
+                        f"its own error, if it printed one, is above.{fewer}"
                     ) from None
                 outcomes.append(outcome)
                 _report(outcome)
@@ -328,19 +229,29 @@ def train_all(
     cutoff = parse_timestamp(as_of) if as_of else whole.default_as_of
     data = TrainingData.plan(folder, sample, config, whole, settings)
     _started(cutoff, settings, data.features_where)
-    if jobs > 1:
+    give_back()  # what describing the data read: the workers load their own
+    if jobs > 1 or data.fresh_workers:
         outcomes = run_parallel(data, cutoff, settings, jobs)
     else:
-        outcomes = []
-        with command_engines(settings, folder, data.config) as make:
-            trainer = Trainer(data, cutoff, settings, make)
-            for name in PIPELINES:
-                outcome = trainer.run(name)
-                if outcome.skipped:
-                    console.print(f"[yellow]skipped {name}:[/yellow] {outcome.skipped}", highlight=False)
-                outcomes.append(outcome)
+        outcomes = run_here(data, cutoff, settings)
     if all(o.skipped for o in outcomes):
         raise UserError(f"no pipeline could train on {folder}: see the reasons above")
+    return outcomes
+
+
+def run_here(data: TrainingData, cutoff: pd.Timestamp, settings: Settings) -> list[Outcome]:
+    """Every pipeline in this process, one after the other."""
+    from cible.common import command_engines
+    from cible.train_pipelines import Trainer
+
+    outcomes = []
+    with command_engines(settings, data.folder, data.config) as make:
+        trainer = Trainer(data, cutoff, settings, make)
+        for name in PIPELINES:
+            outcome = trainer.run(name)
+            if outcome.skipped:
+                console.print(f"[yellow]skipped {name}:[/yellow] {outcome.skipped}", highlight=False)
+            outcomes.append(outcome)
     return outcomes
 
 

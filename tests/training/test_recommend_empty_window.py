@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cible import train_all
+from cible import train_pipelines as train_all
 from cible.cli import app
 from features import columns as c
 from features.dataset import Dataset, empty_frame

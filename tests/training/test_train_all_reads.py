@@ -11,7 +11,8 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from cible.train_all import PIPELINES, READS, TrainingData, train_all
+from cible.train_all import TrainingData, train_all
+from cible.train_pipelines import PIPELINES, READS
 from features.engine import EngineConfig
 from features.settings import PARTITION_CUSTOMERS_ENV, Settings
 from features.train_sample import describe_whole
@@ -36,7 +37,7 @@ def trained(factory: pytest.TempPathFactory, folder: Path, per_part: str | None)
         settings = Settings.from_env()
         plan = TrainingData.plan(folder, None, EngineConfig(), describe_whole(folder, None), settings)
         assert plan.features_from_files is bool(per_part)
-        assert plan.fresh_workers is bool(per_part)  # with two jobs or more, a worker per pipeline
+        assert plan.fresh_workers is bool(per_part)  # a worker per pipeline
         # partitioned: two workers, a fresh one per pipeline
         outcomes = train_all(folder, None, 2 if per_part else 1, EngineConfig())
         assert not [o for o in outcomes if o.skipped], [o.skipped for o in outcomes]
