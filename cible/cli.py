@@ -39,8 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def load_command(name: str) -> click.Command:
-    module, attribute = COMMANDS[name]
+def load_command(name: str, commands: dict[str, tuple[str, str]] = COMMANDS) -> click.Command:
+    module, attribute = commands[name]
     target = getattr(importlib.import_module(module), attribute)
     if isinstance(target, typer.Typer):
         group = typer.main.get_group(target)
@@ -52,15 +52,23 @@ def load_command(name: str) -> click.Command:
 
 
 class LazyGroup(TyperGroup):
-    """The root group: its commands are built from :data:`COMMANDS` when asked for."""
+    """A group whose commands are built from its :attr:`lazy` mapping (name -> module, attribute) when
+    asked for: the root's are :data:`COMMANDS`."""
+
+    lazy: dict[str, tuple[str, str]] = COMMANDS
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [*super().list_commands(ctx), *COMMANDS]
+        return [*super().list_commands(ctx), *self.lazy]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in COMMANDS:
-            return load_command(cmd_name)
+        if cmd_name in self.lazy:
+            return load_command(cmd_name, self.lazy)
         return super().get_command(ctx, cmd_name)
+
+
+def lazy_group(commands: dict[str, tuple[str, str]]) -> type[LazyGroup]:
+    """A :class:`LazyGroup` of ``commands`` (a command group's ``cls``)."""
+    return type("LazyCommands", (LazyGroup,), {"lazy": commands})
 
 
 app = typer.Typer(

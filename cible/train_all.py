@@ -167,14 +167,12 @@ def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jo
         from training.tracking import connect
 
         connect(settings).search_experiments(max_results=1)
-    from cible.train_pipelines import start_worker, work  # what the workers import: not run here
-
     outcomes: list[Outcome] = []
     with (
         ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=get_context("spawn"),
-            initializer=start_worker,
+            initializer=_start_worker,
             initargs=(data, as_of),
             # a fresh process per pipeline: what one leaves in a process (freed pages the allocator
             # keeps, libraries' caches) does not add to the next one's peak
@@ -182,8 +180,9 @@ def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jo
         ) as pool,
         steps(f"training {len(PIPELINES)} pipelines on {jobs} processes", total=len(PIPELINES)) as progress,
     ):
-        ordered = sorted(PIPELINES, key=lambda name: -COST_SECONDS[name])
-        pending: dict[Future[Outcome], str] = {pool.submit(work, name): name for name in ordered}
+        # one at a time: in the order one process runs them
+        ordered = sorted(PIPELINES, key=lambda name: -COST_SECONDS[name]) if jobs > 1 else PIPELINES
+        pending: dict[Future[Outcome], str] = {pool.submit(_work, name): name for name in ordered}
         progress(", ".join(pending.values()))
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -201,6 +200,19 @@ def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jo
                 _report(outcome)
                 progress(", ".join(pending.values()) or "done")
     return outcomes
+
+
+# The workers' entry points, pickled by name: the pipelines' module is imported in the workers only.
+def _start_worker(data: TrainingData, as_of: pd.Timestamp) -> None:
+    from cible.train_pipelines import start_worker
+
+    start_worker(data, as_of)
+
+
+def _work(name: str) -> Outcome:
+    from cible.train_pipelines import work
+
+    return work(name)
 
 
 def _report(outcome: Outcome) -> None:

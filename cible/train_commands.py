@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
+from cible.cli import lazy_group
 from cible.common import (
     AsOfOption,
     DataOption,
@@ -14,37 +14,26 @@ from cible.common import (
     PartitionsOption,
     SchedulerOption,
     TrainCustomersOption,
-    command_engine,
     engine_config,
-    load_training_data,
-    resolve_as_of,
 )
-from cible.train_segments import run_segments
-from features.settings import Settings
 
-app = typer.Typer(help="Train, evaluate and register models in MLflow.", no_args_is_help=True)
-
-
-@app.command()
-def segments(
-    data: Path = DataOption,
-    as_of: str = AsOfOption,
-    config: Path = typer.Option(None, help="YAML file overriding the segmentation settings."),
-    train_customers: str = TrainCustomersOption,
-) -> None:
-    """RFM segments, behavioural clusters (stable names) and value tiers; store memberships (of every
-    customer, also when the model is trained on a sample)."""
-    settings = Settings.from_env()
-    dataset = load_training_data(settings, data, train_customers)
-    with command_engine(settings, data, dataset, engine_config(None, None, None)) as engine:
-        run_segments(dataset, resolve_as_of(dataset, as_of), settings, config, engine)
-
-
-for _name, _command in predict_commands.TRAIN_COMMANDS.items():
-    app.command(_name)(_command)
-app.command("nbo")(recommend_commands.nbo)
-app.command("intent")(intent_commands.intent)
-app.command("uplift")(uplift_commands.uplift)
+# Each command's module imported when it runs: `train all` dispatches the pipelines to worker processes
+# and keeps their libraries (~0.3 GB) out of its own.
+COMMANDS = {
+    "segments": ("cible.train_segments", "segments"),
+    "churn": ("cible.predict_commands", "churn"),
+    "propensity": ("cible.predict_commands", "propensity"),
+    "value": ("cible.predict_commands", "value"),
+    "next-order": ("cible.predict_commands", "next_order"),
+    "nbo": ("cible.recommend_commands", "nbo"),
+    "intent": ("cible.intent_commands", "intent"),
+    "uplift": ("cible.uplift_commands", "uplift"),
+}
+app = typer.Typer(
+    cls=lazy_group(COMMANDS),
+    help="Train, evaluate and register models in MLflow.",
+    no_args_is_help=True,
+)
 
 
 @app.command("all")

@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import typer
 
+from cible.common import (
+    AsOfOption,
+    DataOption,
+    TrainCustomersOption,
+    command_engine,
+    engine_config,
+    load_training_data,
+    resolve_as_of,
+)
 from cible.console import console, steps
 from features.batch_engine import BatchEngine
 from features.dataset import Dataset
@@ -35,3 +45,17 @@ def run_segments(
         )
     )
     console.print(f"  gate: {run.decision.reason}", highlight=False)
+
+
+def segments(
+    data: Path = DataOption,
+    as_of: str = AsOfOption,
+    config: Path = typer.Option(None, help="YAML file overriding the segmentation settings."),
+    train_customers: str = TrainCustomersOption,
+) -> None:
+    """RFM segments, behavioural clusters (stable names) and value tiers; store memberships (of every
+    customer, also when the model is trained on a sample)."""
+    settings = Settings.from_env()
+    dataset = load_training_data(settings, data, train_customers)
+    with command_engine(settings, data, dataset, engine_config(None, None, None)) as engine:
+        run_segments(dataset, resolve_as_of(dataset, as_of), settings, config, engine)

@@ -42,6 +42,9 @@ def test_a_killed_worker_is_one_clear_error(small_synthetic_dir: Path, settings:
         workers = _spawned_workers(parent)
         if len(workers) == 2:
             time.sleep(1.0)  # both have started; one is killed while it loads or trains
+            # the pipelines' libraries are in the workers, not beside them in the command's process
+            assert not [m.path for m in parent.memory_maps() if "lib_lightgbm" in m.path]
+            assert [m.path for m in workers[1].memory_maps() if "lib_lightgbm" in m.path]
             workers[0].kill()
             killed = True
         time.sleep(0.1)
