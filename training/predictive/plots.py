@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# Figure objects, not pyplot: no global backend state, nothing to set at import, no screen needed.
-from matplotlib.figure import Figure
-
+from training.figures import figure
 from training.predictive.compare import Comparison
 from training.predictive.evaluate import calibration_table, deciles
 
@@ -30,7 +28,7 @@ def _outcome_words(comparison: Comparison) -> str:
 
 def calibration_curves(comparison: Comparison, path: Path) -> None:
     y = comparison.evaluation.y
-    fig = Figure(figsize=(7, 6))
+    fig = figure(figsize=(7, 6))
     ax = fig.subplots()
     for candidate in comparison.candidates:
         table = calibration_table(y, candidate.prediction)
@@ -53,7 +51,7 @@ def _decile_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
 
 def lift_chart(comparison: Comparison, path: Path) -> None:
     tables = _decile_tables(comparison)
-    fig = Figure(figsize=(8, 5))
+    fig = figure(figsize=(8, 5))
     ax = fig.subplots()
     width = 0.8 / max(len(tables), 1)
     for i, (name, table) in enumerate(tables.items()):
@@ -69,7 +67,7 @@ def lift_chart(comparison: Comparison, path: Path) -> None:
 
 
 def gains_chart(comparison: Comparison, path: Path) -> None:
-    fig = Figure(figsize=(7, 6))
+    fig = figure(figsize=(7, 6))
     ax = fig.subplots()
     for name, table in _decile_tables(comparison).items():
         ax.plot(
@@ -93,7 +91,7 @@ def shap_summary(values: np.ndarray, matrix: pd.DataFrame, title: str, path: Pat
     strength = np.abs(values).mean(axis=0)
     top = np.argsort(-strength)[:SHAP_TOP][::-1]
     rng = np.random.default_rng(0)
-    fig = Figure(figsize=(9, 0.45 * len(top) + 1.5))
+    fig = figure(figsize=(9, 0.45 * len(top) + 1.5))
     ax = fig.subplots()
     for row, j in enumerate(top):
         pick = rng.choice(len(values), size=min(SHAP_POINTS, len(values)), replace=False)

@@ -7,9 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# Figure objects, not pyplot: no global backend state, nothing to set at import, no screen needed.
-from matplotlib.figure import Figure
-
+from training.figures import figure
 from training.recommend.evaluate import NDCG, Evaluation
 
 METRIC_COLUMNS: tuple[str, ...] = ("recall_at_10", "ndcg_at_10", "map_at_10", "coverage")
@@ -36,7 +34,7 @@ def flat_metrics(evaluation: Evaluation) -> dict[str, float]:
 def ndcg_chart(evaluation: Evaluation, path: Path) -> None:
     names = list(evaluation.scores)
     values = np.array([evaluation.scores[n][NDCG] for n in names])
-    fig = Figure(figsize=(7, 3.5))
+    fig = figure(figsize=(7, 3.5))
     ax = fig.subplots()
     ax.barh(names, values, color=["#1f77b4" if n.startswith("cible") else "#999999" for n in names])
     for i, v in enumerate(values):

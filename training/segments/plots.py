@@ -7,11 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# Figure objects, not pyplot: no global backend state, nothing to set at import, no screen needed.
-from matplotlib.figure import Figure
-
 from features.segments.rfm import FM_SCORE, R_SCORE
 from features.segments.rfm_map import GRID
+from training.figures import figure
 
 
 def rfm_heatmap(memberships: pd.DataFrame, path: Path) -> None:
@@ -19,7 +17,7 @@ def rfm_heatmap(memberships: pd.DataFrame, path: Path) -> None:
     buyers = memberships[memberships[R_SCORE] > 0]
     counts = np.zeros((5, 5))
     np.add.at(counts, (5 - buyers[R_SCORE].to_numpy(), buyers[FM_SCORE].to_numpy() - 1), 1)
-    fig = Figure(figsize=(9, 6))
+    fig = figure(figsize=(9, 6))
     ax = fig.subplots()
     image = ax.imshow(counts, cmap="YlGnBu")
     for i, r in enumerate(range(5, 0, -1)):
@@ -39,7 +37,7 @@ def rfm_heatmap(memberships: pd.DataFrame, path: Path) -> None:
 def cluster_profiles(profiles: pd.DataFrame, names: list[str], path: Path) -> None:
     """Cluster means of each behavioural feature, standardised across clusters, as a heat map."""
     z = (profiles - profiles.mean()) / profiles.std(ddof=0).replace(0, 1)
-    fig = Figure(figsize=(max(8, 0.45 * z.shape[1]), 1.2 + 0.5 * len(names)))
+    fig = figure(figsize=(max(8, 0.45 * z.shape[1]), 1.2 + 0.5 * len(names)))
     ax = fig.subplots()
     image = ax.imshow(z.to_numpy(), cmap="RdBu_r", vmin=-2.5, vmax=2.5, aspect="auto")
     ax.set_xticks(
