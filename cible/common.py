@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -115,6 +115,7 @@ def load_training_data(
     reads: TableReads | None = None,
     like: WholeData | None = None,
     since: Mapping[str, pd.Timestamp] | None = None,
+    dictionary: Mapping[str, Collection[str]] | None = None,
 ) -> Dataset:
     """The data set a training command reads: a sample of ``--train-customers`` customers when the data
     holds more (said in one line, unless ``quiet``), else the whole data set; of it only ``reads`` and
@@ -123,7 +124,7 @@ def load_training_data(
     folder = _existing(settings, folder)
     limit = train_customers(settings, option)
     with steps("loading and validating data"):
-        dataset = sampled_dataset(folder, limit, reads=reads, like=like, since=since)
+        dataset = sampled_dataset(folder, limit, reads=reads, like=like, since=since, dictionary=dictionary)
     whole = whole_data(dataset)
     if whole.sampled and not quiet:
         console.print(whole.describe(), highlight=False)

@@ -65,8 +65,10 @@ def load(
         read, since = with_features(READS[name]), None
     else:
         read, since = READS[name], reads.SINCE[name](as_of) if name in reads.SINCE else None
+    # the recommender's texts as categoricals when it owns its data set (the features built elsewhere)
+    encode = reads.DICTIONARY.get(name) if data.features_from_files else None
     return load_training_data(
-        settings, data.folder, data.sample, quiet=True, reads=read, like=like, since=since
+        settings, data.folder, data.sample, quiet=True, reads=read, like=like, since=since, dictionary=encode
     )
 
 

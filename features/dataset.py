@@ -51,7 +51,8 @@ def conform(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
         if col.kind is Kind.DATETIME:
             series = pd.to_datetime(series, format="mixed").astype(DATETIME_DTYPE)
         elif col.kind is Kind.STRING:
-            if series.dtype != STRING_DTYPE:  # text already holds its empty values as missing
+            # text already holds its empty values as missing; a categorical was read so on purpose
+            if series.dtype != STRING_DTYPE and not isinstance(series.dtype, pd.CategoricalDtype):
                 series = series.astype("str").where(series.notna())
         else:
             series = series.astype(dtype)

@@ -84,12 +84,14 @@ def read_dataset(
     only: Collection[str] | None = None,
     reads: TableReads | None = None,
     since: Mapping[str, pd.Timestamp] | None = None,
+    dictionary: Mapping[str, Collection[str]] | None = None,
 ) -> Dataset:
     """The data set the privacy rules leave of ``tables`` (of ``sample``'s rows only, if given);
     ``drops``: the rules' :func:`batch_rules`, if known already; ``only``: the tables to read (the
     customers always are, the others are left empty; default: every one); ``reads``: the tables to read
     and of each the columns (:mod:`features.reads`; the customers are always read whole); ``since``: by
-    table, the time before which its rows are not read (a step that looks back a few weeks only)."""
+    table, the time before which its rows are not read (a step that looks back a few weeks only);
+    ``dictionary``: by table, text columns read as categoricals (:meth:`ValidatedTables.read`)."""
     drops = drops or batch_rules(tables, rules, now)
     if reads is not None:
         only = set(reads)
@@ -110,7 +112,8 @@ def read_dataset(
         asked = reads.get(name) if reads is not None and name != "customers" else None
         columns = read_columns(name, asked) if asked is not None and recorded is None else None
         keep = _keep(name, drops, sample, recorded, (since or {}).get(name))
-        table = tables.read(name, keep=keep, columns=columns, probe=probe)
+        encode = (dictionary or {}).get(name, ())
+        table = tables.read(name, keep=keep, columns=columns, probe=probe, dictionary=encode)
         if recorded is not None:
             table = recorded.appended(table, kept(name, recorded.remaining()))
         if asked is not None:

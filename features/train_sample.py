@@ -20,7 +20,7 @@ read from the few columns they need.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -142,12 +142,13 @@ def load_training_data(
     reads: TableReads | None = None,
     like: WholeData | None = None,
     since: Mapping[str, pd.Timestamp] | None = None,
+    dictionary: Mapping[str, Collection[str]] | None = None,
 ) -> Dataset:
     """:func:`features.load.load_dataset`, sampled to ``train_customers`` customers when the data holds
     more (None: every customer; the data set is then exactly the one ``load_dataset`` gives); only
     ``reads`` (:mod:`features.reads`) and rows from ``since`` (by table) if given. ``like``: what an
     earlier load of the same folder with the same setting described (:func:`whole_data` of it): the
-    sample is not drawn again."""
+    sample is not drawn again. ``dictionary``: by table, text columns read as categoricals."""
     now, rules, tables = validated(folder, now, privacy)
     drops = batch_rules(tables, rules, now)
     if like is not None and (like.folder, like.train_customers) == (Path(folder), train_customers):
@@ -161,7 +162,9 @@ def load_training_data(
             sample = draw(tables, ids, whole.sample_size)
             customers = pd.Index(sample.customers)
             whole = replace(whole, default_as_of=whole_as_of(tables, drops), sample=customers, drawn=sample)
-    dataset = read_dataset(tables, rules, now, whole.drawn, drops, reads=reads, since=since)
+    dataset = read_dataset(
+        tables, rules, now, whole.drawn, drops, reads=reads, since=since, dictionary=dictionary
+    )
     dataset.shared(_WHOLE_DATA, lambda: whole)
     return dataset
 

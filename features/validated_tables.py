@@ -10,7 +10,7 @@ frames, converted table by table as the cache would have stored them, so both gi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -69,19 +69,22 @@ class ValidatedTables:
         keep: Keep | None = None,
         columns: Sequence[str] | None = None,
         probe: Probe | None = None,
+        dictionary: Collection[str] = (),
     ) -> pa.Table:
         """The rows ``keep`` selects (all without it; ``probe``: batches with none to keep, skipped
         unread), every column or ``columns``; the table's pandas metadata is kept, so ``to_pandas``
-        gives the frame the cache stored."""
+        gives the frame the cache stored, but for the ``dictionary`` columns: dictionary-encoded group by
+        group as they are read (categorical in pandas), which holds a column of a few distinct texts
+        repeated over millions of rows in 4 bytes a row instead of ~20."""
         kept = []
         for group in self.groups(name, columns, probe):
             mask = keep(group) if keep is not None else None
-            if mask is None or pc.all(mask).as_py():
-                kept.append(group)
-            elif pc.any(mask).as_py():
-                kept.append(pc.filter(group, mask, memory_pool=POOL))
+            if mask is not None and not pc.all(mask).as_py():
+                group = pc.filter(group, mask, memory_pool=POOL) if pc.any(mask).as_py() else None
+            if group is not None:
+                kept.append(_encoded(group, dictionary))
             del group  # the group's unfiltered buffers go before the next is decompressed
-        schema = self._projected(name, columns)
+        schema = _encoded(self._projected(name, columns).empty_table(), dictionary).schema
         return pa.concat_tables(kept) if kept else schema.empty_table()
 
     def _projected(self, name: str, columns: Sequence[str] | None) -> pa.Schema:
@@ -150,3 +153,13 @@ class FrameTables(ValidatedTables):
     ) -> Iterator[pa.RecordBatch]:
         table = self._table(name)
         yield from (table if columns is None else table.select(list(columns))).to_batches()
+
+
+def _encoded(table: pa.Table, dictionary: Collection[str]) -> pa.Table:
+    """``table`` with its ``dictionary`` columns dictionary-encoded (each chunk its own dictionary:
+    ``to_pandas`` unifies them into one categorical)."""
+    for name in dictionary:
+        at = table.schema.get_field_index(name)
+        if at >= 0:
+            table = table.set_column(at, name, pc.dictionary_encode(table[name], memory_pool=POOL))
+    return table

@@ -186,7 +186,7 @@ def _encode_events(
         "interest": interest,
         "carted": carted,
         "wished": wished,
-        "event_item": encode(c.SKU, lambda sku: _per_value(sku.fillna(""), catalogue.index_of)),
+        "event_item": encode(c.SKU, lambda sku: _per_value(sku, catalogue.index_of)),
         "event_customer": encode(c.CUSTOMER_ID, lambda ids: _codes(ids, customer_ids)),
         "session": encode(c.SESSION_ID, _first_seen),
         "latest_first": _latest_first(occurred_at),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,3 +39,31 @@ def test_latest_first_is_a_stable_descending_sort() -> None:
     want = pd.Series(stamps).sort_values(ascending=False, kind="stable").index.to_numpy()
     np.testing.assert_array_equal(_latest_first(stamps), want)
     np.testing.assert_array_equal(_latest_first(stamps[:0]), np.zeros(0, dtype=np.int64))
+
+
+def test_texts_read_as_categoricals_give_the_same_encoding(
+    small_synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``train all``'s recommender reads its texts dictionary-encoded (training.reads.DICTIONARY), each
+    record batch with a dictionary of its own: the codes are those of the text frames."""
+    from features import validated_tables
+    from features.train_sample import load_training_data
+    from training.reads import DICTIONARY, RECOMMENDER
+
+    text = load_training_data(small_synthetic_dir, None, reads=RECOMMENDER)
+    monkeypatch.setattr(validated_tables, "GROUP_ROWS", 1)  # one record batch at a time
+    coded = load_training_data(
+        small_synthetic_dir, None, reads=RECOMMENDER, dictionary=DICTIONARY["recommender"]
+    )
+    for table, columns in DICTIONARY["recommender"].items():
+        for name in columns:
+            column = getattr(coded, table)[name]
+            assert isinstance(column.dtype, pd.CategoricalDtype), (table, name)
+            pd.testing.assert_series_equal(
+                column.astype("str"), getattr(text, table)[name], check_names=False
+            )
+    catalogue = Catalogue.from_products(text.products)
+    want, got = encoded(text, catalogue), encoded(coded, catalogue, release=True)
+    for f in fields(Encoded):
+        assert getattr(got, f.name).dtype == getattr(want, f.name).dtype, f.name
+        np.testing.assert_array_equal(getattr(got, f.name), getattr(want, f.name), err_msg=f.name)
