@@ -1,4 +1,4 @@
-"""Options and helpers shared by several commands."""
+"""Options (:mod:`cible.options`, imported from here too) and helpers shared by several commands."""
 
 from __future__ import annotations
 
@@ -8,9 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import typer
 
 from cible.console import UserError, console, steps
+from cible.options import AS_OF_HELP as AS_OF_HELP
+from cible.options import DATA_HELP as DATA_HELP
+from cible.options import AsOfOption as AsOfOption
+from cible.options import DataOption as DataOption
+from cible.options import EngineOption as EngineOption
+from cible.options import PartitionsOption as PartitionsOption
+from cible.options import SchedulerOption as SchedulerOption
+from cible.options import TrainCustomersOption as TrainCustomersOption
 from features import clock
 from features.customer_partitions import PartitionedData, partitioned_data
 from features.dataset import Dataset
@@ -18,9 +25,7 @@ from features.engine import EngineConfig
 from features.load import load_dataset
 from features.reads import TableReads
 from features.settings import (
-    DEFAULT_TRAIN_CUSTOMERS,
     PARTITION_CUSTOMERS_ENV,
-    TRAIN_CUSTOMERS_ENV,
     Settings,
     parse_train_customers,
 )
@@ -29,33 +34,6 @@ from features.train_sample import load_training_data as sampled_dataset
 
 if TYPE_CHECKING:
     from features.batch_engine import BatchEngine, EngineMaker
-
-DATA_HELP = "Data folder (default: the synthetic data in the Cible home)."
-AS_OF_HELP = (
-    "Behave as if today were this date: nothing at or after it is read (default: after the last row)."
-)
-DataOption = typer.Option(None, "--data", help=DATA_HELP)
-EngineOption = typer.Option(
-    None, "--engine", help="Where batch work runs: local (default, this process) or dask. Env: CIBLE_ENGINE."
-)
-SchedulerOption = typer.Option(
-    None,
-    "--scheduler",
-    help="Dask scheduler tcp://HOST:PORT (default: a local cluster started for the command). "
-    "Env: CIBLE_DASK_SCHEDULER.",
-)
-PartitionsOption = typer.Option(
-    None, "--partitions", min=1, help="Customer partitions to split the work into (default: 1 per 12,500)."
-)
-AsOfOption = typer.Option(None, "--as-of", help=AS_OF_HELP)
-TrainCustomersOption = typer.Option(
-    None,
-    "--train-customers",
-    metavar="N",
-    help=f"Train on a sample of N customers when the data holds more (0 or all: every customer; default "
-    f"{DEFAULT_TRAIN_CUSTOMERS:,}). Scores and materialisation still cover every customer. "
-    f"Env: {TRAIN_CUSTOMERS_ENV}.",
-)
 
 
 def parse_timestamp(value: str, option: str = "--as-of") -> pd.Timestamp:

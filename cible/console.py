@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -41,3 +42,12 @@ def steps(title: str, total: int | None = None) -> Iterator[Callable[[str], None
 def fail(message: str, code: int = 1) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def capture() -> io.StringIO:
+    """Send this process's console output to a buffer (plain text, no live progress bars): a worker of
+    ``cible train all`` hands what it printed to the command, which prints it as one block."""
+    buffer = io.StringIO()
+    console.file = buffer
+    err_console.file = buffer
+    return buffer

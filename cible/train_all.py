@@ -25,20 +25,18 @@ import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from cible.common import describe_training_data, parse_timestamp
 from cible.console import UserError, console, steps
-from features.customer_features.run import is_parquet_folder
-from features.customer_partitions import partition_count
 from features.engine import EngineConfig
 from features.errors import CibleError
-from features.memory import give_back
 from features.settings import Settings
-from features.train_sample import WholeData
+
+if TYPE_CHECKING:
+    from features.train_sample import WholeData
 
 JOBS_ENV = "CIBLE_TRAIN_JOBS"
 
@@ -76,6 +74,7 @@ class TrainingData:
     sample: str | None  # --train-customers
     config: EngineConfig  # with partitions when the features are built from the files a partition at a time
     sampled: bool = False  # a training sample of the data's customers
+    parquet: bool = False  # a folder of Parquet files (features can be built from them)
 
     @classmethod
     def plan(
@@ -83,11 +82,15 @@ class TrainingData:
     ) -> TrainingData:
         """Partitioned features (and pipelines reading their own columns only) above
         ``FROM_FILES_PARTITIONS`` partitions of customers trained on."""
+        from features.customer_features.run import is_parquet_folder
+        from features.customer_partitions import partition_count
+
         per_part = settings.partition_customers
-        partitioned = config.is_dask or config.partitions or not is_parquet_folder(folder)
+        parquet = is_parquet_folder(folder)
+        partitioned = config.is_dask or config.partitions or not parquet
         if not partitioned and whole.sample_size > FROM_FILES_PARTITIONS * per_part:
             config = replace(config, partitions=partition_count(whole.sample_size, per_part))
-        return cls(folder, sample, config, whole.sampled)
+        return cls(folder, sample, config, whole.sampled, parquet)
 
     @property
     def fresh_workers(self) -> bool:
@@ -100,7 +103,7 @@ class TrainingData:
 
     @property
     def features_from_files(self) -> bool:
-        return self.config.is_dask or bool(self.config.partitions and is_parquet_folder(self.folder))
+        return self.config.is_dask or bool(self.config.partitions and self.parquet)
 
     @property
     def features_where(self) -> str:
@@ -159,14 +162,8 @@ def available_memory() -> int | None:
     return None
 
 
-def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jobs: int) -> list[Outcome]:
+def run_parallel(data: TrainingData, as_of: str, jobs: int) -> list[Outcome]:
     """Every pipeline on ``jobs`` worker processes; each outcome printed as its pipeline ends."""
-    if jobs > 1:
-        # The tracking store is created (and its schema migrated) here, once, not by two workers at once
-        # (one worker at a time creates it itself: MLflow's libraries stay out of this process).
-        from training.tracking import connect
-
-        connect(settings).search_experiments(max_results=1)
     outcomes: list[Outcome] = []
     with (
         ProcessPoolExecutor(
@@ -203,7 +200,7 @@ def run_parallel(data: TrainingData, as_of: pd.Timestamp, settings: Settings, jo
 
 
 # The workers' entry points, pickled by name: the pipelines' module is imported in the workers only.
-def _start_worker(data: TrainingData, as_of: pd.Timestamp) -> None:
+def _start_worker(data: TrainingData, as_of: str) -> None:
     from cible.train_pipelines import start_worker
 
     start_worker(data, as_of)
@@ -234,31 +231,33 @@ def train_all(
     the data set or a sample of ``sample`` (``--train-customers``) customers of it."""
     settings = Settings.from_env()
     folder = folder or settings.default_data
-    # Each pipeline loads its own data: here only what the cutoff and the sample line need is read.
-    whole = describe_training_data(settings, folder, sample)
+    planned = _plan(folder, as_of, sample, config)
     # on Dask the cluster works in parallel
-    jobs = 1 if config.is_dask else jobs or default_jobs(whole.sample_size)
-    cutoff = parse_timestamp(as_of) if as_of else whole.default_as_of
-    data = TrainingData.plan(folder, sample, config, whole, settings)
-    _started(cutoff, settings, data.features_where)
-    give_back()  # what describing the data read: the workers load their own
+    jobs = 1 if config.is_dask else jobs or default_jobs(planned.customers)
+    data = planned.data
+    when = datetime.fromisoformat(planned.cutoff)
+    console.print(
+        f"training as of {when:%Y-%m-%d %H:%M} into {settings.tracking_uri} (features: {data.features_where})"
+    )
     if jobs > 1 or data.fresh_workers:
-        outcomes = run_parallel(data, cutoff, settings, jobs)
+        outcomes = run_parallel(data, planned.cutoff, jobs)
     else:
-        outcomes = run_here(data, cutoff, settings)
+        outcomes = run_here(data, planned.cutoff, settings)
     if all(o.skipped for o in outcomes):
         raise UserError(f"no pipeline could train on {folder}: see the reasons above")
     return outcomes
 
 
-def run_here(data: TrainingData, cutoff: pd.Timestamp, settings: Settings) -> list[Outcome]:
+def run_here(data: TrainingData, cutoff: str, settings: Settings) -> list[Outcome]:
     """Every pipeline in this process, one after the other."""
+    import pandas as pd
+
     from cible.common import command_engines
     from cible.train_pipelines import Trainer
 
     outcomes = []
     with command_engines(settings, data.folder, data.config) as make:
-        trainer = Trainer(data, cutoff, settings, make)
+        trainer = Trainer(data, pd.Timestamp(cutoff), settings, make)
         for name in PIPELINES:
             outcome = trainer.run(name)
             if outcome.skipped:
@@ -267,7 +266,37 @@ def run_here(data: TrainingData, cutoff: pd.Timestamp, settings: Settings) -> li
     return outcomes
 
 
-def _started(cutoff: pd.Timestamp, settings: Settings, features: str) -> None:
-    console.print(
-        f"training as of {cutoff:%Y-%m-%d %H:%M} into {settings.tracking_uri} (features: {features})"
-    )
+def _plan(folder: Path, as_of: str | None, sample: str | None, config: EngineConfig) -> Plan:
+    """:func:`cible.train_plan.plan` in a process of its own: describing the data reads it with pandas and
+    Arrow (~0.1 GB held after), which this process, beside every worker, does without. What the planner
+    printed is printed here; its error, as this command's."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        try:
+            planned = pool.submit(_plan_there, folder, as_of, sample, config).result()
+        except BrokenProcessPool:
+            raise WorkerLostError(
+                "the process describing the data stopped abruptly (killed or out of memory?)"
+            ) from None
+    if planned.said:
+        console.out(planned.said.rstrip("\n"), highlight=False)
+    if planned.error is not None:
+        raise UserError(planned.error)
+    return planned
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the planner found: the data's plan, the cutoff (ISO text: this process does without pandas),
+    the customers trained on, what it printed, or the error that stopped it."""
+
+    data: TrainingData
+    cutoff: str
+    customers: int
+    said: str
+    error: str | None = None
+
+
+def _plan_there(folder: Path, as_of: str | None, sample: str | None, config: EngineConfig) -> Plan:
+    from cible.train_plan import plan
+
+    return plan(folder, as_of, sample, config)

@@ -7,15 +7,15 @@ from pathlib import Path
 import typer
 
 from cible.cli import lazy_group
-from cible.common import (
+from cible.options import (
     AsOfOption,
     DataOption,
     EngineOption,
     PartitionsOption,
     SchedulerOption,
     TrainCustomersOption,
-    engine_config,
 )
+from features.engine import EngineConfig
 
 # Each command's module imported when it runs: `train all` dispatches the pipelines to worker processes
 # and keeps their libraries (~0.3 GB) out of its own.
@@ -63,4 +63,4 @@ def train_all(
     On --engine dask the features are built on the cluster; the models are fitted in this process."""
     from cible.train_all import train_all as run_all
 
-    run_all(data, as_of, jobs, engine_config(engine, scheduler, partitions), train_customers)
+    run_all(data, as_of, jobs, EngineConfig.resolve(engine, scheduler, partitions), train_customers)

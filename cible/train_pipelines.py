@@ -9,7 +9,6 @@ ends; a worker runs the pipelines it is given, its console output captured and s
 from __future__ import annotations
 
 import gc
-import io
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,9 +16,9 @@ from dataclasses import replace
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from cible import console as output
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
 from cible.common import command_engines, load_training_data
+from cible.console import capture
 from cible.train_all import PIPELINES as NAMES
 from cible.train_all import Outcome, TrainingData
 from cible.train_segments import run_segments
@@ -108,26 +107,18 @@ class Trainer:
 _WORKER: dict[str, Trainer] = {}
 
 
-def start_worker(data: TrainingData, as_of: pd.Timestamp) -> None:
-    _capture()
+def start_worker(data: TrainingData, as_of: str) -> None:
+    capture()
     # One worker per core: BLAS and OpenMP threads of their own would only contend with the other
     # workers (OpenBLAS's idle threads spin between the small products of a BTYD fit).
     threadpool_limits(1)
     settings = Settings.from_env()
     # a local engine holds nothing to close (no cluster): the maker lives as long as the worker
     make = command_engines(settings, data.folder, data.config).__enter__()
-    _WORKER["trainer"] = Trainer(data, as_of, settings, make)
-
-
-def _capture() -> io.StringIO:
-    """Send the console's output to a buffer (plain text, no live progress bars)."""
-    buffer = io.StringIO()
-    output.console.file = buffer
-    output.err_console.file = buffer
-    return buffer
+    _WORKER["trainer"] = Trainer(data, pd.Timestamp(as_of), settings, make)
 
 
 def work(name: str) -> Outcome:
-    buffer = _capture()
+    buffer = capture()
     outcome = _WORKER["trainer"].run(name)
     return replace(outcome, output=buffer.getvalue())

@@ -57,10 +57,10 @@ def test_pipelines_reading_their_own_columns_train_what_the_whole_data_set_train
 def test_a_training_sample_or_a_dask_cluster_keeps_one_worker_for_several_pipelines(
     small_synthetic_dir: Path,
 ) -> None:
-    partitioned = TrainingData(small_synthetic_dir, None, EngineConfig(partitions=5))
+    partitioned = TrainingData(small_synthetic_dir, None, EngineConfig(partitions=5), parquet=True)
     assert partitioned.fresh_workers
     # a worker draws the sample once for the pipelines it runs
-    sampled = TrainingData(small_synthetic_dir, "500", EngineConfig(partitions=5), sampled=True)
+    sampled = TrainingData(small_synthetic_dir, "500", EngineConfig(partitions=5), sampled=True, parquet=True)
     assert not sampled.fresh_workers
     assert not TrainingData(small_synthetic_dir, None, EngineConfig()).fresh_workers  # in memory
     assert not TrainingData(small_synthetic_dir, None, EngineConfig.resolve("dask")).fresh_workers
