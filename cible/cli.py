@@ -8,14 +8,13 @@ scikit-learn, Matplotlib, SciPy and BentoML (about 4 CPU seconds), which `cible 
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 
 import click
 import typer
 from typer.core import TyperGroup
 
-from cible.console import err_console
+from cible.console import configure_logging, err_console
 from features.errors import CibleError
 
 # name -> (module, attribute): a Typer app (a group of commands) or a command function, in the order
@@ -89,13 +88,7 @@ def root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks and debug logs."),
 ) -> None:
     """Cible command line. Run `cible COMMAND --help` for the options of each command."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    if not debug:
-        # MLflow logs its database migrations at INFO and warns that cloudpickle runs code on load:
-        # Cible loads only its own registered models, so those lines are noise for users.
-        logging.getLogger("mlflow").setLevel(logging.ERROR)
+    configure_logging(debug)
 
 
 def main() -> None:

@@ -111,10 +111,9 @@ def load_training_data(
 
 def describe_training_data(settings: Settings, folder: Path | None, option: str | None) -> WholeData:
     """What :func:`load_training_data` would train on, said as it would, from the data's customer ids and
-    time columns only (for a process that only starts the ones that load it)."""
+    time columns only (``cible train all``'s planner, whose command shows the progress)."""
     folder = _existing(settings, folder)
-    with steps("validating data and reading its customers"):
-        whole = describe_whole(folder, train_customers(settings, option))
+    whole = describe_whole(folder, train_customers(settings, option))
     if whole.sampled:
         console.print(whole.describe(), highlight=False)
     return whole

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -51,3 +53,22 @@ def capture() -> io.StringIO:
     console.file = buffer
     err_console.file = buffer
     return buffer
+
+
+DEBUG_ENV = "CIBLE_DEBUG"
+
+
+def configure_logging(debug: bool | None = None) -> None:
+    """Debug logs with ``--debug``, else warnings only. Set by the command, and in the processes it
+    spawns (``train all``'s planner and workers) from the environment they inherit (``None``)."""
+    if debug is None:
+        debug = os.environ.get(DEBUG_ENV) == "1"
+    elif debug:
+        os.environ[DEBUG_ENV] = "1"
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if not debug:
+        # MLflow logs its database migrations at INFO and warns that cloudpickle runs code on load:
+        # Cible loads only its own registered models, so those lines are noise for users.
+        logging.getLogger("mlflow").setLevel(logging.ERROR)

@@ -270,7 +270,10 @@ def _plan(folder: Path, as_of: str | None, sample: str | None, config: EngineCon
     """:func:`cible.train_plan.plan` in a process of its own: describing the data reads it with pandas and
     Arrow (~0.1 GB held after), which this process, beside every worker, does without. What the planner
     printed is printed here; its error, as this command's."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+    with (
+        steps("validating data and reading its customers"),
+        ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool,
+    ):
         try:
             planned = pool.submit(_plan_there, folder, as_of, sample, config).result()
         except BrokenProcessPool:

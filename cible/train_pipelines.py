@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from cible import intent_commands, predict_commands, recommend_commands, uplift_commands
 from cible.common import command_engines, load_training_data
-from cible.console import capture
+from cible.console import capture, configure_logging
 from cible.train_all import PIPELINES as NAMES
 from cible.train_all import Outcome, TrainingData
 from cible.train_segments import run_segments
@@ -108,6 +108,7 @@ _WORKER: dict[str, Trainer] = {}
 
 
 def start_worker(data: TrainingData, as_of: str) -> None:
+    configure_logging()
     capture()
     # One worker per core: BLAS and OpenMP threads of their own would only contend with the other
     # workers (OpenBLAS's idle threads spin between the small products of a BTYD fit).

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cible.common import describe_training_data, parse_timestamp
-from cible.console import capture
+from cible.console import capture, configure_logging
 from cible.train_all import Plan, TrainingData
 from features.engine import EngineConfig
 from features.errors import CibleError
@@ -16,6 +16,7 @@ from training.tracking import connect
 
 
 def plan(folder: Path, as_of: str | None, sample: str | None, config: EngineConfig) -> Plan:
+    configure_logging()
     said = capture()
     settings = Settings.from_env()
     try:

@@ -150,3 +150,19 @@ def test_one_job_at_scale_trains_each_pipeline_in_a_worker_of_its_own(
     monkeypatch.setattr(train_all, "run_here", here)
     train_all.train_all(small_synthetic_dir, None, 1, EngineConfig())
     assert ran == [(where, 1)]
+
+
+@pytest.mark.parametrize("debug, level", [(None, "40 30"), ("1", "20 10")])  # MLflow, root
+def test_spawned_processes_log_as_the_command_does(debug: str | None, level: str) -> None:
+    """``train all``'s planner and workers are spawned: they set up logging from the environment the
+    command leaves them (``--debug`` sets CIBLE_DEBUG), not MLflow's INFO lines on the user's terminal."""
+    code = (
+        "import logging, mlflow; from cible.console import configure_logging; configure_logging(); "
+        "print(logging.getLogger('mlflow').getEffectiveLevel(), logging.getLogger().getEffectiveLevel())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CIBLE_DEBUG"} | {"PYTHONPATH": str(REPO)}
+    if debug:
+        env["CIBLE_DEBUG"] = debug
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[:2] == level.split()
