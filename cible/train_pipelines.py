@@ -61,11 +61,10 @@ def load(
 ) -> Dataset:
     """The data pipeline ``name`` reads at ``as_of`` (``like``: the sample an earlier load drew)."""
     if not data.features_from_files:  # the features are built from the data set too: all history
-        read, since = with_features(READS[name]), None
-    else:
-        read, since = READS[name], reads.SINCE[name](as_of) if name in reads.SINCE else None
-    # the recommender's texts as categoricals when it owns its data set (the features built elsewhere)
-    encode = reads.DICTIONARY.get(name) if data.features_from_files else None
+        read, since, encode = with_features(READS[name]), None, None
+    else:  # and the texts a pipeline only encodes (the recommender's) read as categoricals
+        read, encode = READS[name], reads.DICTIONARY.get(name)
+        since = reads.SINCE[name](as_of) if name in reads.SINCE else None
     return load_training_data(
         settings, data.folder, data.sample, quiet=True, reads=read, like=like, since=since, dictionary=encode
     )
